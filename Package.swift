@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "connector-host",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "connector-host", targets: ["connector-host"]),
+        .library(name: "ConnectorSDK", targets: ["ConnectorSDK"]),
+        .library(name: "ConnectorHost", targets: ["ConnectorHost"]),
+        .library(name: "ConnectorProtocol", targets: ["ConnectorProtocol"]),
+    ],
+    targets: [
+        // Libraries, from the wire up.
+        .systemLibrary(
+            name: "CConnectorSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "ConnectorProtocol"),
+        .target(name: "ConnectorSDK", dependencies: ["ConnectorProtocol"]),
+        .target(name: "ConnectorHost", dependencies: ["ConnectorProtocol", "CConnectorSQLite"]),
+
+        // Executables: the thin CLI and the connectors that live in this repository.
+        .executableTarget(name: "connector-host", dependencies: ["ConnectorHost"]),
+        .executableTarget(
+            name: "hello-connector",
+            dependencies: ["ConnectorSDK"],
+            path: "connectors/hello/Sources"
+        ),
+        .executableTarget(
+            name: "operations-test-connector",
+            dependencies: ["ConnectorSDK"],
+            path: "Tests/Connectors/OperationsTestConnector"
+        ),
+
+        // Tests.
+        .testTarget(name: "ConnectorProtocolTests", dependencies: ["ConnectorProtocol"]),
+        .testTarget(name: "ConnectorSDKTests", dependencies: ["ConnectorSDK", "ConnectorProtocol"]),
+        .testTarget(
+            name: "ConnectorHostTests",
+            dependencies: [
+                "ConnectorHost", "ConnectorProtocol", "CConnectorSQLite",
+                "hello-connector", "operations-test-connector",
+            ]
+        ),
+    ]
+)
+
+// One place for language settings, applied to every target.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+    ]
+}

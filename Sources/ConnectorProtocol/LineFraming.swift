@@ -1,0 +1,191 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Why reading a line failed.
+public enum LineReadError: Error, Sendable, Equatable {
+    /// The line grew past the limit without a newline.
+    case lineTooLong(line: Int, limit: Int)
+    /// The stream ended inside a line (bytes without a final newline).
+    case partialLineAtEOF(line: Int, prefix: [UInt8])
+    /// No byte arrived before the deadline.
+    case timedOut
+    /// The wake descriptor became readable (someone asked the reader to stop waiting).
+    case interrupted
+    /// read(2) or poll(2) failed.
+    case system(operation: String, errno: Int32)
+}
+
+/// Splits a byte stream from a file descriptor into lines, with large reads and no copies.
+///
+/// Each returned line is a view into the reader's buffer, valid until the next call; the
+/// trailing `\n` (and a `\r` before it) is not part of it. Not thread-safe: one reader, one thread.
+public final class LineReader {
+    private let fileDescriptor: Int32
+    private var buffer: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var start = 0
+    private var end = 0
+    private var reachedEOF = false
+    /// The longest line accepted, in bytes.
+    public let maximumLineLength: Int
+    /// The number of the last line returned (1-based).
+    public private(set) var lineNumber = 0
+    /// Bytes consumed so far, newlines included.
+    public private(set) var bytesRead = 0
+    /// An optional descriptor that, when readable, makes a waiting ``nextLine(timeout:)`` throw `.interrupted`.
+    public var wakeDescriptor: Int32?
+
+    /// - Parameters:
+    ///   - fileDescriptor: the descriptor to read; the reader does not close it.
+    ///   - maximumLineLength: the longest line accepted (default 64 MiB).
+    ///   - readSize: the initial buffer size and preferred read size.
+    public init(fileDescriptor: Int32, maximumLineLength: Int = 64 << 20, readSize: Int = 1 << 16) {
+        self.fileDescriptor = fileDescriptor
+        self.maximumLineLength = maximumLineLength
+        capacity = max(readSize * 2, 4096)
+        buffer = .allocate(capacity: capacity)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Returns the next line, or `nil` at a clean end of stream.
+    /// - Parameter timeout: seconds to wait for more bytes before throwing `.timedOut`; `nil` waits forever.
+    /// - Throws: ``LineReadError``.
+    public func nextLine(timeout: Double? = nil) throws(LineReadError) -> UnsafeBufferPointer<UInt8>? {
+        var scanFrom = start
+        while true {
+            if scanFrom < end, let newline = memchr(buffer + scanFrom, 0x0A, end - scanFrom) {
+                let newlineIndex = buffer.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+                var lineEnd = newlineIndex
+                if lineEnd > start && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let line = UnsafeBufferPointer(start: buffer + start, count: lineEnd - start)
+                bytesRead += newlineIndex + 1 - start
+                start = newlineIndex + 1
+                lineNumber += 1
+                return line
+            }
+            scanFrom = end
+            if end - start > maximumLineLength {
+                throw .lineTooLong(line: lineNumber + 1, limit: maximumLineLength)
+            }
+            if reachedEOF {
+                guard start == end else {
+                    let prefix = Array(UnsafeBufferPointer(start: buffer + start, count: min(end - start, 80)))
+                    let lineNumber = lineNumber + 1
+                    start = end
+                    throw .partialLineAtEOF(line: lineNumber, prefix: prefix)
+                }
+                return nil
+            }
+            makeRoom()
+            scanFrom -= 0  // offsets stay valid relative to `start` after compaction; recomputed below
+            let pending = end - start
+            try fill(timeout: timeout)
+            scanFrom = start + pending
+        }
+    }
+
+    /// Moves the unread bytes to the front, growing the buffer when a line fills it.
+    private func makeRoom() {
+        let pending = end - start
+        if start > 0 && (capacity - end < capacity / 4 || pending == 0) {
+            if pending > 0 { memmove(buffer, buffer + start, pending) }
+            start = 0
+            end = pending
+        }
+        if capacity - end < 4096 {
+            let newCapacity = capacity * 2
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            grown.update(from: buffer + start, count: pending)
+            buffer.deallocate()
+            buffer = grown
+            capacity = newCapacity
+            start = 0
+            end = pending
+        }
+    }
+
+    private func fill(timeout: Double?) throws(LineReadError) {
+        if timeout != nil || wakeDescriptor != nil { try waitReadable(timeout: timeout) }
+        while true {
+            let count = read(fileDescriptor, buffer + end, capacity - end)
+            if count > 0 {
+                end += count
+                return
+            }
+            if count == 0 {
+                reachedEOF = true
+                return
+            }
+            if errno == EINTR { continue }
+            if errno == EAGAIN {
+                try waitReadable(timeout: timeout)
+                continue
+            }
+            throw .system(operation: "read", errno: errno)
+        }
+    }
+
+    private func waitReadable(timeout: Double?) throws(LineReadError) {
+        var descriptors = [pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)]
+        if let wakeDescriptor { descriptors.append(pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)) }
+        let milliseconds = timeout.map { Int32(clamping: Int(($0 * 1000).rounded(.up))) } ?? -1
+        while true {
+            let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+            if ready > 0 {
+                if descriptors.count > 1 && descriptors[1].revents != 0 { throw .interrupted }
+                return
+            }
+            if ready == 0 { throw .timedOut }
+            if errno == EINTR { continue }
+            throw .system(operation: "poll", errno: errno)
+        }
+    }
+}
+
+/// Why writing failed.
+public struct LineWriteError: Error, Sendable, Equatable {
+    /// The errno of write(2), e.g. EPIPE when the reader is gone.
+    public let errno: Int32
+}
+
+/// Writes whole lines to a file descriptor, retrying short writes. Blocks when the pipe is full.
+public struct LineWriter: Sendable {
+    public let fileDescriptor: Int32
+
+    public init(fileDescriptor: Int32) { self.fileDescriptor = fileDescriptor }
+
+    /// Writes every byte of `bytes`.
+    /// - Throws: ``LineWriteError`` (EPIPE when the other end is closed; the host ignores SIGPIPE).
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(LineWriteError) {
+        guard var pointer = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            #if canImport(Glibc)
+                let written = Glibc.write(fileDescriptor, pointer, remaining)
+            #else
+                let written = Darwin.write(fileDescriptor, pointer, remaining)
+            #endif
+            if written < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw LineWriteError(errno: errno)
+            }
+            pointer += written
+            remaining -= written
+        }
+    }
+
+    /// Writes every byte of `bytes`.
+    public func write(_ bytes: [UInt8]) throws(LineWriteError) {
+        let result: Result<Void, LineWriteError> = bytes.withUnsafeBytes { raw in
+            Result { () throws(LineWriteError) in try write(raw) }
+        }
+        try result.get()
+    }
+
+    /// Writes one message as a line.
+    public func send(_ message: Message) throws(LineWriteError) { try write(message.line) }
+}

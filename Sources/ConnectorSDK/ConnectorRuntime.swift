@@ -1,0 +1,131 @@
+import ConnectorProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The connector side of the protocol loop: answers the host's requests by calling a ``Connector``.
+public struct ConnectorRuntime<C: Connector>: Sendable {
+    let connector: C
+    let channel: ProtocolChannel
+
+    /// A runtime reading requests from `input` and writing messages to `output` (file descriptors).
+    public init(connector: C, input: Int32, output: Int32) {
+        self.connector = connector
+        channel = ProtocolChannel(input: input, output: output)
+    }
+
+    /// Runs on the process's standard streams. The protocol keeps the original stdout; file
+    /// descriptor 1 is pointed at stderr so that `print` and any library writing to stdout land in
+    /// the connector's log instead of the protocol stream.
+    /// - Returns: the exit status (0 after a clean end of input).
+    public static func runOnStandardStreams(_ connector: C) async -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        let protocolOutput = dup(1)
+        dup2(2, 1)
+        return await ConnectorRuntime(connector: connector, input: 0, output: protocolOutput).run()
+    }
+
+    /// Serves requests until the host closes the input.
+    /// - Returns: 0 after a clean end of input, 1 when the input was not a valid protocol stream.
+    public func run() async -> Int32 {
+        activeChannel.withLock { $0 = channel }
+        defer { activeChannel.withLock { $0 = nil } }
+        var initialized = false
+        while true {
+            let message: Message?
+            do {
+                message = try channel.readMessage()
+            } catch {
+                switch error {
+                case .framing(let framing):
+                    writeStderr("connector: unreadable input from the host: \(framing)")
+                    return 1
+                case .syntax(let syntax):
+                    try? channel.send(.errorResponse(id: nil, error: RPCError(.parseError, "invalid JSON: \(syntax)")))
+                case .shape(let shape):
+                    try? channel.send(.errorResponse(id: shape.id, error: RPCError(.invalidRequest, shape.reason)))
+                }
+                continue
+            }
+            guard let message else { return 0 }
+            switch message {
+            case .request(let id, let method, let params):
+                let answer: Result<JSONValue, RPCError>
+                if method == Method.initialize {
+                    answer = initialize(params)
+                    if case .success = answer { initialized = true }
+                } else if !initialized {
+                    answer = .failure(RPCError(.notInitialized, "send initialize before \(method)"))
+                } else {
+                    answer = await handle(method: method, params: params)
+                }
+                let reply: Message =
+                    switch answer {
+                    case .success(let result): .response(id: id, result: result)
+                    case .failure(let error): .errorResponse(id: id, error: error)
+                    }
+                do { try channel.send(reply) } catch { return 1 }
+            case .notification(let method, _):
+                if method == Method.cancel { channel.markCancelled() }
+            case .response, .errorResponse:
+                continue  // No request of ours is outstanding outside update; ignore strays.
+            }
+        }
+    }
+
+    private func initialize(_ params: JSONValue) -> Result<JSONValue, RPCError> {
+        guard let requested = params["protocolVersion"]?.int64Value else {
+            return .failure(RPCError(.invalidParams, "initialize needs an integer protocolVersion"))
+        }
+        let version = ProtocolVersion.supported.contains(Int(requested)) ? Int(requested) : ProtocolVersion.current
+        return .success([
+            "protocolVersion": .number(JSONNumber(version)),
+            "connector": ["name": .string(connector.name), "version": .string(connector.version)],
+            "capabilities": ["test": .bool(connector.hasConnectionTest)],
+        ])
+    }
+
+
+    private func handle(method: String, params: JSONValue) async -> Result<JSONValue, RPCError> {
+        let configuration = Configuration(params["configuration"]?.objectValue ?? [:])
+        do {
+            switch method {
+            case Method.schema:
+                let tables = try await connector.schema(configuration: configuration)
+                return .success(["tables": .array(tables.map(\.json))])
+            case Method.test:
+                guard let result = try await connector.test(configuration: configuration) else {
+                    return .failure(RPCError(.methodNotFound, "this connector has no connection test"))
+                }
+                return .success(["ok": .bool(result.ok), "message": .string(result.message)])
+            case Method.update:
+                let operations = Operations(channel: channel)
+                do {
+                    try await connector.update(configuration: configuration, state: params["state"] ?? [:], operations: operations)
+                    try channel.flush()
+                } catch {
+                    channel.discardBatch()
+                    throw error
+                }
+                return .success([:])
+            case Method.shutdown:
+                return .success([:])
+            default:
+                return .failure(RPCError(.methodNotFound, "unknown method \"\(method)\""))
+            }
+        } catch let error as ConnectorError {
+            writeStderr("connector: \(method) failed: \(error.message)")
+            return .failure(RPCError(error.code, error.message))
+        } catch {
+            writeStderr("connector: \(method) failed: \(error)")
+            return .failure(RPCError(.sourceError, "\(type(of: error)): \(error)", data: ["type": .string("\(type(of: error))")]))
+        }
+    }
+}
+
+func writeStderr(_ text: String) {
+    try? LineWriter(fileDescriptor: 2).write(Array((text + "\n").utf8))
+}

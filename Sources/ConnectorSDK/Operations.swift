@@ -1,0 +1,194 @@
+public import ConnectorProtocol
+
+/// Sends a connector's changes to the host: upserts, updates, deletes, truncates and checkpoints.
+///
+/// Operations are batched into `records` messages; a batch is flushed when it is full, before
+/// every checkpoint and when `update` returns. Writing blocks while the host is busy (pipe
+/// backpressure), which is the protocol's flow control. Safe to use from several tasks.
+public final class Operations: Sendable {
+    let channel: ProtocolChannel
+
+    init(channel: ProtocolChannel) { self.channel = channel }
+
+    /// Inserts the row, or replaces the whole row with the same primary key. Columns left out become NULL.
+    public func upsert(_ table: String, _ data: JSONObject) throws(ConnectorError) {
+        try send("upsert", table, dataKey: "data", data)
+    }
+
+    /// Changes only the named columns of an existing row; `data` must carry the primary key.
+    public func update(_ table: String, _ data: JSONObject) throws(ConnectorError) {
+        try send("update", table, dataKey: "data", data)
+    }
+
+    /// Marks the row with these primary-key values deleted (soft delete).
+    public func delete(_ table: String, keys: JSONObject) throws(ConnectorError) {
+        try send("delete", table, dataKey: "keys", keys)
+    }
+
+    /// Marks every row of `table` written before this call deleted.
+    public func truncate(_ table: String) throws(ConnectorError) {
+        try checkCancelled()
+        try write { bytes in
+            var writer = JSONWriter()
+            writer.appendASCII(#"{"op":"truncate","table":"#)
+            writer.writeString(table)
+            writer.bytes.append(UInt8(ascii: "}"))
+            bytes.append(contentsOf: writer.bytes)
+        }
+    }
+
+    /// Upserts a row written field by field, without building a `JSONObject` (the fastest path).
+    ///
+    /// ```swift
+    /// try operations.upsert("items") { row in
+    ///     row.field("id", id)
+    ///     row.field("name", name)
+    /// }
+    /// ```
+    public func upsert(_ table: String, fields: (inout RowWriter) -> Void) throws(ConnectorError) {
+        try checkCancelled()
+        try write { bytes in
+            var row = RowWriter(bytes: bytes)
+            row.beginOperation("upsert", table: table)
+            fields(&row)
+            row.endOperation()
+            bytes = row.bytes
+        }
+    }
+
+    /// Stores `state` together with every operation sent before it, durably, and returns once the
+    /// host has acknowledged. After a crash, the next run starts from the last acknowledged state.
+    /// - Throws: ``ConnectorError`` when the host refuses (it has stopped the sync) or the pipe is closed.
+    public func checkpoint(_ state: JSONValue) throws(ConnectorError) {
+        try checkCancelled()
+        let id: RequestID
+        do {
+            id = try channel.sendRequest(method: Method.checkpoint, params: ["state": state])
+        } catch { throw ConnectorError(.internalError, "cannot write to the host: errno \(error.errno)") }
+        while true {
+            let message: Message?
+            do { message = try channel.readMessage() } catch {
+                throw ConnectorError(.internalError, "unreadable answer from the host: \(error)")
+            }
+            switch message {
+            case nil:
+                throw ConnectorError(.cancelled, "the host closed the connection before acknowledging the checkpoint")
+            case .response(let answerID, _)? where answerID == id:
+                return
+            case .errorResponse(let answerID, let error)? where answerID == id || answerID == nil:
+                throw ConnectorError(error.code, "checkpoint refused by the host: \(error.message)")
+            case .notification(Method.cancel, _)?:
+                channel.markCancelled()
+                throw ConnectorError(.cancelled, "the host cancelled the sync")
+            case .request(let requestID, let method, _)?:
+                try? channel.send(
+                    .errorResponse(
+                        id: requestID, error: RPCError(.invalidRequest, "\(method) is not allowed during update")))
+            default:
+                continue
+            }
+        }
+    }
+
+    private func send(_ op: StaticString, _ table: String, dataKey: StaticString, _ data: JSONObject)
+        throws(ConnectorError)
+    {
+        try checkCancelled()
+        try write { bytes in
+            var writer = JSONWriter()
+            swap(&writer.bytes, &bytes)
+            writer.appendASCII(#"{"op":""#)
+            writer.appendASCII(op)
+            writer.appendASCII(#"","table":"#)
+            writer.writeString(table)
+            writer.bytes.append(UInt8(ascii: ","))
+            writer.bytes.append(UInt8(ascii: "\""))
+            writer.appendASCII(dataKey)
+            writer.appendASCII(#"":"#)
+            writer.write(.object(data))
+            writer.bytes.append(UInt8(ascii: "}"))
+            swap(&writer.bytes, &bytes)
+        }
+    }
+
+    private func write(_ encode: (inout [UInt8]) -> Void) throws(ConnectorError) {
+        do { try channel.appendOperation(encode) } catch {
+            throw ConnectorError(.internalError, "cannot write to the host (errno \(error.errno)); it has stopped the sync")
+        }
+    }
+
+    private func checkCancelled() throws(ConnectorError) {
+        if channel.isCancelled { throw ConnectorError(.cancelled, "the host cancelled the sync") }
+    }
+}
+
+/// Writes one row's fields straight into the outgoing batch.
+public struct RowWriter {
+    var bytes: [UInt8]
+    private var fieldCount = 0
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    mutating func beginOperation(_ op: StaticString, table: String) {
+        var writer = JSONWriter()
+        swap(&writer.bytes, &bytes)
+        writer.appendASCII(#"{"op":""#)
+        writer.appendASCII(op)
+        writer.appendASCII(#"","table":"#)
+        writer.writeString(table)
+        writer.appendASCII(#","data":{"#)
+        swap(&writer.bytes, &bytes)
+    }
+
+    mutating func endOperation() { bytes.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "}")]) }
+
+    private mutating func key(_ name: String) {
+        if fieldCount > 0 { bytes.append(UInt8(ascii: ",")) }
+        fieldCount += 1
+        appendString(name)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    private mutating func appendString(_ text: String) {
+        var writer = JSONWriter()
+        swap(&writer.bytes, &bytes)
+        writer.writeString(text)
+        swap(&writer.bytes, &bytes)
+    }
+
+    /// Writes an integer field.
+    public mutating func field(_ name: String, _ value: Int64) {
+        key(name)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Writes an integer field.
+    public mutating func field(_ name: String, _ value: Int) { field(name, Int64(value)) }
+
+    /// Writes a double field (shortest round-tripping form; non-finite values are written as null).
+    public mutating func field(_ name: String, _ value: Double) {
+        key(name)
+        if value.isFinite { bytes.append(contentsOf: "\(value)".utf8) } else { bytes.append(contentsOf: "null".utf8) }
+    }
+
+    /// Writes a boolean field.
+    public mutating func field(_ name: String, _ value: Bool) {
+        key(name)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// Writes a string field.
+    public mutating func field(_ name: String, _ value: String) {
+        key(name)
+        appendString(value)
+    }
+
+    /// Writes any JSON value (use for null, decimals as strings, nested JSON).
+    public mutating func field(_ name: String, _ value: JSONValue) {
+        key(name)
+        var writer = JSONWriter()
+        swap(&writer.bytes, &bytes)
+        writer.write(value)
+        swap(&writer.bytes, &bytes)
+    }
+}
