@@ -17,9 +17,10 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .target(name: "CConnectorSpawn"),
         .target(name: "ConnectorProtocol"),
         .target(name: "ConnectorSDK", dependencies: ["ConnectorProtocol"]),
-        .target(name: "ConnectorHost", dependencies: ["ConnectorProtocol", "CConnectorSQLite"]),
+        .target(name: "ConnectorHost", dependencies: ["ConnectorProtocol", "CConnectorSQLite", "CConnectorSpawn"]),
 
         // Executables: the thin CLI and the connectors that live in this repository.
         .executableTarget(name: "connector-host", dependencies: ["ConnectorHost"]),
@@ -48,7 +49,7 @@ let package = Package(
 )
 
 // One place for language settings, applied to every target.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && !target.name.hasPrefix("C") {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("ExistentialAny"),
     ]

@@ -1,0 +1,11 @@
+#ifndef CCONNECTOR_SPAWN_H
+#define CCONNECTOR_SPAWN_H
+#include <spawn.h>
+
+/* posix_spawn_file_actions_addchdir_np is a GNU extension that Swift's Glibc module does not
+   export; this wrapper makes it callable. Returns 0 or an errno value (ENOSYS when unavailable). */
+int cconnector_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/* pipe2(fds, O_CLOEXEC): both ends close on exec, so a connector never inherits another's pipes. */
+int cconnector_pipe_cloexec(int fds[2]);
+#endif

@@ -1,0 +1,209 @@
+import CConnectorSpawn
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A failure to start a process: what was tried and the errno.
+public struct SpawnError: Error, Sendable, CustomStringConvertible {
+    public let executable: String
+    public let errno: Int32
+    public let step: String
+
+    public var description: String {
+        let reason = String(cString: strerror(errno))
+        switch errno {
+        case ENOENT: return "cannot start \(executable): no such file (\(step)); check the manifest's \"command\" and build the connector"
+        case EACCES: return "cannot start \(executable): permission denied; make it executable (chmod +x)"
+        default: return "cannot start \(executable): \(reason) (\(step))"
+        }
+    }
+}
+
+/// How a child process ended.
+public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public var description: String {
+        switch self {
+        case .exited(let code): "exited with status \(code)"
+        case .signaled(let signal): "was killed by signal \(signal) (\(Self.signalName(signal)))"
+        }
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGKILL: "SIGKILL"
+        case SIGTERM: "SIGTERM"
+        case SIGSEGV: "SIGSEGV, a crash"
+        case SIGABRT: "SIGABRT, an abort or failed assertion"
+        case SIGINT: "SIGINT"
+        case SIGBUS: "SIGBUS, a crash"
+        case SIGILL: "SIGILL, a crash or a Swift runtime trap"
+        case SIGTRAP: "SIGTRAP, a Swift runtime trap"
+        case SIGPIPE: "SIGPIPE"
+        default: "signal \(signal)"
+        }
+    }
+}
+
+/// A child process with pipes on stdin, stdout and stderr, in its own process group.
+///
+/// The host owns the parent ends. A process group of its own keeps the terminal's Ctrl-C away
+/// from the connector, so that the host decides how to stop it (cancel, grace, SIGTERM, SIGKILL).
+public final class ChildProcess: @unchecked Sendable {
+    // @unchecked: the descriptors and pid are immutable after init; `exitStatus` is written only
+    // by `wait()`, which the owning sync thread calls once.
+    public let pid: pid_t
+    /// Write end of the child's stdin (closed by ``closeInput()``).
+    public private(set) var input: Int32
+    /// Read end of the child's stdout.
+    public let output: Int32
+    /// Read end of the child's stderr.
+    public let errorOutput: Int32
+    public private(set) var exitStatus: ExitStatus?
+
+    /// Starts `arguments[0]` (searched on PATH when it has no slash) in `directory`.
+    /// - Parameters:
+    ///   - environment: the complete environment of the child, as `NAME=value` strings.
+    /// - Throws: ``SpawnError``.
+    public init(arguments: [String], directory: String?, environment: [String]) throws(SpawnError) {
+        precondition(!arguments.isEmpty)
+        let executable = arguments[0]
+        var stdinPipe: [Int32] = [0, 0]
+        var stdoutPipe: [Int32] = [0, 0]
+        var stderrPipe: [Int32] = [0, 0]
+        guard cconnector_pipe_cloexec(&stdinPipe) == 0, cconnector_pipe_cloexec(&stdoutPipe) == 0,
+            cconnector_pipe_cloexec(&stderrPipe) == 0
+        else {
+            throw SpawnError(executable: executable, errno: errno, step: "pipe")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        if let directory {
+            let status = cconnector_spawn_add_chdir(&actions, directory)
+            guard status == 0 else { throw SpawnError(executable: executable, errno: status, step: "chdir \(directory)") }
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The host ignores SIGPIPE and may block SIGINT; the child starts with default handling.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var childPID: pid_t = 0
+        let status =
+            executable.contains("/")
+            ? posix_spawn(&childPID, executable, &actions, &attributes, &argv, &envp)
+            : posix_spawnp(&childPID, executable, &actions, &attributes, &argv, &envp)
+        close(stdinPipe[0])
+        close(stdoutPipe[1])
+        close(stderrPipe[1])
+        guard status == 0 else {
+            close(stdinPipe[1])
+            close(stdoutPipe[0])
+            close(stderrPipe[0])
+            throw SpawnError(executable: executable, errno: status, step: "spawn")
+        }
+        pid = childPID
+        input = stdinPipe[1]
+        output = stdoutPipe[0]
+        errorOutput = stderrPipe[0]
+    }
+
+    deinit {
+        if input >= 0 { close(input) }
+        close(output)
+        close(errorOutput)
+    }
+
+    /// Closes the child's stdin: a well-behaved connector exits on EOF.
+    public func closeInput() {
+        if input >= 0 {
+            close(input)
+            input = -1
+        }
+    }
+
+    /// Sends `signal` to the child's process group (the connector and anything it started).
+    public func signal(_ signal: Int32) {
+        guard exitStatus == nil else { return }
+        kill(-pid, signal)
+        kill(pid, signal)
+    }
+
+    /// Waits up to `timeout` seconds for the child to exit; `nil` when it is still running.
+    public func wait(timeout: Double) -> ExitStatus? {
+        if let exitStatus { return exitStatus }
+        let deadline = monotonicSeconds() + timeout
+        while true {
+            if let status = reap(options: WNOHANG) { return status }
+            if monotonicSeconds() >= deadline { return nil }
+            usleep(2_000)
+        }
+    }
+
+    /// Waits for the child to exit.
+    @discardableResult
+    public func wait() -> ExitStatus {
+        if let exitStatus { return exitStatus }
+        return reap(options: 0) ?? .exited(-1)
+    }
+
+    private func reap(options: Int32) -> ExitStatus? {
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, options)
+            if result == 0 { return nil }
+            if result < 0 {
+                if errno == EINTR { continue }
+                exitStatus = .exited(-1)
+                return exitStatus
+            }
+            break
+        }
+        // WIFEXITED / WTERMSIG are macros; decode the status word by hand.
+        let terminationSignal = status & 0x7F
+        exitStatus = terminationSignal == 0 ? .exited((status >> 8) & 0xFF) : .signaled(terminationSignal)
+        return exitStatus
+    }
+
+    /// Stops the child: `cancel` is the caller's job; this closes stdin, waits `grace` seconds,
+    /// sends SIGTERM, waits `grace` again, then SIGKILL.
+    @discardableResult
+    public func terminate(grace: Double) -> ExitStatus {
+        closeInput()
+        if let status = wait(timeout: grace) { return status }
+        signal(SIGTERM)
+        if let status = wait(timeout: grace) { return status }
+        signal(SIGKILL)
+        return wait()
+    }
+}
+
+/// Seconds on a monotonic clock.
+func monotonicSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}

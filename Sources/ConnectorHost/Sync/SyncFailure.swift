@@ -1,0 +1,60 @@
+import ConnectorProtocol
+
+/// Why a sync failed: one precise message (what, where, how to fix) and the exit code.
+public struct SyncFailure: Error, Sendable, CustomStringConvertible {
+    /// The class of failure.
+    public enum Kind: String, Sendable {
+        /// The connector's directory, manifest, build or executable.
+        case launch
+        /// The configuration file.
+        case configuration
+        /// A line on stdout that breaks the protocol.
+        case protocolViolation
+        /// The schema the connector declared.
+        case invalidSchema
+        /// An operation the connector sent.
+        case invalidOperation
+        /// The connector answered with a JSON-RPC error.
+        case connectorError
+        /// The connector exited or was killed before finishing.
+        case connectorExited
+        /// The connector sent nothing for too long.
+        case timeout
+        /// The user pressed Ctrl-C.
+        case cancelled
+        /// The warehouse (SQLite, the state file, the lock).
+        case warehouse
+    }
+
+    public let kind: Kind
+    public let message: String
+    /// Structured details for `--json` output (table, column, operation index, line).
+    public let details: [String: String]
+
+    public init(_ kind: Kind, _ message: String, details: [String: String] = [:]) {
+        self.kind = kind
+        self.message = message
+        self.details = details
+    }
+
+    /// 130 for Ctrl-C (the shell's convention for SIGINT), 1 for every other failure.
+    public var exitCode: Int32 { kind == .cancelled ? 130 : 1 }
+
+    public var description: String { message }
+}
+
+extension InvalidOperation {
+    /// The operation's failure as one message.
+    var failure: SyncFailure {
+        var location = "operation #\(operationIndex) (stdout line \(line))"
+        if let table { location += ", table \"\(table)\"" }
+        if let column { location += ", column \"\(column)\"" }
+        var details = ["operationIndex": String(operationIndex), "line": String(line)]
+        details["table"] = table
+        details["column"] = column
+        return SyncFailure(
+            .invalidOperation,
+            "invalid operation: \(location): \(reason)\n  the operation: \(excerpt)\n  Nothing after the last checkpoint was kept; fix the connector and run again.",
+            details: details)
+    }
+}

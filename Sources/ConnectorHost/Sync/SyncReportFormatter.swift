@@ -1,0 +1,72 @@
+import ConnectorProtocol
+import Foundation
+
+/// Renders a sync's outcome for people (a table) and machines (one JSON object).
+public enum SyncReportFormatter {
+    /// The end-of-run table: operation counts, rows/s and the outcome.
+    public static func table(_ report: SyncReport) -> String {
+        let counts = report.counts
+        var rows: [(String, String)] = [
+            ("upserts", group(counts.upserts)),
+            ("updates", group(counts.updates) + (counts.noopUpdates > 0 ? " (\(group(counts.noopUpdates)) matched no row)" : "")),
+            ("deletes", group(counts.deletes) + (counts.noopDeletes > 0 ? " (\(group(counts.noopDeletes)) matched no row)" : "")),
+            ("truncates", group(counts.truncates)),
+            ("schema changes", group(counts.schemaChanges)),
+            ("checkpoints", group(counts.checkpoints)),
+        ]
+        rows.append(("duration", String(format: "%.2f s", report.duration)))
+        rows.append(("throughput", "\(group(Int(report.rowsPerSecond.rounded()))) rows/s"))
+        let width = rows.map(\.0.count).max() ?? 0
+        var lines = ["", "connector-host: \(report.connector)"]
+        lines.append(String(repeating: "-", count: width + 20))
+        for (label, value) in rows { lines.append(label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
+        lines.append(String(repeating: "-", count: width + 20))
+        if let failure = report.failure {
+            lines.append("outcome: FAILED (\(failure.kind.rawValue)); the warehouse is at the last checkpoint")
+        } else {
+            lines.append("outcome: succeeded")
+        }
+        lines.append("warehouse: \(report.files.warehouse)")
+        lines.append("state:     \(report.files.state)" + (report.state.map { " = \($0.count > 120 ? String($0.prefix(120)) + "…" : $0)" } ?? " (none yet)"))
+        return lines.joined(separator: "\n")
+    }
+
+    /// The report as one JSON object.
+    public static func json(_ report: SyncReport) -> String {
+        let counts = report.counts
+        var object: JSONObject = [
+            "connector": .string(report.connector),
+            "status": .string(report.failure == nil ? "succeeded" : "failed"),
+            "counts": [
+                "upserts": .number(JSONNumber(counts.upserts)), "updates": .number(JSONNumber(counts.updates)),
+                "deletes": .number(JSONNumber(counts.deletes)), "truncates": .number(JSONNumber(counts.truncates)),
+                "schemaChanges": .number(JSONNumber(counts.schemaChanges)), "checkpoints": .number(JSONNumber(counts.checkpoints)),
+                "noopUpdates": .number(JSONNumber(counts.noopUpdates)), "noopDeletes": .number(JSONNumber(counts.noopDeletes)),
+            ],
+            "durationSeconds": .number(JSONNumber((report.duration * 1000).rounded() / 1000)),
+            "rowsPerSecond": .number(JSONNumber(report.rowsPerSecond.rounded())),
+            "protocolBytes": .number(JSONNumber(report.bytesRead)),
+            "warehouse": .string(report.files.warehouse),
+            "stateFile": .string(report.files.state),
+        ]
+        if let state = report.state, let value = try? JSONParser.parse(state) { object["state"] = value }
+        if let failure = report.failure {
+            object["error"] = [
+                "kind": .string(failure.kind.rawValue), "message": .string(failure.message),
+                "details": .object(JSONObject(failure.details.sorted { $0.key < $1.key }.map { (key: $0.key, value: .string($0.value)) })),
+            ]
+        }
+        return JSONWriter.string(.object(object))
+    }
+
+    /// `1234567` as `1,234,567`.
+    public static func group(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var result = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { result.append(",") }
+            result.append(character)
+        }
+        return (value < 0 ? "-" : "") + result
+    }
+}
