@@ -1,0 +1,169 @@
+"""Value mapping: Python values -> protocol JSON (in-process, no host)."""
+
+import base64
+import datetime
+import decimal
+import enum
+import json
+import math
+import os
+import sys
+import unittest
+import uuid
+from collections import OrderedDict
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from connector_host_sdk.encoder import Encoder, format_datetime  # noqa: E402
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class IndexLike(object):
+    """Stands in for numpy integers: not an int, but has __index__."""
+
+    def __index__(self):
+        return 42
+
+
+class Custom(object):
+    def __str__(self):
+        return "custom!"
+
+
+class EncoderTest(unittest.TestCase):
+    def setUp(self):
+        self.nan_reports = 0
+
+        def on_nan():
+            self.nan_reports += 1
+
+        self.enc = Encoder(on_nan=on_nan)
+
+    def text(self, value):
+        return self.enc.encode(value)
+
+    def value(self, value):
+        return json.loads(self.text(value))
+
+    # --- JSON natives
+    def test_bool(self):
+        self.assertEqual(self.text(True), "true")
+        self.assertEqual(self.text(False), "false")
+        self.assertEqual(self.text({"b": True}), '{"b":true}')
+
+    def test_none(self):
+        self.assertEqual(self.text(None), "null")
+
+    def test_int_small_and_huge_are_json_integers(self):
+        self.assertEqual(self.text(-7), "-7")
+        self.assertEqual(self.text(2 ** 53 + 1), "9007199254740993")
+        self.assertEqual(self.text(2 ** 70), str(2 ** 70))
+        self.assertEqual(self.text(-(2 ** 64)), str(-(2 ** 64)))
+        self.assertIsInstance(self.value(2 ** 70), int)
+
+    def test_int_subclasses(self):
+        self.assertEqual(self.text(Level.HIGH), "3")
+        self.assertEqual(self.text(IndexLike()), "42")
+
+    def test_float_round_trips(self):
+        for f in (0.1, 1.0 / 3.0, 3.141592653589793, 1e-300, 1.7976931348623157e308, -0.0, 5e-324):
+            self.assertEqual(self.text(f), repr(f))
+            self.assertEqual(float(self.text(f)), f)
+            self.assertEqual(math.copysign(1, float(self.text(f))), math.copysign(1, f))
+
+    def test_nan_and_infinity_become_null_and_warn_once(self):
+        self.assertEqual(self.text({"a": float("nan"), "b": float("inf"), "c": 1.5}),
+                         '{"a":null,"b":null,"c":1.5}')
+        self.assertEqual(self.text([float("-inf")]), "[null]")
+        self.assertEqual(self.text(decimal.Decimal("NaN")), "null")
+        self.assertEqual(self.nan_reports, 1)
+
+    def test_strings(self):
+        self.assertEqual(self.text("héllo \u2603"), '"héllo \u2603"')  # not \\u-escaped
+        self.assertEqual(self.text('a"b\\c\n'), '"a\\"b\\\\c\\n"')
+        self.assertNotIn("\n", self.text("line1\nline2\r\n"))
+
+    def test_lone_surrogate_does_not_raise(self):
+        self.assertEqual(self.value("\udcff"), "\udcff")
+
+    # --- conversions
+    def test_decimal_is_plain_string(self):
+        self.assertEqual(self.value(decimal.Decimal("12345.6700")), "12345.6700")
+        self.assertEqual(self.value(decimal.Decimal("1E+3")), "1000")
+        self.assertEqual(self.value(decimal.Decimal("-1.5E-7")), "-0.00000015")
+        self.assertEqual(self.value(decimal.Decimal("0")), "0")
+
+    def test_aware_datetime_is_utc_with_z(self):
+        tz = datetime.timezone(datetime.timedelta(hours=2))
+        self.assertEqual(self.value(datetime.datetime(2024, 3, 1, 12, 30, 45, 123456, tzinfo=tz)),
+                         "2024-03-01T10:30:45.123456Z")
+        self.assertEqual(self.value(datetime.datetime(2024, 3, 1, tzinfo=datetime.timezone.utc)),
+                         "2024-03-01T00:00:00Z")
+        west = datetime.timezone(datetime.timedelta(hours=-5, minutes=-30))
+        self.assertEqual(self.value(datetime.datetime(2023, 12, 31, 20, 0, 0, 10, tzinfo=west)),
+                         "2024-01-01T01:30:00.000010Z")
+
+    def test_naive_datetime(self):
+        self.assertEqual(self.value(datetime.datetime(2024, 3, 1, 12, 30, 45)), "2024-03-01T12:30:45")
+        self.assertEqual(self.value(datetime.datetime(2024, 3, 1, 12, 30, 45, 5)),
+                         "2024-03-01T12:30:45.000005")
+        self.assertEqual(self.value(datetime.datetime(999, 1, 2, 3, 4, 5)), "0999-01-02T03:04:05")
+
+    def test_date(self):
+        self.assertEqual(self.value(datetime.date(2024, 2, 29)), "2024-02-29")
+
+    def test_bytes(self):
+        self.assertEqual(self.value(b"\x00\xffhi"), base64.b64encode(b"\x00\xffhi").decode())
+        self.assertEqual(self.value(b"\x00\xffhi"), "AP9oaQ==")
+        self.assertEqual(self.value(bytearray(b"abc")), "YWJj")
+        self.assertEqual(self.value(memoryview(b"ab")), "YWI=")
+        self.assertEqual(self.value(b""), "")
+
+    def test_containers_recursive(self):
+        v = {"a": [1, 2.5, {"d": datetime.date(2020, 1, 1)}], "t": (1, "x"),
+             "o": OrderedDict([("z", 1), ("y", decimal.Decimal("2.0"))])}
+        self.assertEqual(self.text(v),
+                         '{"a":[1,2.5,{"d":"2020-01-01"}],"t":[1,"x"],"o":{"z":1,"y":"2.0"}}')
+
+    def test_key_order_is_kept(self):
+        self.assertEqual(self.text({"b": 1, "a": 2, "c": 3}), '{"b":1,"a":2,"c":3}')
+
+    def test_sets_become_arrays(self):
+        self.assertEqual(self.value({3, 1, 2}), [1, 2, 3])
+
+    def test_uuid_and_other_objects_use_str(self):
+        u = uuid.UUID("12345678-1234-5678-1234-567812345678")
+        self.assertEqual(self.value(u), "12345678-1234-5678-1234-567812345678")
+        self.assertEqual(self.value(Custom()), "custom!")
+        self.assertEqual(self.value(Color.RED), "Color.RED")
+        self.assertEqual(self.value(datetime.time(1, 2, 3)), "01:02:03")
+
+    def test_non_string_keys(self):
+        self.assertEqual(self.value({1: "a", None: "b", 2.5: "c"}), {"1": "a", "null": "b", "2.5": "c"})
+        self.assertEqual(self.value({True: "t"}), {"true": "t"})
+        self.assertEqual(self.value({datetime.date(2020, 1, 2): 1}), {"2020-01-02": 1})
+        self.assertEqual(self.value({(1, 2): 1}), {"(1, 2)": 1})
+
+    def test_fallback_path_converts_everything_in_the_value(self):
+        # NaN forces the slow path; the other values must still be mapped.
+        v = {"n": float("nan"), "d": decimal.Decimal("1.10"), "b": b"\x01", "dt": datetime.date(2020, 1, 1),
+             "l": [float("inf"), uuid.UUID(int=1)]}
+        self.assertEqual(self.value(v), {"n": None, "d": "1.10", "b": "AQ==", "dt": "2020-01-01",
+                                         "l": [None, "00000000-0000-0000-0000-000000000001"]})
+
+    def test_compact_separators(self):
+        self.assertEqual(self.text({"a": [1, 2], "b": {"c": None}}), '{"a":[1,2],"b":{"c":null}}')
+
+    def test_format_datetime_helper(self):
+        self.assertEqual(format_datetime(datetime.datetime(2024, 1, 1)), "2024-01-01T00:00:00")
+
+
+if __name__ == "__main__":
+    unittest.main()
