@@ -57,7 +57,9 @@ public enum JSONParser {
             scanner.position += 1
             var elements: [JSONValue] = []
             if !scanner.consume(UInt8(ascii: "]")) {
-                repeat { elements.append(try parseValue(&scanner, depth: depth + 1)) } while scanner.consume(
+                repeat {
+                    elements.append(try parseValue(&scanner, depth: depth + 1))
+                } while scanner.consume(
                     UInt8(ascii: ","))
                 try scanner.expect(UInt8(ascii: "]"), "',' or ']' in an array")
             }

@@ -140,7 +140,9 @@ public enum Message: Sendable, Hashable {
             guard params.objectValue != nil || params.arrayValue != nil else {
                 throw MessageShapeError(reason: "\"params\" must be an object", id: id)
             }
-            if let id { self = .request(id: id, method: method, params: params) } else {
+            if let id {
+                self = .request(id: id, method: method, params: params)
+            } else {
                 self = .notification(method: method, params: params)
             }
             return

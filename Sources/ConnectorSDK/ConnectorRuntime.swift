@@ -88,7 +88,6 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
         ])
     }
 
-
     private func handle(method: String, params: JSONValue) async -> Result<JSONValue, RPCError> {
         let configuration = Configuration(params["configuration"]?.objectValue ?? [:])
         do {

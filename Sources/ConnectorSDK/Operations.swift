@@ -192,3 +192,11 @@ public struct RowWriter {
         swap(&writer.bytes, &bytes)
     }
 }
+
+extension Operations {
+    /// Writes the pending batch now. Connectors rarely need this (checkpoint and the end of update
+    /// flush); tests use it to control exactly what reached the host before a crash.
+    public func flushForTesting() throws(ConnectorError) {
+        do { try channel.flush() } catch { throw ConnectorError(.internalError, "cannot write to the host (errno \(error.errno))") }
+    }
+}

@@ -62,7 +62,9 @@ struct Subcommand {
             }
             guard let spec = options.first(where: { $0.name == name }) else {
                 let known = options.map { "--\($0.name)" }.joined(separator: ", ")
-                throw UsageError("unknown option --\(name) for `\(self.name)`; it takes \(known.isEmpty ? "no options" : known). See `connector-host help \(self.name)`")
+                throw UsageError(
+                    "unknown option --\(name) for `\(self.name)`; it takes \(known.isEmpty ? "no options" : known). See `connector-host help \(self.name)`"
+                )
             }
             if spec.valueName != nil {
                 if let inlineValue {
@@ -177,14 +179,22 @@ public enum CommandLineInterface {
                     warehouse has none yet).
                     """,
                 options: [
-                    OptionSpec(name: "configuration", valueName: "FILE", help: "configuration JSON object (default: DIR/configuration.json if present)")
+                    OptionSpec(
+                        name: "configuration", valueName: "FILE",
+                        help: "configuration JSON object (default: DIR/configuration.json if present)")
                 ] + fileOptions + [
                     OptionSpec(name: "no-build", valueName: nil, help: "skip the manifest's build step and run the existing executable"),
-                    OptionSpec(name: "idle-timeout", valueName: "SECONDS", help: "stop a connector silent for this long during update (default 600)"),
+                    OptionSpec(
+                        name: "idle-timeout", valueName: "SECONDS",
+                        help: "stop a connector silent for this long during update (default 600)"),
                     OptionSpec(name: "handshake-timeout", valueName: "SECONDS", help: "limit for initialize and schema (default 60)"),
-                    OptionSpec(name: "grace", valueName: "SECONDS", help: "wait between close of stdin, SIGTERM and SIGKILL when stopping (default 5)"),
+                    OptionSpec(
+                        name: "grace", valueName: "SECONDS",
+                        help: "wait between close of stdin, SIGTERM and SIGKILL when stopping (default 5)"),
                     OptionSpec(name: "max-line-bytes", valueName: "BYTES", help: "longest protocol line accepted (default 67108864)"),
-                    OptionSpec(name: "log-level", valueName: "LEVEL", help: "least severe connector log shown: debug, info, warning, error (default info)"),
+                    OptionSpec(
+                        name: "log-level", valueName: "LEVEL",
+                        help: "least severe connector log shown: debug, info, warning, error (default info)"),
                     OptionSpec(name: "json", valueName: nil, help: "print the report as one JSON object instead of the table"),
                     OptionSpec(name: "quiet", valueName: nil, help: "show only errors while syncing"),
                 ],
@@ -203,7 +213,8 @@ public enum CommandLineInterface {
             throw UsageError(
                 arguments.positionals.isEmpty
                     ? "`\(command)` needs the connector directory: connector-host \(command) connectors/hello"
-                    : "`\(command)` takes one directory, got \(arguments.positionals.count): \(arguments.positionals.joined(separator: " "))")
+                    : "`\(command)` takes one directory, got \(arguments.positionals.count): \(arguments.positionals.joined(separator: " "))"
+            )
         }
         return arguments.positionals[0]
     }
@@ -213,18 +224,23 @@ public enum CommandLineInterface {
         var options = SyncOptions(
             directory: directory, configurationPath: arguments.values["configuration"],
             files: WorkspaceFiles(
-                directory: ConnectorLauncher.absolutePath(directory), warehouse: arguments.values["warehouse"], state: arguments.values["state"]))
+                directory: ConnectorLauncher.absolutePath(directory), warehouse: arguments.values["warehouse"],
+                state: arguments.values["state"]))
         options.build = !arguments.flags.contains("no-build")
         if let value = try arguments.double("idle-timeout") { options.idleTimeout = value }
         if let value = try arguments.double("handshake-timeout") { options.handshakeTimeout = value }
         if let value = try arguments.double("grace") { options.gracePeriod = value }
         if let text = arguments.values["max-line-bytes"] {
-            guard let value = Int(text), value >= 1024 else { throw UsageError("--max-line-bytes takes a number of bytes >= 1024, not \"\(text)\"") }
+            guard let value = Int(text), value >= 1024 else {
+                throw UsageError("--max-line-bytes takes a number of bytes >= 1024, not \"\(text)\"")
+            }
             options.maximumLineLength = value
         }
         var level = LogLevel.info
         if let text = arguments.values["log-level"] {
-            guard let parsed = LogLevel(wireName: text) else { throw UsageError("--log-level takes debug, info, warning or error, not \"\(text)\"") }
+            guard let parsed = LogLevel(wireName: text) else {
+                throw UsageError("--log-level takes debug, info, warning or error, not \"\(text)\"")
+            }
             level = parsed
         }
         let console = TerminalConsole(minimumLevel: level, quiet: arguments.flags.contains("quiet"))

@@ -37,7 +37,8 @@ public final class TerminalConsole: SyncConsole {
     public func progress(_ counts: OperationCounts, elapsed: Double) {
         guard isTerminal, !quiet else { return }
         let rate = elapsed > 0 ? Int(Double(counts.rowOperations) / elapsed) : 0
-        let line = "\r  \(SyncReportFormatter.group(counts.rowOperations)) rows, \(counts.checkpoints) checkpoints, \(SyncReportFormatter.group(rate)) rows/s, \(Int(elapsed)) s\u{1B}[K"
+        let line =
+            "\r  \(SyncReportFormatter.group(counts.rowOperations)) rows, \(counts.checkpoints) checkpoints, \(SyncReportFormatter.group(rate)) rows/s, \(Int(elapsed)) s\u{1B}[K"
         progressShown.withLock { $0 = true }
         writeRaw(line)
     }

@@ -62,7 +62,8 @@ public enum ConnectorLauncher {
             return try pythonPlan(directory: directory, name: directoryName, environment: environment)
         }
         throw LaunchError(
-            "\(directory) has neither \(manifestName) nor connector.py; add a manifest like {\"command\": [\"./my-connector\"]} (see README.md)")
+            "\(directory) has neither \(manifestName) nor connector.py; add a manifest like {\"command\": [\"./my-connector\"]} (see README.md)"
+        )
     }
 
     private static func manifestPlan(manifestPath: String, directory: String, defaultName: String, environment: [String: String])
@@ -117,7 +118,8 @@ public enum ConnectorLauncher {
     private static func pythonPlan(directory: String, name: String, environment: [String: String]) throws(LaunchError) -> LaunchPlan {
         guard let sdkPath = pythonSDKPath(startingAt: directory, environment: environment) else {
             throw LaunchError(
-                "\(directory)/connector.py needs the Python SDK, which was not found; set CONNECTOR_HOST_PYTHON_SDK to the sdks/python folder of connector-host")
+                "\(directory)/connector.py needs the Python SDK, which was not found; set CONNECTOR_HOST_PYTHON_SDK to the sdks/python folder of connector-host"
+            )
         }
         var extraEnvironment = ["PYTHONPATH": sdkPath, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"]
         if let existing = environment["PYTHONPATH"], !existing.isEmpty { extraEnvironment["PYTHONPATH"] = sdkPath + ":" + existing }
@@ -161,7 +163,8 @@ public enum ConnectorLauncher {
         guard status == .exited(0) else {
             let tail = (output.lastLines + errors.lastLines).suffix(15).map { "    " + $0 }.joined(separator: "\n")
             throw LaunchError(
-                "the build step `\(command.joined(separator: " "))` \(status); its last lines:\n\(tail)\nFix the build, or pass --no-build to run the existing executable")
+                "the build step `\(command.joined(separator: " "))` \(status); its last lines:\n\(tail)\nFix the build, or pass --no-build to run the existing executable"
+            )
         }
     }
 
@@ -210,7 +213,8 @@ enum PythonEnvironment {
         guard let data = FileManager.default.contents(atPath: directory + "/requirements.txt") else { return false }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").contains {
             let line = $0.trimmingCharacters(in: .whitespaces)
-            return !line.isEmpty && !line.hasPrefix("#") && !line.hasPrefix("fivetran_connector_sdk") && !line.hasPrefix("fivetran-connector-sdk")
+            return !line.isEmpty && !line.hasPrefix("#") && !line.hasPrefix("fivetran_connector_sdk")
+                && !line.hasPrefix("fivetran-connector-sdk")
         }
     }
 }

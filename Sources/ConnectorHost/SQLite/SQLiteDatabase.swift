@@ -107,7 +107,8 @@ public final class SQLiteDatabase {
     var lastErrorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
     func error(_ status: Int32, sql: String?) -> SQLiteError {
-        SQLiteError(code: sqlite3_extended_errcode(handle) == 0 ? status : sqlite3_extended_errcode(handle), message: lastErrorMessage, sql: sql)
+        SQLiteError(
+            code: sqlite3_extended_errcode(handle) == 0 ? status : sqlite3_extended_errcode(handle), message: lastErrorMessage, sql: sql)
     }
 }
 
@@ -151,7 +152,9 @@ public final class SQLiteStatement {
             case .text(let text): bind(text, at: index + 1)
             case .blob(let bytes):
                 bytes.withUnsafeBytes { raw in
-                    _ = sqlite3_bind_blob(handle, Int32(index + 1), raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), SQLiteBinding.transient)
+                    _ = sqlite3_bind_blob(
+                        handle, Int32(index + 1), raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count),
+                        SQLiteBinding.transient)
                 }
             }
         }
@@ -171,7 +174,8 @@ public final class SQLiteStatement {
             sqlite3_bind_text(handle, Int32(index), "", 0, SQLiteBinding.transient)
             return
         }
-        sqlite3_bind_text(handle, Int32(index), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLiteBinding.static)
+        sqlite3_bind_text(
+            handle, Int32(index), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLiteBinding.static)
     }
 
     /// Binds UTF-8 text, copying it.
@@ -181,12 +185,14 @@ public final class SQLiteStatement {
             sqlite3_bind_text(handle, Int32(index), "", 0, SQLiteBinding.transient)
             return
         }
-        sqlite3_bind_text(handle, Int32(index), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLiteBinding.transient)
+        sqlite3_bind_text(
+            handle, Int32(index), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLiteBinding.transient)
     }
 
     /// Binds a blob, copying it.
     public func bindBlob(copying bytes: UnsafeRawBufferPointer, at index: Int) {
-        sqlite3_bind_blob(handle, Int32(index), bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), SQLiteBinding.transient)
+        sqlite3_bind_blob(
+            handle, Int32(index), bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), SQLiteBinding.transient)
     }
 
     /// Steps once. Returns `true` when a row is available, `false` when done.

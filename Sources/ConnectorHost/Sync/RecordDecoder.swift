@@ -134,7 +134,11 @@ final class RecordDecoder {
                     kind = Self.kind(token, scanner)
                 } else if scanner.tokenEquals(key, "table") {
                     scanner.skipWhitespace()
-                    if scanner.peek == UInt8(ascii: "\"") { tableToken = try scanner.scanString() } else { _ = try scanner.skipValue(depth: 4) }
+                    if scanner.peek == UInt8(ascii: "\"") {
+                        tableToken = try scanner.scanString()
+                    } else {
+                        _ = try scanner.skipValue(depth: 4)
+                    }
                 } else if scanner.tokenEquals(key, "data") || scanner.tokenEquals(key, "keys") {
                     payloadKeyName = scanner.tokenEquals(key, "data") ? "data" : "keys"
                     scanner.skipWhitespace()
@@ -175,16 +179,21 @@ final class RecordDecoder {
         let expectedKey = kind == .delete ? "keys" : "data"
         if !payloadParsed {
             guard let payloadRange, payloadKeyName == expectedKey else {
-                throw invalid(source, opRange, lineNumber, table: table.name, column: nil, "the \(kind.rawValue) has no \"\(expectedKey)\" object")
+                throw invalid(
+                    source, opRange, lineNumber, table: table.name, column: nil, "the \(kind.rawValue) has no \"\(expectedKey)\" object")
             }
             var rescanner = scanner
             rescanner.position = payloadRange.lowerBound
             guard rescanner.peek == UInt8(ascii: "{") else {
-                throw invalid(source, opRange, lineNumber, table: table.name, column: nil, "\"\(expectedKey)\" must be a JSON object, not \(source.rawJSON(.composite(payloadRange)).prefix(40))")
+                throw invalid(
+                    source, opRange, lineNumber, table: table.name, column: nil,
+                    "\"\(expectedKey)\" must be a JSON object, not \(source.rawJSON(.composite(payloadRange)).prefix(40))")
             }
             try parseFields(&rescanner)
         } else if payloadKeyName != expectedKey {
-            throw invalid(source, opRange, lineNumber, table: table.name, column: nil, "a \(kind.rawValue) carries \"\(expectedKey)\", not \"\(payloadKeyName)\"")
+            throw invalid(
+                source, opRange, lineNumber, table: table.name, column: nil,
+                "a \(kind.rawValue) carries \"\(expectedKey)\", not \"\(payloadKeyName)\"")
         }
         do {
             switch kind {

@@ -6,7 +6,9 @@ public enum Redaction {
     public static let mask = "********"
 
     /// Key fragments that mark a value as secret when a configuration does not say otherwise.
-    static let secretKeyFragments = ["password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "private_key", "privatekey", "credential", "auth"]
+    static let secretKeyFragments = [
+        "password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "private_key", "privatekey", "credential", "auth",
+    ]
 
     /// Whether a key names a secret (`password`, `api_token`, `clientSecret`, ...).
     public static func looksSecret(_ key: String) -> Bool {
@@ -48,9 +50,11 @@ public enum Redaction {
     static func masked(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let object):
-            return .object(JSONObject(object.members.map { member in
-                (key: member.key, value: looksSecret(member.key) && !member.value.isNull ? .string(mask) : masked(member.value))
-            }))
+            return .object(
+                JSONObject(
+                    object.members.map { member in
+                        (key: member.key, value: looksSecret(member.key) && !member.value.isNull ? .string(mask) : masked(member.value))
+                    }))
         case .array(let elements): return .array(elements.map(masked))
         case .string(let text) where text.count > 120: return .string(String(text.prefix(120)) + "…")
         default: return value

@@ -82,10 +82,14 @@ public enum SchemaValidator {
             }
             if !columns.isEmpty {
                 for keyName in primaryKey where !columns.contains(where: { $0.name == keyName }) {
-                    problem("\(path).primaryKey", "primary-key column \"\(keyName)\" is not among the declared columns (\(columns.map(\.name).joined(separator: ", ")))")
+                    problem(
+                        "\(path).primaryKey",
+                        "primary-key column \"\(keyName)\" is not among the declared columns (\(columns.map(\.name).joined(separator: ", ")))"
+                    )
                 }
             }
-            for (columnName, type) in columns where primaryKey.contains(columnName) && [.json, .binary, .float, .double].contains(type.dataType) {
+            for (columnName, type) in columns
+            where primaryKey.contains(columnName) && [.json, .binary, .float, .double].contains(type.dataType) {
                 problem("\(path).columns.\(columnName)", "a primary-key column cannot be \(type.dataType.rawValue)")
             }
             definitions.append(TableDefinition(name: name, primaryKey: primaryKey, columns: columns))
@@ -106,7 +110,8 @@ public enum SchemaValidator {
                 return .failure(TypeProblem(text: "unknown type \"\(name)\"; use one of \(validNames)"))
             }
             if dataType == .decimal {
-                return .failure(TypeProblem(text: "DECIMAL needs precision and scale: {\"type\": \"DECIMAL\", \"precision\": 10, \"scale\": 2}"))
+                return .failure(
+                    TypeProblem(text: "DECIMAL needs precision and scale: {\"type\": \"DECIMAL\", \"precision\": 10, \"scale\": 2}"))
             }
             return .success(ColumnType(dataType))
         case .object(let object):
@@ -115,10 +120,18 @@ public enum SchemaValidator {
             }
             guard dataType == .decimal else { return .success(ColumnType(dataType)) }
             guard let precision = object["precision"]?.int64Value, (1...38).contains(precision) else {
-                return .failure(TypeProblem(text: "DECIMAL precision must be an integer from 1 to 38, got \(object["precision"].map { JSONWriter.string($0) } ?? "nothing")"))
+                return .failure(
+                    TypeProblem(
+                        text:
+                            "DECIMAL precision must be an integer from 1 to 38, got \(object["precision"].map { JSONWriter.string($0) } ?? "nothing")"
+                    ))
             }
             guard let scale = object["scale"]?.int64Value, (0...precision).contains(scale) else {
-                return .failure(TypeProblem(text: "DECIMAL scale must be an integer from 0 to the precision (\(precision)), got \(object["scale"].map { JSONWriter.string($0) } ?? "nothing")"))
+                return .failure(
+                    TypeProblem(
+                        text:
+                            "DECIMAL scale must be an integer from 0 to the precision (\(precision)), got \(object["scale"].map { JSONWriter.string($0) } ?? "nothing")"
+                    ))
             }
             return .success(ColumnType(.decimal, precision: Int(precision), scale: Int(scale)))
         default:

@@ -27,7 +27,9 @@ public enum SyncReportFormatter {
             lines.append("outcome: succeeded")
         }
         lines.append("warehouse: \(report.files.warehouse)")
-        lines.append("state:     \(report.files.state)" + (report.state.map { " = \($0.count > 120 ? String($0.prefix(120)) + "…" : $0)" } ?? " (none yet)"))
+        lines.append(
+            "state:     \(report.files.state)"
+                + (report.state.map { " = \($0.count > 120 ? String($0.prefix(120)) + "…" : $0)" } ?? " (none yet)"))
         return lines.joined(separator: "\n")
     }
 

@@ -166,7 +166,9 @@ final class SyncSession {
         do {
             try runSteps()
         } catch {
-            if let syncID { warehouse.failSync(id: syncID, status: error.kind == .cancelled ? "cancelled" : "failed", error: error.message) }
+            if let syncID {
+                warehouse.failSync(id: syncID, status: error.kind == .cancelled ? "cancelled" : "failed", error: error.message)
+            }
             stopAfterFailure(error)
             throw withStderrTail(error)
         }
@@ -177,7 +179,10 @@ final class SyncSession {
         try launch()
         let initializeResult = try request(
             Method.initialize,
-            ["protocolVersion": .number(JSONNumber(ProtocolVersion.current)), "host": SyncRunner.hostInfo, "configuration": .object(configuration)],
+            [
+                "protocolVersion": .number(JSONNumber(ProtocolVersion.current)), "host": SyncRunner.hostInfo,
+                "configuration": .object(configuration),
+            ],
             timeout: options.handshakeTimeout)
         try checkVersion(initializeResult)
         let schemaResult = try request(Method.schema, ["configuration": .object(configuration)], timeout: options.handshakeTimeout)
@@ -201,7 +206,8 @@ final class SyncSession {
         self.syncID = nil
         shutDown()
         for table in warehouse.undeclaredTablesCreated {
-            console.note("warning: table \"\(table)\" was not in the schema; it was created without a primary key, with inferred column types")
+            console.note(
+                "warning: table \"\(table)\" was not in the schema; it was created without a primary key, with inferred column types")
         }
     }
 
@@ -226,7 +232,8 @@ final class SyncSession {
     private func launch() throws(SyncFailure) {
         let child: ChildProcess
         do {
-            child = try ChildProcess(arguments: plan.arguments, directory: plan.directory, environment: HostEnvironment.forChild(extra: plan.environment))
+            child = try ChildProcess(
+                arguments: plan.arguments, directory: plan.directory, environment: HostEnvironment.forChild(extra: plan.environment))
         } catch {
             throw SyncFailure(.launch, "\(error)")
         }
@@ -246,12 +253,15 @@ final class SyncSession {
 
     private func checkVersion(_ result: JSONValue) throws(SyncFailure) {
         guard let version = result["protocolVersion"]?.int64Value else {
-            throw SyncFailure(.protocolViolation, "the connector's initialize result has no integer protocolVersion; answer {\"protocolVersion\": 1, ...}")
+            throw SyncFailure(
+                .protocolViolation, "the connector's initialize result has no integer protocolVersion; answer {\"protocolVersion\": 1, ...}"
+            )
         }
         guard ProtocolVersion.supported.contains(Int(version)) else {
             throw SyncFailure(
                 .protocolViolation,
-                "the connector speaks protocol version \(version), this host speaks \(ProtocolVersion.supported.sorted().map(String.init).joined(separator: ", ")); update the connector's SDK or the host")
+                "the connector speaks protocol version \(version), this host speaks \(ProtocolVersion.supported.sorted().map(String.init).joined(separator: ", ")); update the connector's SDK or the host"
+            )
         }
     }
 
@@ -327,13 +337,15 @@ final class SyncSession {
         case .notification(let name, _):
             if ignoredNotifications.insert(name).inserted { console.note("ignoring unknown notification \"\(name)\" from the connector") }
         case .request(let id, Method.checkpoint, _):
-            throw SyncFailure(.protocolViolation, "the connector sent a checkpoint (id \(id)) during \(method); checkpoints belong inside update")
+            throw SyncFailure(
+                .protocolViolation, "the connector sent a checkpoint (id \(id)) during \(method); checkpoints belong inside update")
         case .request(let id, let name, _):
             try send(.errorResponse(id: id, error: RPCError(.methodNotFound, "the host has no method \"\(name)\"")))
         case .response(let id, _), .errorResponse(let id?, _):
             throw SyncFailure(
                 .protocolViolation,
-                "the connector answered request id \(id), which the host never sent (or already got an answer for); answer each request once, with its own id")
+                "the connector answered request id \(id), which the host never sent (or already got an answer for); answer each request once, with its own id"
+            )
         case .errorResponse(nil, let error):
             throw connectorError(method: method, error)
         }
@@ -421,7 +433,8 @@ final class SyncSession {
         let how = status.map { "\($0)" } ?? "closed its stdout"
         return SyncFailure(
             .connectorExited,
-            "the connector \(how) before answering \(method); the warehouse is back at the last checkpoint. Check its stderr below; a connector must answer every request and exit only on stdin EOF")
+            "the connector \(how) before answering \(method); the warehouse is back at the last checkpoint. Check its stderr below; a connector must answer every request and exit only on stdin EOF"
+        )
     }
 
     private func lineFailure(_ error: LineReadError, waitingFor method: String, timeout: Double) -> SyncFailure {
@@ -429,9 +442,11 @@ final class SyncSession {
         case .timedOut:
             return SyncFailure(
                 .timeout,
-                "the connector sent nothing for \(Self.seconds(timeout)) while the host waited for \(method); it was stopped. If the source is just slow, raise --idle-timeout (or --handshake-timeout), or send log messages to show progress")
+                "the connector sent nothing for \(Self.seconds(timeout)) while the host waited for \(method); it was stopped. If the source is just slow, raise --idle-timeout (or --handshake-timeout), or send log messages to show progress"
+            )
         case .interrupted:
-            return SyncFailure(.cancelled, "cancelled (Ctrl-C): the connector was asked to stop and everything after the last checkpoint was rolled back")
+            return SyncFailure(
+                .cancelled, "cancelled (Ctrl-C): the connector was asked to stop and everything after the last checkpoint was rolled back")
         case .lineTooLong(let line, let limit):
             return SyncFailure(
                 .protocolViolation,
@@ -458,7 +473,8 @@ final class SyncSession {
     private func connectorError(method: String, _ error: RPCError) -> SyncFailure {
         let message = Redaction.redact(error.message, secrets: secrets)
         let kind: SyncFailure.Kind = error.code == .cancelled ? .connectorError : .connectorError
-        return SyncFailure(kind, "the connector failed in \(method): \(message) [error \(error.code)]", details: ["code": String(error.code.rawValue)])
+        return SyncFailure(
+            kind, "the connector failed in \(method): \(message) [error \(error.code)]", details: ["code": String(error.code.rawValue)])
     }
 
     static func preview(_ bytes: UnsafeBufferPointer<UInt8>) -> String { preview(Array(bytes.prefix(100)), total: bytes.count) }

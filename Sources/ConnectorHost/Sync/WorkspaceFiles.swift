@@ -25,7 +25,8 @@ public struct WorkspaceFiles: Sendable, Equatable {
         for path in [warehouse, state] {
             let folder = (path as NSString).deletingLastPathComponent
             do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
                 throw SyncFailure(.warehouse, "cannot create \(folder): \(error.localizedDescription)")
             }
@@ -70,11 +71,13 @@ final class WorkspaceLock {
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)
             let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 32, 0) }
-            let holder = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            let holder =
+                count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
             close(descriptor)
             throw SyncFailure(
                 .warehouse,
-                "another connector-host (pid \(holder)) is syncing into this warehouse; it holds the lock \(path). Wait for it to finish or stop it")
+                "another connector-host (pid \(holder)) is syncing into this warehouse; it holds the lock \(path). Wait for it to finish or stop it"
+            )
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)

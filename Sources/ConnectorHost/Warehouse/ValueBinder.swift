@@ -66,7 +66,8 @@ struct ValueBinder {
                     statement.bindText(borrowing: text, at: index)
                 } else {
                     guard let normalised = TemporalValues.utcDateTime(text) else {
-                        throw ValueProblem(reason: "\(quoted(text)) is not an RFC 3339 timestamp with Z or an offset, e.g. \"2024-05-01T12:00:00Z\"")
+                        throw ValueProblem(
+                            reason: "\(quoted(text)) is not an RFC 3339 timestamp with Z or an offset, e.g. \"2024-05-01T12:00:00Z\"")
                     }
                     statement.bindText(borrowing: keep(normalised), at: index)
                 }

@@ -189,7 +189,9 @@ public final class Warehouse {
                 if existing.primaryKey != definition.primaryKey {
                     throw SchemaConflict(
                         table: definition.name,
-                        reason: "the primary key changed from \(describeKey(existing.primaryKey)) to \(describeKey(definition.primaryKey)); the warehouse keeps rows by the old key. Restore the old key, or run `connector-host reset` to start over")
+                        reason:
+                            "the primary key changed from \(describeKey(existing.primaryKey)) to \(describeKey(definition.primaryKey)); the warehouse keeps rows by the old key. Restore the old key, or run `connector-host reset` to start over"
+                    )
                 }
             } else {
                 table = try createTable(name: definition.name, primaryKey: definition.primaryKey, declared: definition.columns)
@@ -210,7 +212,9 @@ public final class Warehouse {
                     guard widened == type else {
                         throw SchemaConflict(
                             table: definition.name,
-                            reason: "column \"\(name)\" is \(oldType) in the warehouse and cannot narrow to \(type); declare \(widened) (or a wider type) instead")
+                            reason:
+                                "column \"\(name)\" is \(oldType) in the warehouse and cannot narrow to \(type); declare \(widened) (or a wider type) instead"
+                        )
                     }
                     try widen(table, index, to: type, declared: true)
                 } else {
@@ -277,7 +281,9 @@ public final class Warehouse {
             guard !table.primaryKey.contains(column.name) else {
                 throw SchemaConflict(
                     table: table.name,
-                    reason: "primary-key column \"\(column.name)\" would change from \(oldType) to \(type); declare its type in the schema so every value has the same type")
+                    reason:
+                        "primary-key column \"\(column.name)\" would change from \(oldType) to \(type); declare its type in the schema so every value has the same type"
+                )
             }
             // SQLite cannot change a column's type: copy into a new column, drop the old, rename.
             let temporary = quoteIdentifier(systemPrefix + "widening")
@@ -325,7 +331,8 @@ public final class Warehouse {
         for (position, field) in fields.enumerated() {
             if let index = table.columnIndex(forKey: field.key, at: position, in: source) {
                 let column = table.columns[index]
-                if !column.declared, case .null = field.value {} else if !column.declared,
+                if !column.declared, case .null = field.value {
+                } else if !column.declared,
                     let incoming = TypeRules.inferredType(field.value, source)
                 {
                     if let current = column.type {
@@ -358,7 +365,9 @@ public final class Warehouse {
     func upsert(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource) throws {
         try resolveColumns(table, fields, source, into: &columnIndexes)
         let statement: SQLiteStatement
-        if let cached = table.upsertStatement { statement = cached } else {
+        if let cached = table.upsertStatement {
+            statement = cached
+        } else {
             statement = try database.prepare(table.upsertSQL)
             table.upsertStatement = statement
         }
@@ -388,7 +397,8 @@ public final class Warehouse {
         guard table.hasPrimaryKey else {
             throw OperationProblem(
                 column: nil,
-                reason: "table \"\(table.name)\" has no primary key, so rows cannot be updated by key; use upsert (or declare a primary key)")
+                reason:
+                    "table \"\(table.name)\" has no primary key, so rows cannot be updated by key; use upsert (or declare a primary key)")
         }
         try resolveColumns(table, fields, source, into: &columnIndexes)
         var valueColumns: [Int] = []
@@ -401,7 +411,9 @@ public final class Warehouse {
             }
         }
         let statement: SQLiteStatement
-        if let cached = table.updateStatements[valueColumns] { statement = cached } else {
+        if let cached = table.updateStatements[valueColumns] {
+            statement = cached
+        } else {
             statement = try database.prepare(table.updateSQL(columnIndexes: valueColumns))
             table.updateStatements[valueColumns] = statement
         }
@@ -421,7 +433,9 @@ public final class Warehouse {
     /// Applies a soft delete; a row that does not exist is a counted no-op.
     func delete(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource) throws {
         let statement: SQLiteStatement
-        if let cached = table.deleteStatement { statement = cached } else {
+        if let cached = table.deleteStatement {
+            statement = cached
+        } else {
             statement = try database.prepare(table.deleteSQL)
             table.deleteStatement = statement
         }
@@ -448,7 +462,9 @@ public final class Warehouse {
     /// Soft-deletes every live row of the table.
     func truncate(_ table: WarehouseTable) throws {
         let statement: SQLiteStatement
-        if let cached = table.truncateStatement { statement = cached } else {
+        if let cached = table.truncateStatement {
+            statement = cached
+        } else {
             statement = try database.prepare(table.truncateSQL)
             table.truncateStatement = statement
         }
@@ -482,7 +498,10 @@ public final class Warehouse {
             let columnName = table.columns[columnIndex].name
             guard fieldPosition >= 0 else {
                 throw OperationProblem(
-                    column: columnName, reason: "the primary-key column \"\(columnName)\" is missing; update and delete must name the row by its full primary key \(describeKey(table.primaryKey))")
+                    column: columnName,
+                    reason:
+                        "the primary-key column \"\(columnName)\" is missing; update and delete must name the row by its full primary key \(describeKey(table.primaryKey))"
+                )
             }
             guard !isNull(fields[fieldPosition].value) else {
                 throw OperationProblem(column: columnName, reason: "the primary-key column \"\(columnName)\" is null")
@@ -499,7 +518,8 @@ public final class Warehouse {
                 column: name,
                 reason: present
                     ? "the primary-key column \"\(name)\" is null"
-                    : "the primary-key column \"\(name)\" is missing; every upsert must carry the full primary key \(describeKey(table.primaryKey))")
+                    : "the primary-key column \"\(name)\" is missing; every upsert must carry the full primary key \(describeKey(table.primaryKey))"
+            )
         }
         return OperationProblem(column: nil, reason: "the primary key is incomplete")
     }

@@ -158,7 +158,8 @@ final class WarehouseTable {
             columnIndexes.enumerated().map { "\(quoteIdentifier(columns[$0.element].name)) = ?\($0.offset + 1)" } + [
                 "\(quoteIdentifier(SystemColumn.synced)) = ?\(columnIndexes.count + 1)"
             ]
-        return "UPDATE \(quotedName) SET \(assignments.joined(separator: ", ")) WHERE \(keyCondition(firstParameter: columnIndexes.count + 2))"
+        return
+            "UPDATE \(quotedName) SET \(assignments.joined(separator: ", ")) WHERE \(keyCondition(firstParameter: columnIndexes.count + 2))"
     }
 
     /// Soft delete: parameter 1 synced, then the key values (or the row id).

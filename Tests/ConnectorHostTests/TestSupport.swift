@@ -1,0 +1,127 @@
+import ConnectorHost
+import ConnectorProtocol
+import Foundation
+import Synchronization
+import Testing
+
+/// Where `swift build` put the executables this test bundle depends on (the connectors, the CLI).
+let productsDirectory: URL = {
+    let candidates = [
+        Bundle.main.bundleURL,
+        Bundle.main.bundleURL.deletingLastPathComponent(),
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+    ]
+    for candidate in candidates where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("hello-connector").path) {
+        return candidate
+    }
+    return candidates[0]
+}()
+
+/// The package's root folder.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A console that remembers everything, for assertions.
+final class RecordingConsole: SyncConsole {
+    private let lines = Mutex<[String]>([])
+
+    func connectorLog(_ connector: String, level: LogLevel?, _ message: String) {
+        lines.withLock { $0.append("[\(connector)\(level.map { " " + $0.rawValue } ?? "")] \(message)") }
+    }
+
+    func note(_ message: String) { lines.withLock { $0.append(message) } }
+    func progress(_ counts: OperationCounts, elapsed: Double) {}
+
+    var all: [String] { lines.withLock { $0 } }
+}
+
+/// A temporary connector directory with a manifest, removed when the test ends.
+final class ConnectorFixture {
+    let directory: URL
+
+    /// A directory whose manifest runs `arguments` (the first resolved against the products directory
+    /// when it names a built product), with `configuration` written to configuration.json.
+    init(product: String? = nil, command: [String]? = nil, configuration: JSONValue? = nil, files: [String: String] = [:]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("connector-host-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var manifestCommand = command ?? []
+        if let product { manifestCommand = [productsDirectory.appendingPathComponent(product).path] }
+        if !manifestCommand.isEmpty {
+            try write("connector.json", JSONWriter.string(["name": "fixture", "command": .array(manifestCommand.map(JSONValue.string))]))
+        }
+        if let configuration { try write("configuration.json", JSONWriter.string(configuration)) }
+        for (name, content) in files { try write(name, content) }
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    func write(_ name: String, _ content: String) throws {
+        let url = directory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try content.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    var path: String { directory.path }
+    var warehousePath: String { directory.appendingPathComponent("files/warehouse.db").path }
+    var statePath: String { directory.appendingPathComponent("files/state.json").path }
+
+    /// Runs a sync in-process (the connector is a real child process).
+    func sync(configure: (inout SyncOptions) -> Void = { _ in }) -> (SyncReport, RecordingConsole) {
+        var options = SyncOptions(directory: path)
+        options.gracePeriod = 2
+        configure(&options)
+        let console = RecordingConsole()
+        return (SyncRunner.run(options, console: console), console)
+    }
+
+    /// Rows of a query against the warehouse, each value rendered as text (NULL as "NULL").
+    func rows(_ sql: String) throws -> [[String]] {
+        let database = try SQLiteDatabase(readOnlyPath: warehousePath)
+        return try database.query(sql).map { row in row.map(render) }
+    }
+
+    func stateFile() -> String? {
+        (try? String(contentsOfFile: statePath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+func render(_ value: SQLiteValue) -> String {
+    switch value {
+    case .null: "NULL"
+    case .integer(let number): String(number)
+    case .real(let number): "\(number)"
+    case .text(let text): text
+    case .blob(let bytes): "blob(\(bytes.count))"
+    }
+}
+
+/// Runs the built `connector-host` executable and returns its exit code, stdout and stderr.
+func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = productsDirectory.appendingPathComponent("connector-host")
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["CONNECTOR_HOST_SWIFT_BIN_PATH"] = productsDirectory.path
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let stdout = Pipe()
+    let stderr = Pipe()
+    process.standardOutput = stdout
+    process.standardError = stderr
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes to EOF before waiting, or a large output would deadlock.
+    let errorData = Mutex(Data())
+    let errorReader = Thread { errorData.withLock { $0 = stderr.fileHandleForReading.readDataToEndOfFile() } }
+    errorReader.start()
+    let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while errorReader.isExecuting || !errorReader.isFinished { usleep(1000) }
+    return (
+        process.terminationStatus, String(decoding: outputData, as: UTF8.self), errorData.withLock { String(decoding: $0, as: UTF8.self) }
+    )
+}
+
+/// A schema entry for the operations test connector.
+func table(_ name: String, primaryKey: [String] = [], columns: JSONObject = [:]) -> JSONValue {
+    ["table": .string(name), "primaryKey": .array(primaryKey.map(JSONValue.string)), "columns": .object(columns)]
+}

@@ -1,0 +1,78 @@
+import Testing
+
+@testable import ConnectorProtocol
+
+@Suite("JSON parsing and writing")
+struct JSONTests {
+    @Test("values round-trip through the parser and the writer unchanged")
+    func roundTrip() throws {
+        let texts = [
+            #"{"a":1,"b":[true,false,null],"c":"x\"y\\z\n","d":{"e":-1.5e-3,"f":12345678901234567890}}"#,
+            #"[]"#, #"{}"#, #""é😀""#, #"0"#, #"-0.0"#,
+        ]
+        for text in texts {
+            let value = try JSONParser.parse(text)
+            #expect(JSONWriter.string(value) == text)
+        }
+    }
+
+    @Test("numbers keep their literal text, so big integers and decimals are exact")
+    func numbersKeepLiterals() throws {
+        let value = try JSONParser.parse(#"{"big":9223372036854775807,"decimal":0.10,"huge":123456789012345678901234567890}"#)
+        #expect(value["big"]?.int64Value == Int64.max)
+        #expect(value["decimal"] == .number(JSONNumber(literal: "0.10")))
+        #expect(value["huge"]?.int64Value == nil)
+        #expect(value["huge"]?.doubleValue == 1.2345678901234568e29)
+    }
+
+    @Test("object members keep their order")
+    func memberOrder() throws {
+        let value = try JSONParser.parse(#"{"z":1,"a":2,"m":3}"#)
+        #expect(value.objectValue?.keys == ["z", "a", "m"])
+        #expect(JSONWriter.string(value, sortedKeys: true) == #"{"a":2,"m":3,"z":1}"#)
+    }
+
+    @Test("escapes decode, including surrogate pairs")
+    func escapes() throws {
+        let value = try JSONParser.parse(#""\u00e9\ud83d\ude00\t\/""#)
+        #expect(value == .string("é😀\t/"))
+    }
+
+    @Test("syntax errors name the problem and the byte")
+    func syntaxErrors() {
+        let cases: [(String, String)] = [
+            ("{\"a\" 1}", "expected ':' after an object key, found '1' at byte 6"),
+            ("[1,]", "invalid number, found ']' at byte 4"),
+            ("\"abc", "unterminated string at byte 1"),
+            ("{\"a\":1} x", "expected the end of the value, found 'x' at byte 9"),
+            ("tru", "invalid literal, found 't' at byte 1"),
+            ("\"a\u{01}\"", "control character in string (escape it), found byte 0x1 at byte 3"),
+            ("\"\\ud800\"", "unpaired surrogate in \\u escape at byte 8"),
+        ]
+        for (text, expected) in cases {
+            #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(text) }
+            do {
+                _ = try JSONParser.parse(text)
+            } catch {
+                #expect(error.description == expected, "for \(text)")
+            }
+        }
+    }
+
+    @Test("nesting deeper than the limit is refused, not a stack overflow")
+    func depthLimit() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        do {
+            _ = try JSONParser.parse(deep)
+            Issue.record("expected a depth error")
+        } catch {
+            #expect(error.reason.hasPrefix("nesting deeper than 128 levels"))
+        }
+    }
+
+    @Test("invalid UTF-8 inside a string is refused")
+    func invalidUTF8() {
+        let bytes: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
+        #expect(throws: JSONSyntaxError("invalid UTF-8 in string", at: 1)) { try JSONParser.parse(bytes) }
+    }
+}

@@ -1,0 +1,141 @@
+import ConnectorProtocol
+import Foundation
+import Testing
+
+@testable import ConnectorSDK
+
+/// A connector for the runtime test: two rows, a log line, a checkpoint.
+private struct TwoRows: Connector {
+    var name: String { "two-rows" }
+    var version: String { "2.0.0" }
+
+    func schema(configuration: Configuration) throws -> [TableDefinition] {
+        [
+            TableDefinition(
+                name: "t", primaryKey: ["id"],
+                columns: [("id", ColumnType(.long)), ("price", ColumnType(.decimal, precision: 10, scale: 2))])
+        ]
+    }
+
+    func update(configuration: Configuration, state: JSONValue, operations: Operations) throws {
+        let start = state["cursor"]?.int64Value ?? 0
+        Log.info("from \(start)")
+        try operations.upsert("t", ["id": .number(JSONNumber(start + 1)), "price": "1.50"])
+        try operations.upsert("t") { row in
+            row.field("id", start + 2)
+            row.field("note", "tab\there")
+        }
+        try operations.checkpoint(["cursor": .number(JSONNumber(start + 2))])
+        try operations.delete("t", keys: ["id": .number(JSONNumber(start + 1))])
+        try operations.truncate("t")
+    }
+}
+
+private struct FailingConnector: Connector {
+    func schema(configuration: Configuration) throws -> [TableDefinition] { [] }
+    func update(configuration: Configuration, state: JSONValue, operations: Operations) throws {
+        _ = try configuration.int("page_size")
+    }
+}
+
+/// Runs `connector` in-process over two pipes fed with `input`, and returns the lines it wrote.
+private func converse<C: Connector>(_ connector: C, _ input: [String]) async throws -> (status: Int32, lines: [String]) {
+    var toConnector: [Int32] = [0, 0]
+    var fromConnector: [Int32] = [0, 0]
+    #expect(pipe(&toConnector) == 0 && pipe(&fromConnector) == 0)
+    let text = input.map { $0 + "\n" }.joined()
+    try LineWriter(fileDescriptor: toConnector[1]).write(Array(text.utf8))
+    close(toConnector[1])
+    let status = await ConnectorRuntime(connector: connector, input: toConnector[0], output: fromConnector[1]).run()
+    close(fromConnector[1])
+    close(toConnector[0])
+    let reader = LineReader(fileDescriptor: fromConnector[0])
+    var lines: [String] = []
+    while let line = try reader.nextLine() { lines.append(String(decoding: line, as: UTF8.self)) }
+    close(fromConnector[0])
+    return (status, lines)
+}
+
+@Suite("Swift SDK runtime")
+struct ConnectorRuntimeTests {
+    @Test("a connector run against pipes produces exactly the expected lines")
+    func exactLines() async throws {
+        let (status, lines) = try await converse(
+            TwoRows(),
+            [
+                #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":1,"host":{"name":"test","version":"0"},"configuration":{}}}"#,
+                #"{"jsonrpc":"2.0","id":2,"method":"schema","params":{"configuration":{}}}"#,
+                #"{"jsonrpc":"2.0","id":3,"method":"update","params":{"configuration":{},"state":{"cursor":10}}}"#,
+                #"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+                #"{"jsonrpc":"2.0","id":4,"method":"shutdown","params":{}}"#,
+            ])
+        #expect(status == 0)
+        #expect(
+            lines == [
+                #"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":1,"connector":{"name":"two-rows","version":"2.0.0"},"capabilities":{"test":false}}}"#,
+                #"{"jsonrpc":"2.0","id":2,"result":{"tables":[{"table":"t","primaryKey":["id"],"columns":{"id":"LONG","price":{"type":"DECIMAL","precision":10,"scale":2}}}]}}"#,
+                #"{"jsonrpc":"2.0","method":"log","params":{"level":"info","message":"from 10"}}"#,
+                #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"upsert","table":"t","data":{"id":11,"price":"1.50"}},{"op":"upsert","table":"t","data":{"id":12,"note":"tab\there"}}]}}"#,
+                #"{"jsonrpc":"2.0","id":1,"method":"checkpoint","params":{"state":{"cursor":12}}}"#,
+                #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"delete","table":"t","keys":{"id":11}},{"op":"truncate","table":"t"}]}}"#,
+                #"{"jsonrpc":"2.0","id":3,"result":{}}"#,
+                #"{"jsonrpc":"2.0","id":4,"result":{}}"#,
+            ])
+    }
+
+    @Test("requests before initialize get -32002; unknown methods get -32601; garbage gets -32700")
+    func errors() async throws {
+        let (status, lines) = try await converse(
+            TwoRows(),
+            [
+                #"{"jsonrpc":"2.0","id":1,"method":"schema","params":{}}"#,
+                #"{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":1}}"#,
+                #"{"jsonrpc":"2.0","id":3,"method":"frobnicate","params":{}}"#,
+                #"{"jsonrpc":"2.0","method":"no-such-notification","params":{}}"#,
+                "not json",
+            ])
+        #expect(status == 0)
+        #expect(lines[0] == #"{"jsonrpc":"2.0","id":1,"error":{"code":-32002,"message":"send initialize before schema"}}"#)
+        #expect(lines[2] == #"{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"unknown method \"frobnicate\""}}"#)
+        #expect(lines[3].hasPrefix(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"invalid JSON: "#))
+        #expect(lines.count == 4)
+    }
+
+    @Test("a newer requested version is answered with the version the SDK speaks")
+    func versionNegotiation() async throws {
+        let (_, lines) = try await converse(
+            TwoRows(), [#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":7}}"#])
+        #expect(lines.first?.contains(#""protocolVersion":1"#) == true)
+    }
+
+    @Test("a configuration error becomes a -32012 answer naming the key")
+    func configurationError() async throws {
+        let (_, lines) = try await converse(
+            FailingConnector(),
+            [
+                #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":1}}"#,
+                #"{"jsonrpc":"2.0","id":2,"method":"update","params":{"configuration":{"page_size":"ten"},"state":{}}}"#,
+            ])
+        #expect(
+            lines.last
+                == #"{"jsonrpc":"2.0","id":2,"error":{"code":-32012,"message":"configuration key \"page_size\" must be an integer, got \"ten\""}}"#
+        )
+    }
+
+    @Test("configuration accessors convert strings and say what is wrong")
+    func configurationAccessors() throws {
+        let configuration = Configuration(["n": "42", "flag": "TRUE", "list": "a, b,,c", "json": #"{"k":1}"#, "real": true])
+        #expect(try configuration.int("n") == 42)
+        #expect(try configuration.bool("flag"))
+        #expect(try configuration.bool("real"))
+        #expect(try configuration.list("list") == ["a", "b", "c"])
+        #expect(try configuration.object("json")["k"] == 1)
+        #expect(try configuration.string("missing", default: "d") == "d")
+        #expect(throws: ConnectorError.self) { try configuration.string("missing") }
+        do {
+            _ = try configuration.string("missing")
+        } catch {
+            #expect(error.message == "configuration key \"missing\" is missing; add it to configuration.json")
+        }
+    }
+}
