@@ -52,6 +52,7 @@ class FakeHost(object):
         self.checkpoints = []    # (state, number of ops received before it)
         self.events = []         # ("records", n) | ("checkpoint", state) | ("log", level, msg) | ("response", id)
         self.pending_checkpoints = []
+        self.sent_methods = {}   # id of each request we sent -> its method
         self.checkpoint_handler = checkpoint_handler or (lambda host, msg: {"result": {}})
         self._next_id = 1
         self._q = queue.Queue()
@@ -193,6 +194,7 @@ class FakeHost(object):
         rid = self._next_id
         self._next_id += 1
         msg = {"jsonrpc": "2.0", "id": rid, "method": method}
+        self.sent_methods[rid] = method
         if params is not None:
             msg["params"] = params
         self.send(msg)

@@ -4,6 +4,7 @@ fake host in fakehost.py."""
 import base64
 import json
 import os
+import signal
 import sys
 import time
 import unittest
@@ -317,6 +318,16 @@ class UpdateErrorsTest(HostTestCase):
         self.assertEqual(err["message"], "Cancelled: the host cancelled the sync")
         self.assertEqual(h.wait(), 0)
 
+    def test_first_sigint_cancels_like_a_cancel_notification(self):
+        h = self.host()
+        h.initialize()
+        rid = h.send_request("update", {"configuration": {"mode": "loop_until_cancelled"}, "state": {}})
+        while not h.ops:
+            self.assertIsNotNone(h.next_message())
+        h.proc.send_signal(signal.SIGINT)
+        self.assertError(h.wait_response(rid), -32014)
+        self.assertEqual(h.wait(), 0)
+
     def test_stdin_eof_during_update_stops_it_and_exits_0(self):
         h = self.host()
         h.initialize()
@@ -352,7 +363,7 @@ class OutputTest(HostTestCase):
         self.assertEqual(h.wait(), 0)
         self.assertClean(h)
         stdout = b"\n".join(h.raw_lines)
-        for marker in ("PRINTED-BY-PRINT", "WRITTEN-TO-SYS-STDOUT", "WRITTEN-TO-FD-1",
+        for marker in ("PRINTED-AT-IMPORT", "LOGGED-AT-IMPORT", "PRINTED-BY-PRINT", "WRITTEN-TO-SYS-STDOUT", "WRITTEN-TO-FD-1",
                        "WRITTEN-TO-DUNDER-STDOUT", "CHILD-PROCESS-STDOUT"):
             self.assertNotIn(marker.encode(), stdout)
             self.assertIn(marker, h.stderr)
