@@ -3,6 +3,11 @@
 
     python3 sdks/python/benchmarks/encode_throughput.py [ROWS]          # in-process, to /dev/null
     python3 sdks/python/benchmarks/encode_throughput.py --e2e [ROWS]    # subprocess + pipe + reader
+    python3 sdks/python/benchmarks/encode_throughput.py --host [ROWS]   # the real connector-host
+
+--host: writes a connector that generates ROWS rows up front and upserts
+them, then runs ``connector-host run`` on it (found via $CONNECTOR_HOST_BIN,
+then PATH) into a temporary directory and prints the host's summary.
 
 In-process: rows are generated first (not timed), then each goes through the
 real code path (Operations.upsert -> Session.upsert -> Encoder -> batch join ->
@@ -147,12 +152,57 @@ def end_to_end(n):
         return n / dt
 
 
+HOST_CONNECTOR = '''
+import sys, time
+sys.path.insert(0, %(bench_dir)r)
+from encode_throughput import make_rows
+from fivetran_connector_sdk import Connector, Operations as op
+
+def schema(configuration):
+    return [{"table": "bench", "primary_key": ["id"]}]
+
+def update(configuration, state):
+    n = int(configuration["rows"])
+    rows = make_rows(n)  # as if already fetched from a source
+    t = time.perf_counter()
+    for row in rows:
+        op.upsert("bench", row)
+    op.checkpoint({"done": n})
+    dt = time.perf_counter() - t
+    print("connector: %%d upserts + checkpoint in %%.2f s = %%d rows/s" %% (n, dt, n / dt))
+
+connector = Connector(update=update, schema=schema)
+'''
+
+
+def with_host(n):
+    from connector_host_sdk import find_host_binary
+    binary = find_host_binary()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = os.path.join(tmp, "bench")
+        os.mkdir(d)
+        with open(os.path.join(d, "connector.py"), "w") as f:
+            f.write(HOST_CONNECTOR % {"bench_dir": os.path.dirname(os.path.abspath(__file__))})
+        with open(os.path.join(d, "configuration.json"), "w") as f:
+            json.dump({"rows": str(n)}, f)
+        env = dict(os.environ, CONNECTOR_HOST_PYTHON_SDK=SDK_DIR)
+        p = subprocess.run([binary, "run", d], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True)
+        print(p.stdout)
+        return p.returncode
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
-    e2e = "--e2e" in args
-    args = [a for a in args if a != "--e2e"]
+    mode = "in-process"
+    for flag in ("--e2e", "--host"):
+        if flag in args:
+            mode = flag
+            args.remove(flag)
     n = int(args[0]) if args else 200000
-    if e2e:
+    if mode == "--e2e":
         end_to_end(n)
+    elif mode == "--host":
+        sys.exit(with_host(n))
     else:
         in_process(n)

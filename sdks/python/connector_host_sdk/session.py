@@ -101,6 +101,8 @@ class Session(object):
         self._encoder = Encoder(on_nan=self._report_nan)
         self._encode = self._encoder.encode  # full mapping, never emits NaN
         self._fast = self._encoder.fast  # fast path; raises ValueError/TypeError
+        self._declared_tables = None  # table names of the last schema answer
+        self._warned_tables = set()
         self._p_upsert = {}
         self._p_update = {}
         self._p_delete = {}
@@ -180,6 +182,15 @@ class Session(object):
         else:
             p = '{"op":"%s","table":%s,"%s":' % (kind, self._encode(table), member)
         self._prefixes[kind][table] = p
+        declared = self._declared_tables
+        if declared is not None and table not in declared and table not in self._warned_tables:
+            self._warned_tables.add(table)
+            try:
+                self.log("warning", "table %s is not declared by schema(); declare every table you "
+                                    "write (hosts may reject ops on undeclared tables)"
+                         % json.dumps(table, ensure_ascii=False))
+            except Exception:
+                pass
         return p
 
     def _refuse(self):
@@ -522,6 +533,7 @@ class Session(object):
             if not isinstance(e, Exception):
                 raise
             return
+        self._declared_tables = set(t["table"] for t in tables)
         self._respond(rid, {"tables": tables})
 
     def _update(self, rid, params):
@@ -580,6 +592,26 @@ class Session(object):
         self._respond(rid, {})
 
 
+TYPE_NAMES = frozenset((
+    "BOOLEAN", "SHORT", "INT", "LONG", "DECIMAL", "FLOAT", "DOUBLE", "NAIVE_DATE",
+    "NAIVE_DATETIME", "UTC_DATETIME", "BINARY", "XML", "STRING", "JSON"))
+
+
+def _column_type(ty):
+    """Type names are exact upper-case on the wire: "string" -> "STRING"
+    (only for known names; anything else is passed through for the host to
+    judge)."""
+    if isinstance(ty, str):
+        up = ty.strip().upper()
+        return up if up in TYPE_NAMES else ty
+    if isinstance(ty, dict) and isinstance(ty.get("type"), str):
+        up = ty["type"].strip().upper()
+        if up in TYPE_NAMES and up != ty["type"]:
+            ty = dict(ty)
+            ty["type"] = up
+    return ty
+
+
 def translate_schema(result):
     """Fivetran-style schema list -> protocol table list.
 
@@ -621,7 +653,7 @@ def translate_schema(result):
             cols = t["columns"]
             if not isinstance(cols, dict):
                 raise E.SchemaError("table %s: columns must be a dict" % name, {"table": name})
-            out["columns"] = cols
+            out["columns"] = {c: _column_type(ty) for c, ty in cols.items()}
         for k, v in t.items():
             if k not in ("table", "primaryKey", "primary_key", "columns"):
                 out[k] = v

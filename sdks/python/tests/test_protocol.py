@@ -135,6 +135,25 @@ class SchemaTest(HostTestCase):
         line = [l for l in h.raw_lines if b'"tables"' in l][0]
         self.assertNotIn(b"primary_key", line)
 
+    def test_type_names_upper_cased_and_single_key_string(self):
+        h = self.host()
+        h.initialize()
+        resp = h.request("schema", {"configuration": {"mode": "lower_types"}})
+        self.assertEqual(resp["result"], {"tables": [
+            {"table": "t", "primaryKey": ["id"],
+             "columns": {"id": "LONG", "d": {"type": "DECIMAL", "precision": 5, "scale": 1}, "x": "NotAType"}}]})
+
+    def test_writing_an_undeclared_table_warns_once(self):
+        h = self.host()
+        h.initialize()
+        h.request("schema", {"configuration": {}})
+        h.update({"mode": "batch", "n": "3", "m": "0"})  # "items": declared
+        h.update({"mode": "echo_state"})  # "seen": not declared
+        h.update({"mode": "echo_state"})
+        warnings = [m for lvl, m in h.logs if lvl == "warning"]
+        self.assertEqual(warnings, ['table "seen" is not declared by schema(); declare every table you '
+                                    'write (hosts may reject ops on undeclared tables)'])
+
     def test_exception_in_schema_gets_32013(self):
         h = self.host()
         h.initialize()
