@@ -58,8 +58,11 @@ class Connector(object):
         ``connector-host`` through $CONNECTOR_HOST_BIN, then PATH. With a
         ``configuration`` dict, it is written to a temporary file passed as
         ``--configuration FILE`` and the host runs as a child process instead.
-        ``state`` and ``log_level`` are accepted for Fivetran compatibility and
-        ignored (the host keeps state in DIR/files/state.json)."""
+        ``log_level`` (a Logging.Level or a level name) becomes ``--log-level``.
+        ``state`` is accepted for Fivetran compatibility and ignored (the host
+        keeps state in DIR/files/state.json). CONNECTOR_HOST_PYTHON_SDK is set
+        to this SDK's folder unless already set, so the host runs the
+        connector with the same SDK."""
         if _session.current() is not None:
             # Already running under connector-host: never start a second host.
             sys.stderr.write("connector-host SDK: debug() ignored inside connector-host\n")
@@ -74,6 +77,10 @@ class Connector(object):
             sys.stderr.write("connector-host SDK: debug(state=...) is ignored; the host keeps "
                              "state in %s\n" % os.path.join(directory, "files", "state.json"))
         argv = [binary, "run", directory]
+        if log_level is not None:
+            argv += ["--log-level", _host_log_level(log_level)]
+        os.environ.setdefault("CONNECTOR_HOST_PYTHON_SDK",
+                              os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         sys.stdout.flush()
         sys.stderr.flush()
         if configuration is None:
@@ -91,6 +98,12 @@ class Connector(object):
             except OSError:
                 pass
         raise SystemExit(rc)
+
+
+def _host_log_level(level):
+    name = getattr(level, "name", level)
+    name = str(name).lower()
+    return {"fine": "debug", "severe": "error", "critical": "error", "warn": "warning"}.get(name, name)
 
 
 def find_host_binary():

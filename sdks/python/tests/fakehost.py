@@ -23,6 +23,7 @@ def sdk_env(extra=None):
     env["PYTHONPATH"] = SDK_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("CONNECTOR_HOST_BIN", None)
+    env.pop("CONNECTOR_HOST_PYTHON_SDK", None)
     if extra:
         env.update(extra)
     return env

@@ -13,9 +13,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
-from fakehost import REPO_DIR, FakeHost, fixture, sdk_env  # noqa: E402
+from fakehost import REPO_DIR, SDK_DIR, FakeHost, fixture, sdk_env  # noqa: E402
 
 HELLO = os.path.join(REPO_DIR, "connectors", "hello-python", "connector.py")
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
 
 
 class FivetranStyleConnectorTest(unittest.TestCase):
@@ -60,7 +65,7 @@ class FivetranStyleConnectorTest(unittest.TestCase):
 
 class HelloPythonTest(unittest.TestCase):
     def test_each_run_adds_three_rows_and_advances_the_cursor(self):
-        config = json.load(open(os.path.join(os.path.dirname(HELLO), "configuration.json")))
+        config = read_json(os.path.join(os.path.dirname(HELLO), "configuration.json"))
         self.assertEqual(config, {"greeting": "hello"})
         h = FakeHost(HELLO)
         self.addCleanup(h.kill)
@@ -119,6 +124,7 @@ class DebugTest(unittest.TestCase):
             f.write("args = sys.argv[1:]\n")
             f.write("if '--configuration' in args:\n")
             f.write("    args.append(json.load(open(args[args.index('--configuration') + 1])))\n")
+            f.write("import os\nargs.append(os.environ.get('CONNECTOR_HOST_PYTHON_SDK'))\n")
             f.write("json.dump(args, open(%r, 'w'))\n" % record)
             f.write("sys.exit(7)\n")
         os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
@@ -131,21 +137,25 @@ class DebugTest(unittest.TestCase):
             p = subprocess.run([sys.executable, conn], env=sdk_env({"CONNECTOR_HOST_BIN": binary}),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
             self.assertEqual(p.returncode, 7, p.stderr)
-            self.assertEqual(json.load(open(record)), ["run", os.path.dirname(conn)])
+            self.assertEqual(read_json(record), ["run", os.path.dirname(conn), SDK_DIR])
 
     def test_debug_with_configuration_passes_a_file(self):
         with tempfile.TemporaryDirectory() as tmp:
             binary, record = self.fake_host_binary(tmp)
             code = ("import sys; sys.path.insert(0, %r); import connector; "
-                    "connector.connector.debug(configuration={'greeting': 'hi'})"
+                    "from fivetran_connector_sdk import Logging; "
+                    "connector.connector.debug(configuration={'greeting': 'hi'}, "
+                    "log_level=Logging.Level.FINE)"
                     % os.path.dirname(HELLO))
             p = subprocess.run([sys.executable, "-c", code], env=sdk_env({"CONNECTOR_HOST_BIN": binary}),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
             self.assertEqual(p.returncode, 7, p.stderr)
-            args = json.load(open(record))
-            self.assertEqual(args[:3], ["run", os.path.dirname(HELLO), "--configuration"])
+            args = read_json(record)
+            self.assertEqual(args.pop(), SDK_DIR)
+            self.assertEqual(args[:4], ["run", os.path.dirname(HELLO), "--log-level", "debug"])
+            self.assertEqual(args[4], "--configuration")
             self.assertEqual(args[-1], {"greeting": "hi"})
-            self.assertFalse(os.path.exists(args[3]))  # temporary file removed
+            self.assertFalse(os.path.exists(args[5]))  # temporary file removed
 
     def test_debug_without_connector_host_fails_clearly(self):
         env = sdk_env({"PATH": "/nonexistent"})
