@@ -196,6 +196,13 @@ class ConfigurationTest(HostTestCase):
         err = self.assertError(h.update({"mode": "config_error"}), -32012)
         self.assertEqual(err["message"], "ConfigurationError: missing api_key")
 
+    def test_large_host_lines(self):
+        h = self.host()
+        h.initialize()
+        big = "é" * (3 << 20)
+        h.update({"mode": "echo_state"}, {"blob": big})
+        self.assertEqual(h.ops[0]["data"]["state"]["blob"], big)
+
     def test_configuration_and_state_reach_update(self):
         h = self.host()
         h.initialize({"mode": "echo_state", "from_init": "yes"})
@@ -242,6 +249,19 @@ class BatchingTest(HostTestCase):
         self.assertTrue(all(s >= (1 << 20) for s in sizes[:-1]), sizes)
         self.assertEqual(len(h.ops), 250)
         self.assertTrue(all(len(b) < 1000 for b in h.batches))
+
+    def test_ops_from_several_threads(self):
+        h = self.host()
+        h.initialize()
+        h.update({"mode": "threads"})
+        self.assertEqual(sorted(op["data"]["id"] for op in h.ops),
+                         sorted(k * 1000 + i for k in range(4) for i in range(500)))
+        self.assertTrue(all(len(b) <= 1000 for b in h.batches))
+        self.assertEqual(h.checkpoints, [({"threads": 4}, 2000)])
+        for k in range(4):  # each thread's ops stay in its own order
+            ids = [op["data"]["id"] for op in h.ops if op["data"]["thread"] == k]
+            self.assertEqual(ids, sorted(ids))
+        self.assertClean(h)
 
     def test_op_text_is_taken_at_call_time(self):
         h = self.host()
