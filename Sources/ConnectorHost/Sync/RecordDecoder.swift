@@ -195,6 +195,12 @@ final class RecordDecoder {
                 source, opRange, lineNumber, table: table.name, column: nil,
                 "a \(kind.rawValue) carries \"\(expectedKey)\", not \"\(payloadKeyName)\"")
         }
+        if fields.isEmpty {
+            throw invalid(
+                source, opRange, lineNumber, table: table.name, column: nil,
+                "\"\(expectedKey)\" is empty; \(table.hasPrimaryKey ? "it must carry the primary key \(table.primaryKey.map(NameRules.quoted).joined(separator: ", "))" : "it must carry the row's values")"
+            )
+        }
         do {
             switch kind {
             case .upsert: try warehouse.upsert(table, fields, source)

@@ -2,6 +2,7 @@ import ConnectorProtocol
 
 /// Every problem of a schema at once, each with its path (`tables[2].columns.amount`).
 public struct InvalidSchema: Error, Sendable, CustomStringConvertible {
+    /// One broken rule: where (a path into the `schema` result) and what.
     public struct Problem: Sendable, Equatable {
         public let path: String
         public let message: String
@@ -10,14 +11,14 @@ public struct InvalidSchema: Error, Sendable, CustomStringConvertible {
     public let problems: [Problem]
 
     public var description: String {
-        "the schema has \(problems.count) problem\(problems.count == 1 ? "" : "s"):\n"
+        "the connector's schema has \(problems.count) problem\(problems.count == 1 ? "" : "s"):\n"
             + problems.map { "  - \($0.path): \($0.message)" }.joined(separator: "\n")
     }
 }
 
 /// Reads the result of `schema` into table definitions, collecting every problem instead of stopping at the first.
 public enum SchemaValidator {
-    /// - Throws: ``InvalidSchema`` listing all problems.
+    /// - Throws: ``InvalidSchema`` listing all problems, in the order they appear in the result.
     public static func tables(from result: JSONValue) throws(InvalidSchema) -> [TableDefinition] {
         var problems: [InvalidSchema.Problem] = []
         func problem(_ path: String, _ message: String) { problems.append(.init(path: path, message: message)) }
@@ -26,7 +27,8 @@ public enum SchemaValidator {
             throw InvalidSchema(problems: [.init(path: "tables", message: "the schema result needs a \"tables\" array")])
         }
         var definitions: [TableDefinition] = []
-        var seen: [String: Int] = [:]
+        // Folded (case-insensitive) name -> where it was first declared.
+        var seen: [String: (name: String, index: Int)] = [:]
         for (tableIndex, tableValue) in tableValues.enumerated() {
             let path = "tables[\(tableIndex)]"
             guard let table = tableValue.objectValue else {
@@ -37,20 +39,36 @@ public enum SchemaValidator {
                 problem("\(path).table", "missing table name (a string)")
                 continue
             }
-            if let message = nameProblem(name, what: "table") { problem("\(path).table", message) }
-            if let previous = seen[name] {
-                problem("\(path).table", "duplicate table \"\(name)\" (already declared at tables[\(previous)])")
+            if let message = NameRules.problem(name, what: "table") { problem("\(path).table", message) }
+            if let previous = seen[NameRules.folded(name)] {
+                problem(
+                    "\(path).table",
+                    previous.name == name
+                        ? "duplicate table \(NameRules.quoted(name)) (already declared at tables[\(previous.index)])"
+                        : "table \(NameRules.quoted(name)) differs from \(NameRules.quoted(previous.name)) (tables[\(previous.index)]) only in letter case; SQLite names are case-insensitive"
+                )
+            } else {
+                seen[NameRules.folded(name)] = (name, tableIndex)
             }
-            seen[name] = tableIndex
 
             var columns: [(name: String, type: ColumnType)] = []
+            var seenColumns: [String: String] = [:]
             switch table["columns"] {
             case nil, .null?: break
             case .object(let columnObject)?:
                 for (columnName, typeValue) in columnObject {
-                    let columnPath = "\(path).columns.\(columnName)"
-                    if let message = nameProblem(columnName, what: "column") { problem(columnPath, message) }
-                    if columns.contains(where: { $0.name == columnName }) { problem(columnPath, "duplicate column") }
+                    let columnPath = path + ".columns" + member(columnName)
+                    if let message = NameRules.problem(columnName, what: "column") { problem(columnPath, message) }
+                    if let previous = seenColumns[NameRules.folded(columnName)] {
+                        problem(
+                            columnPath,
+                            previous == columnName
+                                ? "duplicate column"
+                                : "column \(NameRules.quoted(columnName)) differs from \(NameRules.quoted(previous)) only in letter case; SQLite names are case-insensitive"
+                        )
+                    } else {
+                        seenColumns[NameRules.folded(columnName)] = columnName
+                    }
                     switch columnType(typeValue) {
                     case .success(let type): columns.append((columnName, type))
                     case .failure(let message): problem(columnPath, message.text)
@@ -59,38 +77,44 @@ public enum SchemaValidator {
             default:
                 problem("\(path).columns", "columns must be an object mapping names to types")
             }
+            let hasColumnObject = table["columns"]?.objectValue.map { !$0.isEmpty } ?? false
 
             var primaryKey: [String] = []
-            let keyValue = table["primaryKey"] ?? table["primary_key"]
-            switch keyValue {
+            let keyPath = table["primaryKey"] != nil ? "\(path).primaryKey" : "\(path).primary_key"
+            switch table["primaryKey"] ?? table["primary_key"] {
             case nil, .null?: break
             case .array(let elements)?:
                 for (keyIndex, element) in elements.enumerated() {
+                    let elementPath = "\(keyPath)[\(keyIndex)]"
                     guard let keyName = element.stringValue else {
-                        problem("\(path).primaryKey[\(keyIndex)]", "primary-key entries must be column names (strings)")
+                        problem(elementPath, "primary-key entries must be column names (strings)")
                         continue
                     }
-                    if primaryKey.contains(keyName) {
-                        problem("\(path).primaryKey[\(keyIndex)]", "column \"\(keyName)\" is listed twice")
+                    if primaryKey.contains(keyName) { problem(elementPath, "column \(NameRules.quoted(keyName)) is listed twice") }
+                    if let message = NameRules.problem(keyName, what: "column") {
+                        problem(elementPath, message)
+                    } else if hasColumnObject, !columns.contains(where: { $0.name == keyName }) {
+                        // With declared columns, an unknown key column is almost always a typo.
+                        let sameLetters = columns.first { NameRules.folded($0.name) == NameRules.folded(keyName) }
+                        problem(
+                            elementPath,
+                            sameLetters.map {
+                                "primary-key column \(NameRules.quoted(keyName)) is not declared; did you mean \(NameRules.quoted($0.name))? (names are compared exactly)"
+                            }
+                                ?? "primary-key column \(NameRules.quoted(keyName)) is not among the declared columns (\(columns.map(\.name).joined(separator: ", "))); declare it, or omit \"columns\" to infer every column"
+                        )
                     }
-                    if let message = nameProblem(keyName, what: "column") { problem("\(path).primaryKey[\(keyIndex)]", message) }
                     primaryKey.append(keyName)
                 }
-                if primaryKey.count > 64 { problem("\(path).primaryKey", "at most 64 primary-key columns are supported") }
+                if primaryKey.count > 64 { problem(keyPath, "at most 64 primary-key columns are supported") }
             default:
-                problem("\(path).primaryKey", "primaryKey must be an array of column names")
-            }
-            if !columns.isEmpty {
-                for keyName in primaryKey where !columns.contains(where: { $0.name == keyName }) {
-                    problem(
-                        "\(path).primaryKey",
-                        "primary-key column \"\(keyName)\" is not among the declared columns (\(columns.map(\.name).joined(separator: ", ")))"
-                    )
-                }
+                problem(keyPath, "primaryKey must be an array of column names")
             }
             for (columnName, type) in columns
             where primaryKey.contains(columnName) && [.json, .binary, .float, .double].contains(type.dataType) {
-                problem("\(path).columns.\(columnName)", "a primary-key column cannot be \(type.dataType.rawValue)")
+                problem(
+                    path + ".columns" + member(columnName),
+                    "a primary-key column cannot be \(type.dataType.rawValue); use an integer, DECIMAL, STRING or date/time type")
             }
             definitions.append(TableDefinition(name: name, primaryKey: primaryKey, columns: columns))
         }
@@ -98,16 +122,29 @@ public enum SchemaValidator {
         return definitions
     }
 
+    /// `.name` for plain identifiers, `["odd name"]` otherwise, so every path reads unambiguously.
+    static func member(_ name: String) -> String {
+        let plain =
+            !name.isEmpty
+            && name.utf8.allSatisfy { byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
+            }
+        return plain ? "." + name : "[" + NameRules.quoted(name) + "]"
+    }
+
     struct TypeProblem: Error {
         let text: String
     }
 
+    /// Reads a column type: a type name (any letter case, as Fivetran's SDK accepts) or an object
+    /// `{"type": NAME}`, which DECIMAL requires, with `precision` and `scale`.
     static func columnType(_ value: JSONValue) -> Result<ColumnType, TypeProblem> {
         let validNames = DataType.allCases.map(\.rawValue).joined(separator: ", ")
         switch value {
         case .string(let name):
             guard let dataType = DataType(rawValue: name.uppercased()) else {
-                return .failure(TypeProblem(text: "unknown type \"\(name)\"; use one of \(validNames)"))
+                return .failure(TypeProblem(text: "unknown type \(NameRules.quoted(name)); use one of \(validNames)"))
             }
             if dataType == .decimal {
                 return .failure(
@@ -116,7 +153,8 @@ public enum SchemaValidator {
             return .success(ColumnType(dataType))
         case .object(let object):
             guard let name = object["type"]?.stringValue, let dataType = DataType(rawValue: name.uppercased()) else {
-                return .failure(TypeProblem(text: "a type object needs \"type\", one of \(validNames)"))
+                let got = object["type"].map { ", got \(JSONWriter.string($0))" } ?? ""
+                return .failure(TypeProblem(text: "a type object needs \"type\", one of \(validNames)\(got)"))
             }
             guard dataType == .decimal else { return .success(ColumnType(dataType)) }
             guard let precision = object["precision"]?.int64Value, (1...38).contains(precision) else {
@@ -137,14 +175,5 @@ public enum SchemaValidator {
         default:
             return .failure(TypeProblem(text: "a column type must be a type name or a DECIMAL object, got a JSON \(value.kindName)"))
         }
-    }
-
-    static func nameProblem(_ name: String, what: String) -> String? {
-        if name.isEmpty { return "empty \(what) name" }
-        if name.hasPrefix(systemPrefix) { return "\(what) name \"\(name)\" uses the reserved prefix \(systemPrefix)" }
-        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            return "\(what) name \(JSONWriter.string(.string(name))) contains a control character"
-        }
-        return nil
     }
 }

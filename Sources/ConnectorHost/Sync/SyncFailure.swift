@@ -44,17 +44,19 @@ public struct SyncFailure: Error, Sendable, CustomStringConvertible {
 }
 
 extension InvalidOperation {
-    /// The operation's failure as one message.
-    var failure: SyncFailure {
+    /// The operation's failure as one message, with the configuration's secret values masked
+    /// wherever they appear (the operation's excerpt, the value in the reason, names).
+    func failure(redacting secrets: [String]) -> SyncFailure {
         var location = "operation #\(operationIndex) (stdout line \(line))"
         if let table { location += ", table \"\(table)\"" }
         if let column { location += ", column \"\(column)\"" }
         var details = ["operationIndex": String(operationIndex), "line": String(line)]
         details["table"] = table
         details["column"] = column
+        let message =
+            "invalid operation: \(location): \(reason)\n  the operation: \(excerpt)\n  Nothing after the last checkpoint was kept; fix the connector and run again."
         return SyncFailure(
-            .invalidOperation,
-            "invalid operation: \(location): \(reason)\n  the operation: \(excerpt)\n  Nothing after the last checkpoint was kept; fix the connector and run again.",
-            details: details)
+            .invalidOperation, Redaction.redact(message, secrets: secrets),
+            details: details.mapValues { Redaction.redact($0, secrets: secrets) })
     }
 }

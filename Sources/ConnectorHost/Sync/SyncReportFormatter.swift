@@ -19,7 +19,10 @@ public enum SyncReportFormatter {
         let width = rows.map(\.0.count).max() ?? 0
         var lines = ["", "connector-host: \(report.connector)"]
         lines.append(String(repeating: "-", count: width + 20))
-        for (label, value) in rows { lines.append(label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
+        for (label, value) in rows {
+            lines.append(label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+            if label == "schema changes" { lines += report.schemaChanges.map { "  " + $0 } }
+        }
         lines.append(String(repeating: "-", count: width + 20))
         if let failure = report.failure {
             lines.append("outcome: FAILED (\(failure.kind.rawValue)); the warehouse is at the last checkpoint")
@@ -51,6 +54,7 @@ public enum SyncReportFormatter {
             "warehouse": .string(report.files.warehouse),
             "stateFile": .string(report.files.state),
         ]
+        object["schemaChangeLog"] = .array(report.schemaChanges.map(JSONValue.string))
         if let state = report.state, let value = try? JSONParser.parse(state) { object["state"] = value }
         if let failure = report.failure {
             object["error"] = [

@@ -49,6 +49,8 @@ public struct SyncReport: Sendable {
     public var failure: SyncFailure?
     /// The state stored at the last checkpoint (compact JSON).
     public var state: String?
+    /// One line per schema change (table created, column added or typed, column widened), in order.
+    public var schemaChanges: [String] = []
     public var files: WorkspaceFiles
 
     /// Row operations per second over the whole sync.
@@ -95,6 +97,7 @@ public enum SyncRunner {
                 cancellation: cancellation)
             defer {
                 report.counts = warehouse.counts
+                report.schemaChanges = warehouse.schemaChangeLog
                 report.duration = session.elapsed
                 report.bytesRead = session.bytesRead
                 report.state = try? warehouse.storedState()
@@ -188,7 +191,7 @@ final class SyncSession {
         let schemaResult = try request(Method.schema, ["configuration": .object(configuration)], timeout: options.handshakeTimeout)
         let tables: [TableDefinition]
         do { tables = try SchemaValidator.tables(from: schemaResult) } catch {
-            throw SyncFailure(.invalidSchema, "the connector's schema is invalid — \(error)\n  Fix schema() in the connector.")
+            throw SyncFailure(.invalidSchema, "\(error)\n  Fix schema() in the connector; nothing was written.")
         }
         do {
             syncID = try warehouse.beginSync(connector: plan.name)
@@ -307,7 +310,7 @@ final class SyncSession {
             do {
                 if try decoder.applyIfRecords(line, lineNumber: reader.lineNumber) == .records { return nil }
             } catch let error as InvalidOperation {
-                throw error.failure
+                throw error.failure(redacting: secrets)
             } catch let error as JSONSyntaxError {
                 throw notJSONFailure(line, reader.lineNumber, error)
             } catch let error as SQLiteError {

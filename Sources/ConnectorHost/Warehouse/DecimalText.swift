@@ -5,6 +5,23 @@ enum DecimalText {
         case tooManyIntegerDigits(allowed: Int)
     }
 
+    /// Whether `bytes` is a decimal string as PROTOCOL.md 8.4 defines it: `-?[0-9]+(\.[0-9]+)?`
+    /// (no `+`, exponent, spaces or separators).
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = bytes.first == UInt8(ascii: "-") ? 1 : 0
+        func digits() -> Int {
+            let start = index
+            while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 { index += 1 }
+            return index - start
+        }
+        guard digits() > 0 else { return false }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { return false }
+        }
+        return index == bytes.count
+    }
+
     /// Parses a JSON-number-like literal (`-12.5`, `1e3`, `"0.10"`) and returns it with exactly
     /// `scale` fraction digits, rounded half away from zero.
     static func canonical(_ bytes: UnsafeBufferPointer<UInt8>, precision: Int, scale: Int) throws(Problem) -> String {
@@ -96,11 +113,12 @@ enum Base64 {
         return table
     }()
 
-    /// The decoded bytes, or `nil` when `text` is not base64.
+    /// The decoded bytes, or `nil` when `text` is not padded standard base64 (a multiple of 4
+    /// characters from `A-Z a-z 0-9 + /`, with at most two `=` at the end).
     static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         var count = text.count
         while count > 0, text[count - 1] == UInt8(ascii: "=") { count -= 1 }
-        guard text.count - count <= 2, count % 4 != 1 else { return nil }
+        guard text.count % 4 == 0, text.count - count <= 2 else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(count * 3 / 4)
         var accumulator: UInt32 = 0

@@ -14,6 +14,7 @@ enum TypeRules {
     }
 
     /// The type inferred for an undeclared column from one JSON value; `nil` for null (no type yet).
+    /// Strings are never read as dates or numbers: that needs a declaration.
     static func inferredType(_ value: FieldValue, _ source: RecordSource) -> ColumnType? {
         switch value {
         case .null: return nil
@@ -21,7 +22,7 @@ enum TypeRules {
         case .number(let range):
             let literal = source.slice(range)
             let isInteger = !literal.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
-            if isInteger, (try? ValueBinder.integer(literal, ColumnType(.long))) != nil { return ColumnType(.long) }
+            if isInteger, (try? ValueBinder.integer(literal, ColumnType(.long), shown: literal)) != nil { return ColumnType(.long) }
             return ColumnType(.double)
         case .string: return ColumnType(.string)
         case .composite: return ColumnType(.json)
@@ -33,7 +34,8 @@ enum TypeRules {
 
     /// The narrowest type that holds values of both `existing` and `incoming`:
     /// BOOLEAN < SHORT < INT < LONG < FLOAT < DOUBLE; NAIVE_DATE < NAIVE_DATETIME < UTC_DATETIME;
-    /// JSON stays JSON; any other mix becomes STRING.
+    /// DECIMAL(p,s) widens to the precision and scale that hold both; JSON stays JSON; any other mix
+    /// becomes STRING.
     static func widened(_ existing: ColumnType, _ incoming: ColumnType) -> ColumnType {
         if existing == incoming { return existing }
         if existing.dataType == .json { return existing }
@@ -50,14 +52,43 @@ enum TypeRules {
         return ColumnType(.string)
     }
 
-    /// SQL that converts a column's stored values from `old` to `new` storage, for a widening.
-    static func conversionExpression(column: String, from old: ColumnType, to new: ColumnType) -> String {
-        let quoted = quoteIdentifier(column)
-        switch (old.dataType, sqlType(new)) {
-        case (.boolean, "TEXT"): return "CASE \(quoted) WHEN 1 THEN 'true' WHEN 0 THEN 'false' END"
-        case (_, "TEXT"): return "CAST(\(quoted) AS TEXT)"
-        case (_, "REAL"): return "CAST(\(quoted) AS REAL)"
-        default: return quoted
+    /// How stored values change when a column widens from `old` to `new`.
+    enum Conversion {
+        /// The stored values are already right (same storage, same text form).
+        case none
+        /// An SQL expression over the column, `{}` standing for the quoted column name.
+        case sql(String)
+        /// A per-value conversion in Swift, for forms SQL cannot produce (shortest double text, base64).
+        case perValue((SQLiteValue) -> SQLiteValue)
+    }
+
+    /// The conversion that keeps every stored value readable, and in the canonical text of its new
+    /// type, when a column widens from `old` to `new` (a result of ``widened(_:_:)``).
+    static func conversion(from old: ColumnType, to new: ColumnType) -> Conversion {
+        switch (old.dataType, new.dataType) {
+        case (.boolean, .string): return .sql("CASE {} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END")
+        case (.short, .string), (.int, .string), (.long, .string): return .sql("CAST({} AS TEXT)")
+        case (.float, .string), (.double, .string):
+            // The shortest text that reads back as the same double, as a number sent to a STRING column.
+            return .perValue { value in
+                if case .real(let number) = value { return .text("\(number)") }
+                return value
+            }
+        case (.binary, .string):
+            return .perValue { value in
+                if case .blob(let bytes) = value { return .text(Base64.encode(bytes)) }
+                return value
+            }
+        case (.decimal, .decimal):
+            let added = (new.scale ?? 0) - (old.scale ?? 0)
+            guard added > 0 else { return .none }
+            let zeros = String(repeating: "0", count: added)
+            return .sql((old.scale ?? 0) == 0 ? "{} || '.\(zeros)'" : "{} || '\(zeros)'")
+        case (.naiveDate, .naiveDateTime): return .sql("{} || 'T00:00:00'")
+        case (.naiveDate, .utcDateTime): return .sql("{} || 'T00:00:00Z'")
+        case (.naiveDateTime, .utcDateTime): return .sql("{} || 'Z'")
+        default:
+            return sqlType(old) == sqlType(new) ? .none : .sql("CAST({} AS \(sqlType(new)))")
         }
     }
 }

@@ -24,40 +24,39 @@ struct ValueBinder {
     mutating func recycle() { scratchUsed = 0 }
 
     /// Binds `value` as `type` to parameter `index`.
+    ///
+    /// The accepted JSON forms per type are those of PROTOCOL.md section 8: numeric types take a JSON
+    /// number or a string holding one (integers and decimals without exponent), dates and times and
+    /// BINARY take strings, STRING takes any value (non-strings as their JSON text), JSON any value
+    /// (as compact JSON text).
     mutating func bind(
         _ value: FieldValue, as type: ColumnType, from source: RecordSource, to statement: SQLiteStatement, at index: Int
     ) throws(ValueProblem) {
         switch value {
         case .null:
             statement.bindNull(index)
-            return
         case .bool(let flag):
             switch type.dataType {
             case .boolean: statement.bind(Int64(flag ? 1 : 0), at: index)
-            case .string, .xml: statement.bind(flag ? "true" : "false", at: index)
-            case .json: statement.bind(flag ? "true" : "false", at: index)
-            default: throw mismatch(value, type)
+            case .string, .json: statement.bind(flag ? "true" : "false", at: index)
+            default: throw Self.invalid(value, source, type)
             }
         case .number(let range):
             let literal = source.slice(range)
             switch type.dataType {
             case .short, .int, .long:
-                statement.bind(try Self.integer(literal, type), at: index)
+                statement.bind(try Self.integer(literal, type, shown: literal), at: index)
             case .float, .double:
-                statement.bind(Self.double(literal), at: index)
+                statement.bind(try Self.finiteDouble(literal, type, shown: literal), at: index)
             case .decimal:
-                statement.bind(try Self.decimal(literal, type), at: index)
-            case .string, .xml, .json:
+                statement.bind(try Self.decimal(literal, type, shown: literal), at: index)
+            case .string, .json:
                 statement.bindText(borrowing: literal, at: index)
-            case .boolean:
-                guard literal.count == 1, literal[0] == UInt8(ascii: "0") || literal[0] == UInt8(ascii: "1") else {
-                    throw mismatch(value, type)
-                }
-                statement.bind(Int64(literal[0] == UInt8(ascii: "1") ? 1 : 0), at: index)
-            default: throw mismatch(value, type)
+            default: throw Self.invalid(value, source, type)
             }
         case .string(let token):
             let text = try unescaped(token, source)
+            let shown = source.slice(token.start - 1..<token.end + 1)
             switch type.dataType {
             case .string, .xml:
                 statement.bindText(borrowing: text, at: index)
@@ -65,49 +64,45 @@ struct ValueBinder {
                 if TemporalValues.isCanonicalUTC(text) {
                     statement.bindText(borrowing: text, at: index)
                 } else {
-                    guard let normalised = TemporalValues.utcDateTime(text) else {
-                        throw ValueProblem(
-                            reason: "\(quoted(text)) is not an RFC 3339 timestamp with Z or an offset, e.g. \"2024-05-01T12:00:00Z\"")
-                    }
+                    guard let normalised = TemporalValues.utcDateTime(text) else { throw Self.invalid(shown, type) }
                     statement.bindText(borrowing: keep(normalised), at: index)
                 }
             case .naiveDateTime:
-                guard let normalised = TemporalValues.naiveDateTime(text) else {
-                    throw ValueProblem(reason: "\(quoted(text)) is not a NAIVE_DATETIME like \"2024-05-01T12:00:00\"")
-                }
+                guard let normalised = TemporalValues.naiveDateTime(text) else { throw Self.invalid(shown, type) }
                 statement.bindText(borrowing: keep(normalised), at: index)
             case .naiveDate:
-                guard TemporalValues.isNaiveDate(text) else {
-                    throw ValueProblem(reason: "\(quoted(text)) is not a NAIVE_DATE like \"2024-05-01\"")
-                }
+                guard TemporalValues.isNaiveDate(text) else { throw Self.invalid(shown, type) }
                 statement.bindText(borrowing: text, at: index)
             case .short, .int, .long:
-                statement.bind(try Self.integer(text, type), at: index)
+                statement.bind(try Self.integer(text, type, shown: shown), at: index)
             case .float, .double:
-                guard let number = Self.parseDouble(text) else {
-                    throw ValueProblem(reason: "\(quoted(text)) is not a number")
-                }
-                statement.bind(number, at: index)
+                guard Self.isJSONNumber(text) else { throw Self.invalid(shown, type) }
+                statement.bind(try Self.finiteDouble(text, type, shown: shown), at: index)
             case .decimal:
-                statement.bind(try Self.decimal(text, type), at: index)
-            case .boolean:
-                switch String(decoding: text, as: UTF8.self).lowercased() {
-                case "true": statement.bind(Int64(1), at: index)
-                case "false": statement.bind(Int64(0), at: index)
-                default: throw ValueProblem(reason: "\(quoted(text)) is not true or false")
-                }
+                guard DecimalText.isPlain(text) else { throw Self.invalid(shown, type) }
+                statement.bind(try Self.decimal(text, type, shown: shown), at: index)
             case .binary:
-                guard let decoded = Base64.decode(text) else {
-                    throw ValueProblem(reason: "\(quoted(text)) is not base64 (BINARY values are base64 strings)")
-                }
+                guard let decoded = Base64.decode(text) else { throw Self.invalid(shown, type) }
                 decoded.withUnsafeBytes { statement.bindBlob(copying: $0, at: index) }
             case .json:
-                statement.bindText(borrowing: source.slice(token.start - 1..<token.end + 1), at: index)
+                // The string's JSON text, quotes included: every JSON column holds valid JSON.
+                statement.bindText(borrowing: shown, at: index)
+            case .boolean:
+                throw Self.invalid(shown, type)
             }
         case .composite(let range):
             switch type.dataType {
-            case .json, .string, .xml: statement.bindText(borrowing: source.slice(range), at: index)
-            default: throw mismatch(value, type)
+            case .json, .string:
+                let raw = source.slice(range)
+                guard !raw.contains(where: { $0 >= 0x80 }) || isValidUTF8(raw) else {
+                    throw ValueProblem(reason: "the value is not valid UTF-8")
+                }
+                if let compact = Self.compactJSON(raw) {
+                    statement.bindText(borrowing: keep(compact), at: index)
+                } else {
+                    statement.bindText(borrowing: raw, at: index)
+                }
+            default: throw Self.invalid(value, source, type)
             }
         }
     }
@@ -149,34 +144,61 @@ struct ValueBinder {
         return scratch[scratchUsed - 1].withUnsafeBufferPointer { $0 }
     }
 
-    private func mismatch(_ value: FieldValue, _ type: ColumnType) -> ValueProblem {
-        ValueProblem(reason: "a JSON \(value.kindName) cannot be stored in a \(type) column")
+    /// A value of the wrong JSON kind, or malformed for its type.
+    private static func invalid(_ value: FieldValue, _ source: RecordSource, _ type: ColumnType) -> ValueProblem {
+        var raw = source.rawJSON(value)
+        return raw.withUTF8 { invalid($0, type) }
     }
 
-    private func quoted(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        let text = String(decoding: bytes.prefix(80), as: UTF8.self)
-        return "\"\(text)\(bytes.count > 80 ? "…" : "")\""
+    private static func invalid(_ shown: UnsafeBufferPointer<UInt8>, _ type: ColumnType) -> ValueProblem {
+        ValueProblem(reason: "\(preview(shown)) is not a valid \(type): \(hint(type))")
+    }
+
+    /// What to send instead, per type.
+    static func hint(_ type: ColumnType) -> String {
+        switch type.dataType {
+        case .boolean: "send true or false"
+        case .short, .int, .long: "send an integer like 42 or \"42\""
+        case .decimal: "send a decimal string like \"12.34\" (or a JSON number)"
+        case .float, .double: "send a JSON number like 1.5 (or a string holding one)"
+        case .naiveDate: "send a date string like \"2024-05-01\""
+        case .naiveDateTime: "send a string like \"2024-05-01T12:00:00\" (no offset)"
+        case .utcDateTime: "send an RFC 3339 string with Z or an offset, like \"2024-05-01T12:00:00Z\""
+        case .binary: "send standard base64 with = padding, like \"aGVsbG8=\""
+        case .xml: "send the XML document as a string"
+        case .string, .json: "send any JSON value"
+        }
+    }
+
+    /// A value's JSON text for a message, cut after 80 bytes.
+    static func preview(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard bytes.count > 80 else { return String(decoding: bytes, as: UTF8.self) }
+        var cut = 80
+        while cut > 0, bytes[cut] & 0xC0 == 0x80 { cut -= 1 }  // never split a UTF-8 sequence
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<cut]), as: UTF8.self) + "… (\(bytes.count) bytes)"
     }
 
     /// Parses a decimal integer literal with overflow and range checks for the column's width.
+    /// `shown` is the value as sent, for the message.
     @inline(__always)
-    static func integer(_ bytes: UnsafeBufferPointer<UInt8>, _ type: ColumnType) throws(ValueProblem) -> Int64 {
+    static func integer(_ bytes: UnsafeBufferPointer<UInt8>, _ type: ColumnType, shown: UnsafeBufferPointer<UInt8>) throws(ValueProblem)
+        -> Int64
+    {
         var index = 0
         var negative = false
         if bytes.count > 0 && bytes[0] == UInt8(ascii: "-") {
             negative = true
             index = 1
         }
-        guard index < bytes.count else { throw ValueProblem(reason: "\"\(String(decoding: bytes, as: UTF8.self))\" is not an integer") }
+        guard index < bytes.count else { throw invalid(shown, type) }
         var magnitude: UInt64 = 0
+        var overflow = false
         while index < bytes.count {
             let digit = bytes[index] &- UInt8(ascii: "0")
-            guard digit < 10 else {
-                throw ValueProblem(reason: "\(String(decoding: bytes, as: UTF8.self)) is not an integer (\(type) takes whole numbers)")
-            }
+            guard digit < 10 else { throw invalid(shown, type) }
             let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
-            guard !overflow1 && !overflow2 else { throw outOfRange(bytes, type) }
+            overflow = overflow || overflow1 || overflow2
             magnitude = sum
             index += 1
         }
@@ -186,19 +208,31 @@ struct ValueBinder {
             case .int: 1 << 31
             default: 1 << 63
             }
-        guard negative ? magnitude <= limit : magnitude < limit else { throw outOfRange(bytes, type) }
+        guard !overflow, negative ? magnitude <= limit : magnitude < limit else {
+            throw ValueProblem(
+                reason: "\(preview(shown)) is out of range for \(type) (\(0 &- Int64(truncatingIfNeeded: limit)) to \(limit - 1))")
+        }
         return negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)
     }
 
-    private static func outOfRange(_ bytes: UnsafeBufferPointer<UInt8>, _ type: ColumnType) -> ValueProblem {
-        ValueProblem(reason: "\(String(decoding: bytes, as: UTF8.self)) is out of range for \(type)")
+    /// A JSON number literal as the nearest double; infinity (a literal beyond ±1.8e308) is refused.
+    @inline(__always)
+    static func finiteDouble(_ bytes: UnsafeBufferPointer<UInt8>, _ type: ColumnType, shown: UnsafeBufferPointer<UInt8>)
+        throws(ValueProblem) -> Double
+    {
+        let value = double(bytes)
+        guard value.isFinite else {
+            throw ValueProblem(
+                reason: "\(preview(shown)) is out of range for \(type) (at most ±1.7976931348623157e308; send null for infinity)")
+        }
+        return value
     }
 
     /// A JSON number literal as the nearest double (strtod stops at the delimiter that follows it).
     @inline(__always)
     static func double(_ bytes: UnsafeBufferPointer<UInt8>) -> Double {
-        // The literal is followed by a delimiter (',', '}', ']' or the line's end), so strtod stops there;
-        // a copy is needed only at the very end of the buffer.
+        // A literal in a line is followed by a delimiter (',', '}', ']' or a quote), so strtod stops
+        // there; short literals are copied to a terminated buffer anyway, long ones through a String.
         var buffer = (0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64)
         if bytes.count < 32 {
             return withUnsafeMutableBytes(of: &buffer) { raw in
@@ -209,21 +243,79 @@ struct ValueBinder {
         return strtod(String(decoding: bytes, as: UTF8.self), nil)
     }
 
-    /// A numeric string as a double, or `nil` when it is not entirely a number.
-    static func parseDouble(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
-        Double(String(decoding: bytes, as: UTF8.self))
+    /// Whether `bytes` is exactly one JSON number (RFC 8259 grammar, no surrounding space).
+    static func isJSONNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first, first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) else {
+            return false
+        }
+        var scanner = JSONScanner(bytes)
+        guard let range = try? scanner.scanNumber() else { return false }
+        return range.upperBound == bytes.count
     }
 
-    static func decimal(_ bytes: UnsafeBufferPointer<UInt8>, _ type: ColumnType) throws(ValueProblem) -> String {
+    static func decimal(_ bytes: UnsafeBufferPointer<UInt8>, _ type: ColumnType, shown: UnsafeBufferPointer<UInt8>) throws(ValueProblem)
+        -> String
+    {
+        let scale = type.scale ?? 10
         do throws(DecimalText.Problem) {
-            return try DecimalText.canonical(bytes, precision: type.precision ?? 38, scale: type.scale ?? 10)
+            return try DecimalText.canonical(bytes, precision: type.precision ?? 38, scale: scale)
         } catch {
             switch error {
-            case .notANumber: throw ValueProblem(reason: "\"\(String(decoding: bytes, as: UTF8.self))\" is not a decimal number")
+            case .notANumber: throw invalid(shown, type)
             case .tooManyIntegerDigits(let allowed):
                 throw ValueProblem(
-                    reason: "\(String(decoding: bytes, as: UTF8.self)) has more than \(allowed) integer digits, too many for \(type)")
+                    reason:
+                        "\(preview(shown)) does not fit \(type): at most \(allowed) digit\(allowed == 1 ? "" : "s") before the point (after rounding to \(scale) decimal\(scale == 1 ? "" : "s"))"
+                )
             }
         }
+    }
+
+    /// `json` without the whitespace between tokens, or `nil` when it has none (the common case).
+    static func compactJSON(_ json: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        func isSpace(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+        }
+        var inString = false
+        var escaped = false
+        var firstSpace: Int?
+        for (offset, byte) in json.enumerated() {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if isSpace(byte) {
+                firstSpace = offset
+                break
+            }
+        }
+        guard let firstSpace else { return nil }
+        var output = Array(json[0..<firstSpace])
+        output.reserveCapacity(json.count)
+        inString = false
+        escaped = false
+        for byte in json[firstSpace...] {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if isSpace(byte) {
+                continue
+            }
+            output.append(byte)
+        }
+        return output
     }
 }

@@ -46,6 +46,11 @@ public final class Warehouse {
     public private(set) var counts = OperationCounts()
     /// Tables created on first sight in this sync (not declared), for a warning.
     public private(set) var undeclaredTablesCreated: [String] = []
+    /// Each schema change of this sync (table created, column added or typed, column widened), in
+    /// order, as one line for the report; ``OperationCounts/schemaChanges`` counts them.
+    public private(set) var schemaChangeLog: [String] = []
+    /// Table names by their ASCII-folded form, to catch names SQLite would take for the same table.
+    private var tableNamesByFoldedName: [String: String] = [:]
 
     private var binder = ValueBinder()
     /// The `_connector_synced` value of the operations being applied, as stable bytes.
@@ -85,10 +90,12 @@ public final class Warehouse {
     /// Reads the table and column metadata into memory (also after a rollback, which may undo DDL).
     private func loadMetadata() throws(SQLiteError) {
         tables.removeAll()
+        tableNamesByFoldedName.removeAll()
         for row in try database.query(#"SELECT "name", "primary_key" FROM "_connector_tables""#) {
             guard case .text(let name) = row[0], case .text(let keyJSON) = row[1] else { continue }
             let primaryKey = (try? JSONParser.parse(keyJSON))?.arrayValue?.compactMap(\.stringValue) ?? []
             tables[name] = WarehouseTable(name: name, primaryKey: primaryKey)
+            tableNamesByFoldedName[NameRules.folded(name)] = name
         }
         let columnRows = try database.query(
             #"SELECT "table_name", "column_name", "type", "precision", "scale", "declared" FROM "_connector_columns" ORDER BY "table_name", "position""#
@@ -128,6 +135,7 @@ public final class Warehouse {
         let id = try database.query("SELECT last_insert_rowid()").first?.first
         try database.execute("BEGIN IMMEDIATE")
         counts = OperationCounts()
+        schemaChangeLog = []
         guard case .integer(let syncID)? = id else { return 0 }
         return syncID
     }
@@ -180,7 +188,8 @@ public final class Warehouse {
 
     /// Creates declared tables, adds new columns and widens changed types.
     /// - Throws: ``SchemaConflict`` when the declaration contradicts the warehouse (a changed primary
-    ///   key, a narrowed type), or ``SQLiteError``.
+    ///   key, a type that is not a widening, a name that differs from an existing one only in letter
+    ///   case), or ``SQLiteError``.
     public func apply(schema: [TableDefinition]) throws {
         for definition in schema {
             let table: WarehouseTable
@@ -193,8 +202,11 @@ public final class Warehouse {
                             "the primary key changed from \(describeKey(existing.primaryKey)) to \(describeKey(definition.primaryKey)); the warehouse keeps rows by the old key. Restore the old key, or run `connector-host reset` to start over"
                     )
                 }
+            } else if let existingName = tableNamesByFoldedName[NameRules.folded(definition.name)] {
+                throw SchemaConflict(
+                    table: definition.name, reason: NameRules.caseCollision(definition.name, existing: existingName, what: "table"))
             } else {
-                table = try createTable(name: definition.name, primaryKey: definition.primaryKey, declared: definition.columns)
+                _ = try createTable(name: definition.name, primaryKey: definition.primaryKey, declared: definition.columns)
                 continue
             }
             for (name, type) in definition.columns {
@@ -213,10 +225,13 @@ public final class Warehouse {
                         throw SchemaConflict(
                             table: definition.name,
                             reason:
-                                "column \"\(name)\" is \(oldType) in the warehouse and cannot narrow to \(type); declare \(widened) (or a wider type) instead"
+                                "column \(NameRules.quoted(name)) is \(oldType) in the warehouse, and \(type) is not a widening of it (the order is BOOLEAN < SHORT < INT < LONG < FLOAT < DOUBLE, NAIVE_DATE < NAIVE_DATETIME < UTC_DATETIME, anything < STRING). Declare \(widened), or run `connector-host reset` to start over"
                         )
                     }
                     try widen(table, index, to: type, declared: true)
+                } else if let existingName = table.columnName(matchingCase: name) {
+                    throw SchemaConflict(
+                        table: definition.name, reason: NameRules.caseCollision(name, existing: existingName, what: "column"))
                 } else {
                     try addColumn(to: table, name: name, type: type, declared: true)
                 }
@@ -244,7 +259,12 @@ public final class Warehouse {
             [.text(name), .text(keyJSON), .text(TemporalValues.nowUTC())])
         for (position, column) in table.columns.enumerated() { try saveColumn(table: name, column, position: position) }
         tables[name] = table
-        counts.schemaChanges += 1
+        tableNamesByFoldedName[NameRules.folded(name)] = name
+        recordSchemaChange(
+            declared.isEmpty && primaryKey.isEmpty
+                ? "\(name): table created (not in the schema: no primary key, columns inferred)"
+                : "\(name): table created with \(table.columns.count) column\(table.columns.count == 1 ? "" : "s"), primary key \(describeKey(primaryKey))"
+        )
         return table
     }
 
@@ -265,7 +285,13 @@ public final class Warehouse {
         try database.execute("ALTER TABLE \(table.quotedName) ADD COLUMN \(quoteIdentifier(name)) \(sqlType)")
         table.appendColumn(WarehouseColumn(name: name, type: type, declared: declared))
         try saveColumn(table: table.name, table.columns[table.columns.count - 1], position: table.columns.count - 1)
+        recordSchemaChange(
+            "\(table.name).\(name): column added as \(type.map { "\($0)" } ?? "untyped") (\(declared ? "declared" : "inferred"))")
+    }
+
+    private func recordSchemaChange(_ line: String) {
         counts.schemaChanges += 1
+        schemaChangeLog.append(line)
     }
 
     private func setColumnType(_ table: WarehouseTable, _ index: Int, _ type: ColumnType, declared: Bool) throws(SQLiteError) {
@@ -273,31 +299,54 @@ public final class Warehouse {
         try saveColumn(table: table.name, table.columns[index], position: index)
     }
 
-    /// Changes a column to a wider type, converting stored values when the storage class changes.
+    /// Changes a column to a wider type and converts its stored values so they read as the new type
+    /// (``TypeRules/conversion(from:to:)``).
     private func widen(_ table: WarehouseTable, _ index: Int, to type: ColumnType, declared: Bool) throws {
         let column = table.columns[index]
         let oldType = column.type ?? type
+        let quoted = quoteIdentifier(column.name)
+        let conversion = TypeRules.conversion(from: oldType, to: type)
         if TypeRules.sqlType(oldType) != TypeRules.sqlType(type) {
             guard !table.primaryKey.contains(column.name) else {
                 throw SchemaConflict(
                     table: table.name,
                     reason:
-                        "primary-key column \"\(column.name)\" would change from \(oldType) to \(type); declare its type in the schema so every value has the same type"
+                        "primary-key column \(NameRules.quoted(column.name)) would change from \(oldType) to \(type); declare its type in the schema so every value has the same type"
                 )
             }
-            // SQLite cannot change a column's type: copy into a new column, drop the old, rename.
+            // SQLite cannot change a column's type (its affinity): fill a new column, drop the old, rename.
             let temporary = quoteIdentifier(systemPrefix + "widening")
-            let quoted = quoteIdentifier(column.name)
+            try database.execute("ALTER TABLE \(table.quotedName) ADD COLUMN \(temporary) \(TypeRules.sqlType(type))")
+            try convertValues(of: table, from: quoted, into: temporary, conversion)
             try database.execute(
                 """
-                ALTER TABLE \(table.quotedName) ADD COLUMN \(temporary) \(TypeRules.sqlType(type));
-                UPDATE \(table.quotedName) SET \(temporary) = \(TypeRules.conversionExpression(column: column.name, from: oldType, to: type));
                 ALTER TABLE \(table.quotedName) DROP COLUMN \(quoted);
                 ALTER TABLE \(table.quotedName) RENAME COLUMN \(temporary) TO \(quoted);
                 """)
+        } else {
+            try convertValues(of: table, from: quoted, into: quoted, conversion)
         }
         try setColumnType(table, index, type, declared: declared)
-        counts.schemaChanges += 1
+        recordSchemaChange("\(table.name).\(column.name): widened from \(oldType) to \(type) (\(declared ? "declared" : "inferred"))")
+    }
+
+    /// Writes `conversion` of every value of column `source` into column `target` (both quoted).
+    private func convertValues(of table: WarehouseTable, from source: String, into target: String, _ conversion: TypeRules.Conversion)
+        throws(SQLiteError)
+    {
+        switch conversion {
+        case .none:
+            if source != target { try database.execute("UPDATE \(table.quotedName) SET \(target) = \(source)") }
+        case .sql(let template):
+            try database.execute("UPDATE \(table.quotedName) SET \(target) = \(template.replacingOccurrences(of: "{}", with: source))")
+        case .perValue(let convert):
+            let rows = try database.query("SELECT rowid, \(source) FROM \(table.quotedName) WHERE \(source) IS NOT NULL")
+            let statement = try database.prepare("UPDATE \(table.quotedName) SET \(target) = ?1 WHERE rowid = ?2")
+            for row in rows {
+                try statement.bind([convert(row[1]), row[0]])
+                try statement.execute()
+            }
+        }
     }
 
     // MARK: Operations
@@ -308,20 +357,13 @@ public final class Warehouse {
     /// The table named by `token`, creating it (without primary key) on first sight.
     func table(named name: String) throws -> WarehouseTable {
         if let table = tables[name] { return table }
-        try Self.checkName(name, what: "table")
+        if let message = NameRules.problem(name, what: "table") { throw OperationProblem(column: nil, reason: message) }
+        if let existingName = tableNamesByFoldedName[NameRules.folded(name)] {
+            throw OperationProblem(column: nil, reason: NameRules.caseCollision(name, existing: existingName, what: "table"))
+        }
         let table = try createTable(name: name, primaryKey: [], declared: [])
         undeclaredTablesCreated.append(name)
         return table
-    }
-
-    static func checkName(_ name: String, what: String) throws(OperationProblem) {
-        if name.isEmpty { throw OperationProblem(column: nil, reason: "a \(what) name must not be empty") }
-        if name.hasPrefix(systemPrefix) {
-            throw OperationProblem(column: nil, reason: "\(what) name \"\(name)\" uses the reserved prefix \(systemPrefix)")
-        }
-        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            throw OperationProblem(column: nil, reason: "\(what) name \(JSONWriter.string(.string(name))) contains a control character")
-        }
     }
 
     /// Resolves each field to a column index, creating or widening undeclared columns as needed.
@@ -340,7 +382,7 @@ public final class Warehouse {
                         if widened != current { try widen(table, index, to: widened, declared: false) }
                     } else {
                         try setColumnType(table, index, incoming, declared: false)
-                        counts.schemaChanges += 1
+                        recordSchemaChange("\(table.name).\(column.name): typed \(incoming) from its first value (inferred)")
                     }
                 }
                 indexes.append(index)
@@ -351,8 +393,9 @@ public final class Warehouse {
                 indexes.append(-1)
                 continue
             }
-            do throws(OperationProblem) { try Self.checkName(name, what: "column") } catch {
-                throw OperationProblem(column: name, reason: error.reason)
+            if let message = NameRules.problem(name, what: "column") { throw OperationProblem(column: name, reason: message) }
+            if let existingName = table.columnName(matchingCase: name) {
+                throw OperationProblem(column: name, reason: NameRules.caseCollision(name, existing: existingName, what: "column"))
             }
             try addColumn(to: table, name: name, type: TypeRules.inferredType(field.value, source), declared: false)
             indexes.append(table.columns.count - 1)

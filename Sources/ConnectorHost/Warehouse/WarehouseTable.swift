@@ -42,6 +42,8 @@ final class WarehouseTable {
     let primaryKey: [String]
     private(set) var columns: [WarehouseColumn] = []
     private var indexByName: [String: Int] = [:]
+    /// Column indexes by ASCII-folded name: SQLite takes `ID` and `id` for the same column.
+    private var indexByFoldedName: [String: Int] = [:]
     /// Indexes of the primary-key columns, in key order.
     private(set) var primaryKeyIndexes: [Int] = []
     /// Bit i set when column i is part of the primary key (tables have at most 64 key columns).
@@ -66,9 +68,15 @@ final class WarehouseTable {
 
     func columnIndex(named name: String) -> Int? { indexByName[name] }
 
+    /// The existing column that `name` differs from only in ASCII letter case, if any.
+    func columnName(matchingCase name: String) -> String? {
+        indexByFoldedName[NameRules.folded(name)].map { columns[$0].name }
+    }
+
     /// Adds a column to the model (the caller alters the SQL table) and drops cached statements.
     func appendColumn(_ column: WarehouseColumn) {
         indexByName[column.name] = columns.count
+        indexByFoldedName[NameRules.folded(column.name)] = columns.count
         if let keyPosition = primaryKey.firstIndex(of: column.name) {
             primaryKeyMask |= 1 << UInt64(columns.count)
             if primaryKeyIndexes.count <= keyPosition {

@@ -1,0 +1,33 @@
+import ConnectorHost
+import ConnectorProtocol
+import Foundation
+
+/// Helpers for the data-type, widening and validation suites.
+extension ConnectorFixture {
+    /// A directory whose connector is `Tests/Connectors/RawProtocolConnector/raw_connector.py`: it
+    /// answers `schema` with `schema` verbatim and sends `steps` as they are (see the script).
+    convenience init(rawSchema schema: JSONValue, steps: [JSONValue]) throws {
+        let script = packageRoot.appendingPathComponent("Tests/Connectors/RawProtocolConnector/raw_connector.py").path
+        try self.init(command: ["python3", script], configuration: ["schema": schema, "steps": .array(steps)])
+    }
+
+    /// A directory whose connector is the operations test connector, scripted by `schema` and `steps`.
+    convenience init(schema: [JSONValue], steps: [JSONValue]) throws {
+        try self.init(product: "operations-test-connector", configuration: ["schema": .array(schema), "steps": .array(steps)])
+    }
+
+    /// Replaces the scripted schema and steps for the next run against the same warehouse.
+    func script(schema: [JSONValue], steps: [JSONValue]) throws {
+        try write("configuration.json", JSONWriter.string(["schema": .array(schema), "steps": .array(steps)]))
+    }
+
+    /// Rows of a query against the warehouse, with SQLite's own value types.
+    func values(_ sql: String) throws -> [[SQLiteValue]] {
+        try SQLiteDatabase(readOnlyPath: warehousePath).query(sql)
+    }
+
+    /// One column of a query, with SQLite's own value types.
+    func column(_ sql: String) throws -> [SQLiteValue] {
+        try values(sql).map { $0[0] }
+    }
+}
