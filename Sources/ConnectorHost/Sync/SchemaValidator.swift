@@ -1,14 +1,21 @@
 import ConnectorProtocol
 
 /// Every problem of a schema at once, each with its path (`tables[2].columns.amount`).
-public struct InvalidSchema: Error, Sendable, CustomStringConvertible {
+public struct InvalidSchema: Error, Sendable, Equatable, CustomStringConvertible {
     /// One broken rule: where (a path into the `schema` result) and what.
     public struct Problem: Sendable, Equatable {
         public let path: String
         public let message: String
+
+        public init(path: String, message: String) {
+            self.path = path
+            self.message = message
+        }
     }
 
     public let problems: [Problem]
+
+    public init(problems: [Problem]) { self.problems = problems }
 
     public var description: String {
         "the connector's schema has \(problems.count) problem\(problems.count == 1 ? "" : "s"):\n"

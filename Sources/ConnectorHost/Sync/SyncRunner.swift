@@ -189,12 +189,15 @@ final class SyncSession {
             timeout: options.handshakeTimeout)
         try checkVersion(initializeResult)
         let schemaResult = try request(Method.schema, ["configuration": .object(configuration)], timeout: options.handshakeTimeout)
+        // The sync is recorded from here on, so an invalid schema shows in the history too.
+        do { syncID = try warehouse.beginSync(connector: plan.name) } catch {
+            throw SyncFailure(.warehouse, "cannot prepare the warehouse \(options.files.warehouse): \(error)")
+        }
         let tables: [TableDefinition]
         do { tables = try SchemaValidator.tables(from: schemaResult) } catch {
             throw SyncFailure(.invalidSchema, "\(error)\n  Fix schema() in the connector; nothing was written.")
         }
         do {
-            syncID = try warehouse.beginSync(connector: plan.name)
             try warehouse.apply(schema: tables)
         } catch let error as SchemaConflict {
             throw SyncFailure(.invalidSchema, "the schema does not fit the warehouse: \(error)", details: ["table": error.table])
