@@ -20,10 +20,13 @@ struct WideningStep: Sendable, CustomTestStringConvertible {
             from: "SHORT", to: "INT", sent: [-32768, 32767], readBack: [.integer(-32768), .integer(32767)],
             change: "t.v: widened from SHORT to INT (declared)"),
         WideningStep(
-            from: "INT", to: "LONG", sent: [2_147_483_647], readBack: [.integer(2_147_483_647)], change: "t.v: widened from INT to LONG (declared)"),
+            from: "INT", to: "LONG", sent: [2_147_483_647], readBack: [.integer(2_147_483_647)],
+            change: "t.v: widened from INT to LONG (declared)"),
         WideningStep(
-            from: "LONG", to: "FLOAT", sent: [42, -1], readBack: [.real(42), .real(-1)], change: "t.v: widened from LONG to FLOAT (declared)"),
-        WideningStep(from: "FLOAT", to: "DOUBLE", sent: [0.1], readBack: [.real(0.1)], change: "t.v: widened from FLOAT to DOUBLE (declared)"),
+            from: "LONG", to: "FLOAT", sent: [42, -1], readBack: [.real(42), .real(-1)],
+            change: "t.v: widened from LONG to FLOAT (declared)"),
+        WideningStep(
+            from: "FLOAT", to: "DOUBLE", sent: [0.1], readBack: [.real(0.1)], change: "t.v: widened from FLOAT to DOUBLE (declared)"),
         WideningStep(
             from: "NAIVE_DATE", to: "NAIVE_DATETIME", sent: ["2024-05-01"], readBack: [.text("2024-05-01T00:00:00")],
             change: "t.v: widened from NAIVE_DATE to NAIVE_DATETIME (declared)"),
@@ -72,13 +75,16 @@ struct SchemaEvolutionTests {
     }
 
     private func rows(_ values: [JSONValue], from first: Int = 0) -> [JSONValue] {
-        values.enumerated().map { index, value in ["upsert": ["table": "t", "data": ["id": .number(JSONNumber(first + index)), "v": value]]] }
+        values.enumerated().map { index, value in
+            ["upsert": ["table": "t", "data": ["id": .number(JSONNumber(first + index)), "v": value]]]
+        }
     }
 
     @Test("a declared type widened between runs keeps every stored value readable, converted", arguments: WideningStep.all)
     func declaredWidening(_ step: WideningStep) throws {
         let fixture = try ConnectorFixture(
-            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": step.from])], steps: rows(step.sent) + [["checkpoint": [:]]])
+            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": step.from])],
+            steps: rows(step.sent) + [["checkpoint": [:]]])
         #expect(fixture.sync().0.failure == nil)
         try fixture.script(schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": step.to])], steps: [])
         let (report, _) = fixture.sync()
@@ -98,7 +104,10 @@ struct SchemaEvolutionTests {
                 [
                     "upsert": [
                         "table": "t",
-                        "data": ["id": 1, "flag": true, "count": 7, "ratio": 0.5, "big": 1e300, "name": "x", "doc": ["a": 1], "list": [1], "none": nil],
+                        "data": [
+                            "id": 1, "flag": true, "count": 7, "ratio": 0.5, "big": 1e300, "name": "x", "doc": ["a": 1], "list": [1],
+                            "none": nil,
+                        ],
                     ]
                 ],
                 ["checkpoint": [:]],
@@ -150,7 +159,9 @@ struct SchemaEvolutionTests {
         let (report, _) = fixture.sync()
         #expect(report.failure == nil)
         #expect(
-            report.schemaChanges == ["t: table created with 1 column, primary key (code)", "t.code: typed STRING from its first value (inferred)"])
+            report.schemaChanges == [
+                "t: table created with 1 column, primary key (code)", "t.code: typed STRING from its first value (inferred)",
+            ])
     }
 
     @Test("an inferred column widens within a run: BOOLEAN, then LONG, then DOUBLE, then STRING")
@@ -185,11 +196,13 @@ struct SchemaEvolutionTests {
     @Test("JSON stays JSON: a later number or string is stored as JSON text")
     func jsonStaysJSON() throws {
         let fixture = try ConnectorFixture(
-            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])], steps: rows([["a": 1], 5, "s", true]) + [["checkpoint": [:]]])
+            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])],
+            steps: rows([["a": 1], 5, "s", true]) + [["checkpoint": [:]]])
         let (report, _) = fixture.sync()
         #expect(report.failure == nil)
         #expect(report.schemaChanges.last == "t.v: column added as JSON (inferred)")
-        #expect(try fixture.column(#"SELECT "v" FROM "t" ORDER BY "id""#) == [.text(#"{"a":1}"#), .text("5"), .text(#""s""#), .text("true")])
+        #expect(
+            try fixture.column(#"SELECT "v" FROM "t" ORDER BY "id""#) == [.text(#"{"a":1}"#), .text("5"), .text(#""s""#), .text("true")])
     }
 
     @Test("a scalar column that meets an object becomes STRING and stores the object as JSON text")
@@ -223,7 +236,8 @@ struct SchemaEvolutionTests {
             steps: [])
         #expect(fixture.sync().0.failure == nil)
         try fixture.script(
-            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": ["type": "DECIMAL", "precision": 10, "scale": 4]])], steps: [])
+            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": ["type": "DECIMAL", "precision": 10, "scale": 4]])],
+            steps: [])
         let failure = try #require(fixture.sync().0.failure)
         #expect(failure.message.contains(#"column "v" is DECIMAL(10,2) in the warehouse, and DECIMAL(10,4) is not a widening of it"#))
         #expect(failure.message.contains("Declare DECIMAL(12,4), or run `connector-host reset` to start over"))

@@ -21,7 +21,8 @@ struct SchemaProblemCase: Sendable, CustomTestStringConvertible {
             [("tables[2].table", #"duplicate table "a" (already declared at tables[0])"#)]),
         SchemaProblemCase(
             "tables differing only in case", [table("Items"), table("items")],
-            [("tables[1].table", #"table "items" differs from "Items" (tables[0]) only in letter case; SQLite names are case-insensitive"#)]),
+            [("tables[1].table", #"table "items" differs from "Items" (tables[0]) only in letter case; SQLite names are case-insensitive"#)]
+        ),
         SchemaProblemCase(
             "columns differing only in case", [table("t", columns: ["id": "LONG", "ID": "STRING"])],
             [("tables[0].columns.ID", #"column "ID" differs from "id" only in letter case; SQLite names are case-insensitive"#)]),
@@ -64,7 +65,12 @@ struct SchemaProblemCase: Sendable, CustomTestStringConvertible {
             [("tables[0].table", #"table name "_Connector_tables" uses the reserved prefix _connector_ (in any letter case)"#)]),
         SchemaProblemCase(
             "reserved column name", [table("t", columns: ["_connector_synced": "STRING"])],
-            [("tables[0].columns._connector_synced", #"column name "_connector_synced" uses the reserved prefix _connector_ (in any letter case)"#)]),
+            [
+                (
+                    "tables[0].columns._connector_synced",
+                    #"column name "_connector_synced" uses the reserved prefix _connector_ (in any letter case)"#
+                )
+            ]),
         SchemaProblemCase("empty table name", [table("")], [("tables[0].table", "empty table name")]),
         SchemaProblemCase("empty column name", [table("t", columns: ["": "STRING"])], [(#"tables[0].columns[""]"#, "empty column name")]),
         SchemaProblemCase(
@@ -100,7 +106,10 @@ struct SchemaValidationTests {
         let tables = try SchemaValidator.tables(from: [
             "tables": [["table": "t", "primary_key": ["id"], "columns": ["id": "long", "v": ["type": "Utc_DateTime"]]]]
         ])
-        #expect(tables == [TableDefinition(name: "t", primaryKey: ["id"], columns: [("id", ColumnType(.long)), ("v", ColumnType(.utcDateTime))])])
+        #expect(
+            tables == [
+                TableDefinition(name: "t", primaryKey: ["id"], columns: [("id", ColumnType(.long)), ("v", ColumnType(.utcDateTime))])
+            ])
     }
 
     @Test("a schema with several problems fails the sync with one message listing them all")
@@ -108,7 +117,8 @@ struct SchemaValidationTests {
         let fixture = try ConnectorFixture(
             rawSchema: [
                 "tables": [
-                    table("orders", primaryKey: ["id"], columns: ["id": "LONG", "amount": ["type": "DECIMAL", "precision": 40, "scale": 2]]),
+                    table(
+                        "orders", primaryKey: ["id"], columns: ["id": "LONG", "amount": ["type": "DECIMAL", "precision": 40, "scale": 2]]),
                     table("orders"),
                     table("items", primaryKey: ["sku"], columns: ["name": "TEXT", "_connector_id": "STRING"]),
                 ]

@@ -6,9 +6,13 @@ import Foundation
 extension ConnectorFixture {
     /// A directory whose connector is `Tests/Connectors/RawProtocolConnector/raw_connector.py`: it
     /// answers `schema` with `schema` verbatim and sends `steps` as they are (see the script).
-    convenience init(rawSchema schema: JSONValue, steps: [JSONValue]) throws {
+    /// `configuration` adds members to the configuration (e.g. a secret).
+    convenience init(rawSchema schema: JSONValue, steps: [JSONValue], configuration: JSONObject = [:]) throws {
         let script = packageRoot.appendingPathComponent("Tests/Connectors/RawProtocolConnector/raw_connector.py").path
-        try self.init(command: ["python3", script], configuration: ["schema": schema, "steps": .array(steps)])
+        var object = configuration
+        object["schema"] = schema
+        object["steps"] = .array(steps)
+        try self.init(command: ["python3", script], configuration: .object(object))
     }
 
     /// A directory whose connector is the operations test connector, scripted by `schema` and `steps`.

@@ -177,8 +177,13 @@ final class RecordDecoder {
             return
         }
         let expectedKey = kind == .delete ? "keys" : "data"
+        if payloadRange != nil, payloadKeyName != expectedKey {
+            throw invalid(
+                source, opRange, lineNumber, table: table.name, column: nil,
+                "a \(kind.rawValue) carries \"\(expectedKey)\", not \"\(payloadKeyName)\"")
+        }
         if !payloadParsed {
-            guard let payloadRange, payloadKeyName == expectedKey else {
+            guard let payloadRange else {
                 throw invalid(
                     source, opRange, lineNumber, table: table.name, column: nil, "the \(kind.rawValue) has no \"\(expectedKey)\" object")
             }
@@ -187,13 +192,9 @@ final class RecordDecoder {
             guard rescanner.peek == UInt8(ascii: "{") else {
                 throw invalid(
                     source, opRange, lineNumber, table: table.name, column: nil,
-                    "\"\(expectedKey)\" must be a JSON object, not \(source.rawJSON(.composite(payloadRange)).prefix(40))")
+                    "\"\(expectedKey)\" must be a JSON object, not \(ValueBinder.preview(source.slice(payloadRange)))")
             }
             try parseFields(&rescanner)
-        } else if payloadKeyName != expectedKey {
-            throw invalid(
-                source, opRange, lineNumber, table: table.name, column: nil,
-                "a \(kind.rawValue) carries \"\(expectedKey)\", not \"\(payloadKeyName)\"")
         }
         if fields.isEmpty {
             throw invalid(
