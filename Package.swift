@@ -48,6 +48,19 @@ let package = Package(
     ]
 )
 
+// The examples gallery: each examples/NAME folder is the executable product example-NAME, which
+// the end-to-end tests run (so `swift test` builds them all).
+let examples = [
+    "hello-append", "three-step-cursor", "secret-configuration", "complex-configuration", "specified-types",
+    "unspecified-types", "three-operations", "composite-primary-key", "hashed-primary-key", "first-seen-timestamp",
+    "truncate-and-reload", "widening-schema", "parent-child-cursors", "large-data-set", "priority-first-sync",
+]
+for example in examples {
+    package.targets.append(
+        .executableTarget(name: "example-\(example)", dependencies: ["ConnectorSDK"], path: "examples/\(example)/Sources"))
+}
+package.targets.first { $0.name == "ConnectorHostTests" }?.dependencies += examples.map { .target(name: "example-\($0)") }
+
 // One place for language settings, applied to every target.
 for target in package.targets where target.type != .system && !target.name.hasPrefix("C") {
     target.swiftSettings = (target.swiftSettings ?? []) + [
