@@ -10,7 +10,7 @@ struct BasicExamplesTests {
     func helloAppend() throws {
         let fixture = try ConnectorFixture.example("hello-append")
         fixture.syncExpectingSuccess()
-        let counts = fixture.syncExpectingSuccess()
+        let counts = fixture.syncExpectingSuccess().counts
         #expect(counts.upserts == 2)
         #expect(
             try fixture.rows(#"SELECT "message", "run", "_connector_deleted", length("_connector_id") FROM "greeting" ORDER BY "message""#)
@@ -24,7 +24,7 @@ struct BasicExamplesTests {
     func threeStepCursor() throws {
         let fixture = try ConnectorFixture.example("three-step-cursor")
         for step in 1...3 {
-            #expect(fixture.syncExpectingSuccess().upserts == 1)
+            #expect(fixture.syncExpectingSuccess().counts.upserts == 1)
             #expect(fixture.stateFile() == #"{"cursor":\#(step)}"#)
         }
         #expect(

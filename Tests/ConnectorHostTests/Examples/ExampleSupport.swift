@@ -20,14 +20,14 @@ extension ConnectorFixture {
         return try ConnectorFixture(product: "example-\(name)", configuration: configuration, files: files)
     }
 
-    /// Runs one sync, records an issue when it fails, and returns its counts.
+    /// Runs one sync, records an issue when it fails, and returns its report.
     @discardableResult
-    func syncExpectingSuccess(sourceLocation: SourceLocation = #_sourceLocation) -> OperationCounts {
+    func syncExpectingSuccess(sourceLocation: SourceLocation = #_sourceLocation) -> SyncReport {
         let (report, console) = sync()
         if let failure = report.failure {
             Issue.record("the sync failed: \(failure.message)\n\(console.all.joined(separator: "\n"))", sourceLocation: sourceLocation)
         }
-        return report.counts
+        return report
     }
 
     /// Replaces the configuration for the next syncs.

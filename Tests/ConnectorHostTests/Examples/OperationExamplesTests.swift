@@ -9,7 +9,7 @@ struct OperationExamplesTests {
     @Test("three-operations applies upserts, a partial update and a soft delete in one sync; the next sync sends nothing")
     func threeOperations() throws {
         let fixture = try ConnectorFixture.example("three-operations")
-        let counts = fixture.syncExpectingSuccess()
+        let counts = fixture.syncExpectingSuccess().counts
         #expect([counts.upserts, counts.updates, counts.deletes, counts.checkpoints] as [Int] == [3, 1, 1, 1])
         let rows = #"SELECT "id", "title", "status", "priority", "_connector_deleted" FROM "ticket" ORDER BY "id""#
         let expected = [
@@ -18,7 +18,7 @@ struct OperationExamplesTests {
         ]
         #expect(try fixture.rows(rows) == expected)
         #expect(fixture.stateFile() == #"{"position":5}"#)
-        #expect(fixture.syncExpectingSuccess().rowOperations == 0)
+        #expect(fixture.syncExpectingSuccess().counts.rowOperations == 0)
         #expect(try fixture.rows(rows) == expected)
     }
 
@@ -26,7 +26,7 @@ struct OperationExamplesTests {
     func compositePrimaryKey() throws {
         let fixture = try ConnectorFixture.example("composite-primary-key")
         fixture.syncExpectingSuccess()
-        let counts = fixture.syncExpectingSuccess()
+        let counts = fixture.syncExpectingSuccess().counts
         #expect([counts.upserts, counts.updates, counts.deletes, counts.noopUpdates, counts.noopDeletes] as [Int] == [1, 1, 1, 0, 0])
         #expect(
             try fixture.rows(#"SELECT "student_id", "course", "term", "grade", "_connector_deleted" FROM "enrollment" ORDER BY 1, 2"#) == [
@@ -75,7 +75,7 @@ struct OperationExamplesTests {
     func truncateAndReload() throws {
         let fixture = try ConnectorFixture.example("truncate-and-reload")
         fixture.syncExpectingSuccess()
-        let counts = fixture.syncExpectingSuccess()
+        let counts = fixture.syncExpectingSuccess().counts
         #expect([counts.truncates, counts.upserts] as [Int] == [1, 3])
         #expect(
             try fixture.rows(#"SELECT "id", "city", "open_on_sundays", "_connector_deleted" FROM "branch" ORDER BY "id""#) == [

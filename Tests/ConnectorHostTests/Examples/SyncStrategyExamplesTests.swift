@@ -12,7 +12,7 @@ struct SyncStrategyExamplesTests {
         fixture.syncExpectingSuccess()
         #expect(
             fixture.stateFile() == #"{"customer_cursor":"2024-03-01T11:00:00Z","order_cursor":"2024-03-01T12:00:00Z","source_day":1}"#)
-        let dayTwo = fixture.syncExpectingSuccess()
+        let dayTwo = fixture.syncExpectingSuccess().counts
         #expect([dayTwo.upserts, dayTwo.checkpoints] as [Int] == [1, 2])
         #expect(
             fixture.stateFile() == #"{"customer_cursor":"2024-03-01T11:00:00Z","order_cursor":"2024-03-02T16:00:00Z","source_day":2}"#)
@@ -34,11 +34,11 @@ struct SyncStrategyExamplesTests {
     @Test("large-data-set checkpoints after every page and a later sync reads only the rows added since")
     func largeDataSet() throws {
         let fixture = try ConnectorFixture.example("large-data-set", configuration: ["total_rows": "1000", "page_size": "100"])
-        let first = fixture.syncExpectingSuccess()
+        let first = fixture.syncExpectingSuccess().counts
         #expect([first.upserts, first.checkpoints] as [Int] == [1000, 10])
         #expect(fixture.stateFile() == #"{"after_id":1000}"#)
         try fixture.configure(["total_rows": "1250", "page_size": "100"])
-        let second = fixture.syncExpectingSuccess()
+        let second = fixture.syncExpectingSuccess().counts
         #expect([second.upserts, second.checkpoints] as [Int] == [250, 3])
         #expect(fixture.stateFile() == #"{"after_id":1250}"#)
         #expect(try fixture.rows(#"SELECT count(*), min("id"), max("id") FROM "item""#) == [["1250", "1", "1250"]])
@@ -56,7 +56,7 @@ struct SyncStrategyExamplesTests {
             #"{"forward_cursor":"2024-03-\#(forward)T00:00:00Z","backward_cursor":"2024-03-\#(backward)T00:00:00Z","history_start":"2024-03-01T00:00:00Z","source_day":\#(day)}"#
         }
 
-        #expect(fixture.syncExpectingSuccess().checkpoints == 4)  // the newest day, then three days of history
+        #expect(fixture.syncExpectingSuccess().counts.checkpoints == 4)  // the newest day, then three days of history
         #expect(try ids() == Array(21...36))
         #expect(fixture.stateFile() == state(forward: "10", backward: "06", day: 1))
 
@@ -64,11 +64,11 @@ struct SyncStrategyExamplesTests {
         #expect(try ids() == Array(9...40))
         #expect(fixture.stateFile() == state(forward: "11", backward: "03", day: 2))
 
-        #expect(fixture.syncExpectingSuccess().checkpoints == 3)  // the history ends after two more days
+        #expect(fixture.syncExpectingSuccess().counts.checkpoints == 3)  // the history ends after two more days
         #expect(try ids() == Array(1...44))
         #expect(fixture.stateFile() == state(forward: "12", backward: "01", day: 3))
 
-        let incremental = fixture.syncExpectingSuccess()
+        let incremental = fixture.syncExpectingSuccess().counts
         #expect([incremental.upserts, incremental.checkpoints] as [Int] == [4, 1])
         #expect(
             try fixture.rows(#"SELECT "id", "occurred_at", "value" FROM "event" WHERE "id" IN (1, 48) ORDER BY "id""#) == [
