@@ -36,9 +36,7 @@ public enum JSONParser {
         scanner.skipWhitespace()
         switch scanner.peek {
         case UInt8(ascii: "{"):
-            guard depth < scanner.maximumDepth else {
-                throw scanner.error("nesting deeper than \(scanner.maximumDepth) levels")
-            }
+            guard depth < scanner.maximumDepth else { throw scanner.nestingError() }
             scanner.position += 1
             var members: [(key: String, value: JSONValue)] = []
             if !scanner.consume(UInt8(ascii: "}")) {
@@ -51,9 +49,7 @@ public enum JSONParser {
             }
             return .object(JSONObject(members))
         case UInt8(ascii: "["):
-            guard depth < scanner.maximumDepth else {
-                throw scanner.error("nesting deeper than \(scanner.maximumDepth) levels")
-            }
+            guard depth < scanner.maximumDepth else { throw scanner.nestingError() }
             scanner.position += 1
             var elements: [JSONValue] = []
             if !scanner.consume(UInt8(ascii: "]")) {
@@ -75,10 +71,12 @@ public enum JSONParser {
         case UInt8(ascii: "n"):
             try scanner.scanLiteral("null")
             return .null
-        default:
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let range = try scanner.scanNumber()
             let literal = String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[range]), as: UTF8.self)
             return .number(JSONNumber(literal: literal))
+        default:
+            throw scanner.error("expected a JSON value")
         }
     }
 }

@@ -4,10 +4,13 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
     public let reason: String
     /// Byte offset into the scanned text (0-based).
     public let offset: Int
+    /// Whether the text is (so far) valid JSON that only nests deeper than the scanner accepts.
+    public let isNestingLimit: Bool
 
-    public init(_ reason: String, at offset: Int) {
+    public init(_ reason: String, at offset: Int, isNestingLimit: Bool = false) {
         self.reason = reason
         self.offset = offset
+        self.isNestingLimit = isNestingLimit
     }
 
     public var description: String { "\(reason) at byte \(offset + 1)" }
@@ -83,6 +86,11 @@ public struct JSONScanner {
     public func error(_ reason: String) -> JSONSyntaxError {
         if position >= bytes.count { return JSONSyntaxError("unexpected end of input, \(reason)", at: position) }
         return JSONSyntaxError("\(reason), found \(JSONScanner.describe(bytes[position]))", at: position)
+    }
+
+    /// The error for an array or object opened beyond ``maximumDepth``.
+    public func nestingError() -> JSONSyntaxError {
+        JSONSyntaxError("nesting deeper than \(maximumDepth) levels", at: position, isNestingLimit: true)
     }
 
     static func describe(_ byte: UInt8) -> String {
@@ -176,7 +184,7 @@ public struct JSONScanner {
         let start = position
         switch peek {
         case UInt8(ascii: "{"):
-            guard depth < maximumDepth else { throw error("nesting deeper than \(maximumDepth) levels") }
+            guard depth < maximumDepth else { throw nestingError() }
             position += 1
             if !consume(UInt8(ascii: "}")) {
                 repeat {
@@ -187,7 +195,7 @@ public struct JSONScanner {
                 try expect(UInt8(ascii: "}"), "',' or '}' in an object")
             }
         case UInt8(ascii: "["):
-            guard depth < maximumDepth else { throw error("nesting deeper than \(maximumDepth) levels") }
+            guard depth < maximumDepth else { throw nestingError() }
             position += 1
             if !consume(UInt8(ascii: "]")) {
                 repeat { _ = try skipValue(depth: depth + 1) } while consume(UInt8(ascii: ","))

@@ -42,7 +42,7 @@ struct JSONTests {
     func syntaxErrors() {
         let cases: [(String, String)] = [
             ("{\"a\" 1}", "expected ':' after an object key, found '1' at byte 6"),
-            ("[1,]", "invalid number, found ']' at byte 4"),
+            ("[1,]", "expected a JSON value, found ']' at byte 4"),
             ("\"abc", "unterminated string at byte 1"),
             ("{\"a\":1} x", "expected the end of the value, found 'x' at byte 9"),
             ("tru", "invalid literal, found 't' at byte 1"),

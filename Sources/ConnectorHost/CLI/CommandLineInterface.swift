@@ -102,6 +102,8 @@ public enum CommandLineInterface {
     /// Runs the command line and returns the process exit code.
     public static func main(_ arguments: [String]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        // Past a file size limit (ulimit -f) writes fail with EFBIG and the sync reports it, instead of the host dying.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             return try dispatch(arguments)
         } catch let error as UsageError {

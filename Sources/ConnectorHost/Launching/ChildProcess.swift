@@ -65,6 +65,9 @@ public final class ChildProcess: @unchecked Sendable {
     /// Read end of the child's stderr.
     public let errorOutput: Int32
     public private(set) var exitStatus: ExitStatus?
+    /// The signal ``terminate(grace:)`` had to send (SIGTERM or SIGKILL), or `nil` when the child
+    /// exited by itself once its stdin closed.
+    public private(set) var stoppedWith: Int32?
 
     /// Starts `arguments[0]` (searched on PATH when it has no slash) in `directory`.
     /// - Parameters:
@@ -97,7 +100,7 @@ public final class ChildProcess: @unchecked Sendable {
         // The host ignores SIGPIPE and may block SIGINT; the child starts with default handling.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGXFSZ] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var emptyMask = sigset_t()
         sigemptyset(&emptyMask)
@@ -126,6 +129,9 @@ public final class ChildProcess: @unchecked Sendable {
             throw SpawnError(executable: executable, errno: status, step: "spawn")
         }
         pid = childPID
+        // The host's end of stdin is non-blocking, so a connector that stops reading cannot block
+        // the host forever: writers wait with poll(2) and a deadline instead (LineWriter.timeout).
+        _ = fcntl(stdinPipe[1], F_SETFL, fcntl(stdinPipe[1], F_GETFL) | O_NONBLOCK)
         input = stdinPipe[1]
         output = stdoutPipe[0]
         errorOutput = stderrPipe[0]
@@ -194,8 +200,10 @@ public final class ChildProcess: @unchecked Sendable {
     public func terminate(grace: Double) -> ExitStatus {
         closeInput()
         if let status = wait(timeout: grace) { return status }
+        stoppedWith = SIGTERM
         signal(SIGTERM)
         if let status = wait(timeout: grace) { return status }
+        stoppedWith = SIGKILL
         signal(SIGKILL)
         return wait()
     }

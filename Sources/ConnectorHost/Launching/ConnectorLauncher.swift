@@ -147,8 +147,12 @@ public enum ConnectorLauncher {
     }
 
     /// Runs the plan's build step, with its output sent to `log` (never to the protocol stream).
-    /// - Throws: ``LaunchError`` with the build's last lines when it fails.
-    public static func build(_ plan: LaunchPlan, log: @escaping @Sendable (String) -> Void) throws(LaunchError) {
+    /// - Parameter cancellation: stops the build (SIGTERM to its process group) when cancelled; the
+    ///   build runs in a process group of its own, so the terminal's Ctrl-C does not reach it.
+    /// - Throws: ``LaunchError`` with the build's last lines when it fails or is cancelled.
+    public static func build(_ plan: LaunchPlan, cancellation: CancellationSignal? = nil, log: @escaping @Sendable (String) -> Void)
+        throws(LaunchError)
+    {
         guard let command = plan.buildCommand else { return }
         let process: ChildProcess
         do {
@@ -157,8 +161,13 @@ public enum ConnectorLauncher {
         process.closeInput()
         let errors = StderrCollector(fileDescriptor: process.errorOutput, tailLimit: 30, sink: log)
         let output = StderrCollector(fileDescriptor: process.output, tailLimit: 30, sink: log)
-        errors.waitUntilFinished(timeout: 3600)
-        output.waitUntilFinished(timeout: 3600)
+        while !(errors.isFinished && output.isFinished) {
+            if cancellation?.isCancelled == true {
+                process.terminate(grace: 1)
+                throw LaunchError("the build step `\(command.joined(separator: " "))` was cancelled")
+            }
+            usleep(20_000)
+        }
         let status = process.wait()
         guard status == .exited(0) else {
             let tail = (output.lastLines + errors.lastLines).suffix(15).map { "    " + $0 }.joined(separator: "\n")

@@ -66,6 +66,9 @@ public final class StderrCollector: Sendable {
         _ = done.wait(timeout: .now() + timeout)
     }
 
+    /// Whether the descriptor reached EOF (every line has been passed to the sink).
+    public var isFinished: Bool { tail.withLock { $0.finished } }
+
     /// The last lines read so far.
     public var lastLines: [String] { tail.withLock { $0.lines } }
 }

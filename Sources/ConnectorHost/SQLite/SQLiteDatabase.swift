@@ -6,6 +6,8 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     public let code: Int32
     public let message: String
     public let sql: String?
+    /// The operating system's errno behind an I/O failure (e.g. ENOSPC, EFBIG, EROFS), 0 when none.
+    public var systemErrno: Int32 = 0
 
     /// The primary result code (e.g. `SQLITE_FULL`, `SQLITE_BUSY`).
     public var primaryCode: Int32 { code & 0xFF }
@@ -73,7 +75,8 @@ public final class SQLiteDatabase {
         guard status == SQLITE_OK else {
             let message = errorMessage.map { String(cString: $0) } ?? lastErrorMessage
             sqlite3_free(errorMessage)
-            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: message, sql: sql)
+            throw SQLiteError(
+                code: sqlite3_extended_errcode(handle), message: message, sql: sql, systemErrno: sqlite3_system_errno(handle))
         }
     }
 
@@ -101,6 +104,9 @@ public final class SQLiteDatabase {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// Whether the connection can only read (the file, its folder or its file system is read-only).
+    public var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
+
     /// Whether a transaction is open.
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
@@ -108,7 +114,8 @@ public final class SQLiteDatabase {
 
     func error(_ status: Int32, sql: String?) -> SQLiteError {
         SQLiteError(
-            code: sqlite3_extended_errcode(handle) == 0 ? status : sqlite3_extended_errcode(handle), message: lastErrorMessage, sql: sql)
+            code: sqlite3_extended_errcode(handle) == 0 ? status : sqlite3_extended_errcode(handle), message: lastErrorMessage, sql: sql,
+            systemErrno: sqlite3_system_errno(handle))
     }
 }
 

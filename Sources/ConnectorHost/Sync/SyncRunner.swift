@@ -69,6 +69,9 @@ public enum SyncRunner {
     public static func run(_ options: SyncOptions, console: any SyncConsole, cancellation: CancellationSignal = CancellationSignal())
         -> SyncReport
     {
+        // Writing to a connector that died raises SIGPIPE, whose default action would kill the host
+        // (or the program embedding this library); ignored, the write fails with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
         var report = SyncReport(
             connector: URL(fileURLWithPath: options.directory).lastPathComponent, counts: OperationCounts(), duration: 0,
             bytesRead: 0, failure: nil, state: nil, files: options.files)
@@ -81,14 +84,22 @@ public enum SyncRunner {
             let configuration = try loadConfiguration(options)
             try options.files.createDirectories()
             let lock = try WorkspaceLock(path: options.files.lock)
+            try options.files.createWarehouseFile()
             defer { withExtendedLifetime(lock) {} }
             let warehouse: Warehouse
             do { warehouse = try Warehouse(path: options.files.warehouse) } catch {
-                throw SyncFailure(.warehouse, "cannot open the warehouse \(options.files.warehouse): \(error)")
+                throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
+            }
+            do { try warehouse.probeWriteAccess() } catch {
+                throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
             }
             if options.build, plan.buildCommand != nil {
                 console.note("building \(plan.name): \(plan.buildCommand!.joined(separator: " "))")
-                do { try ConnectorLauncher.build(plan, log: { console.note("  " + $0) }) } catch {
+                do { try ConnectorLauncher.build(plan, cancellation: cancellation, log: { console.note("  " + $0) }) } catch {
+                    if cancellation.isCancelled {
+                        throw SyncFailure(
+                            .cancelled, "cancelled (Ctrl-C) during the build step; the connector did not run and nothing changed")
+                    }
                     throw SyncFailure(.launch, error.message)
                 }
             }
@@ -145,6 +156,8 @@ final class SyncSession {
     private var reader: LineReader?
     private var writer: LineWriter?
     private var nextRequestID: Int64 = 1
+    /// The method of every request sent, by id, to tell a second answer from an answer to an id never sent.
+    private var sentRequests: [Int64: String] = [:]
     private var started = monotonicSeconds()
     private var ignoredNotifications: Set<String> = []
     private var syncID: Int64?
@@ -169,12 +182,21 @@ final class SyncSession {
         do {
             try runSteps()
         } catch {
+            // Roll back first: by the time the connector hears `cancel`, nothing after the last checkpoint is kept.
+            let failure = redacted(error)
             if let syncID {
-                warehouse.failSync(id: syncID, status: error.kind == .cancelled ? "cancelled" : "failed", error: error.message)
+                warehouse.failSync(id: syncID, status: failure.kind == .cancelled ? "cancelled" : "failed", error: failure.message)
             }
-            stopAfterFailure(error)
-            throw withStderrTail(error)
+            let teardown = stopAfterFailure(failure)
+            var message = withStderrTail(failure).message
+            if let teardown { message += "\n  " + teardown }
+            throw SyncFailure(failure.kind, message, details: failure.details)
         }
+    }
+
+    /// The failure with every secret value of the configuration masked.
+    private func redacted(_ failure: SyncFailure) -> SyncFailure {
+        SyncFailure(failure.kind, Redaction.redact(failure.message, secrets: secrets), details: failure.details)
     }
 
     private func runSteps() throws(SyncFailure) {
@@ -201,13 +223,15 @@ final class SyncSession {
             try warehouse.apply(schema: tables)
         } catch let error as SchemaConflict {
             throw SyncFailure(.invalidSchema, "the schema does not fit the warehouse: \(error)", details: ["table": error.table])
+        } catch let error as SQLiteError {
+            throw warehouseFailure(error, while: "applying the schema")
         } catch {
             throw SyncFailure(.warehouse, "cannot prepare the warehouse \(options.files.warehouse): \(error)")
         }
         try runUpdate(state: initialState)
         guard let syncID else { return }
         do { try warehouse.finishSync(id: syncID) } catch {
-            throw SyncFailure(.warehouse, "cannot commit the end of the sync: \(error)")
+            throw warehouseFailure(error, while: "committing the end of the sync")
         }
         self.syncID = nil
         shutDown()
@@ -221,7 +245,7 @@ final class SyncSession {
     private func startingState() throws(SyncFailure) -> JSONValue {
         let stored: String?
         do { stored = try warehouse.storedState() } catch {
-            throw SyncFailure(.warehouse, "cannot read the state from \(options.files.warehouse): \(error)")
+            throw warehouseFailure(error, while: "reading the state")
         }
         if let stored {
             if options.files.readState()?.trimmingCharacters(in: .whitespacesAndNewlines) != stored {
@@ -254,7 +278,7 @@ final class SyncSession {
         let lineReader = LineReader(fileDescriptor: child.output, maximumLineLength: options.maximumLineLength)
         lineReader.wakeDescriptor = cancellation.wakeDescriptor
         reader = lineReader
-        writer = LineWriter(fileDescriptor: child.input)
+        writer = LineWriter(fileDescriptor: child.input, wakeDescriptor: cancellation.wakeDescriptor)
     }
 
     private func checkVersion(_ result: JSONValue) throws(SyncFailure) {
@@ -273,20 +297,43 @@ final class SyncSession {
 
     // MARK: Messages
 
-    private func send(_ message: Message) throws(SyncFailure) {
-        guard let writer else { return }
+    /// Sends one message.
+    /// - Parameters:
+    ///   - timeout: how long a connector that does not read its stdin may hold the host.
+    ///   - purpose: what the connector was to read, for the message when it cannot (e.g. "its update request").
+    ///   - consequence: a sentence to add when the connector is gone.
+    private func send(_ message: Message, timeout: Double, _ purpose: @autoclosure () -> String, consequence: String = "")
+        throws(SyncFailure)
+    {
+        guard var writer else { return }
+        writer.timeout = timeout
         do { try writer.send(message) } catch {
-            throw SyncFailure(.connectorExited, "the connector closed its stdin (it probably exited)")
+            switch error.errno {
+            case ECANCELED: throw Self.cancelledFailure
+            case ETIMEDOUT:
+                throw SyncFailure(
+                    .timeout,
+                    "the connector did not read its stdin for \(Self.seconds(timeout)) while the host was sending \(purpose()); it was stopped. A connector must keep reading stdin (a full pipe blocks the host)"
+                )
+            default:
+                let status = process?.wait(timeout: options.gracePeriod)
+                let how = status.map { "\($0)" } ?? "closed its stdin while still running"
+                throw SyncFailure(.connectorExited, "the connector \(how) before it read \(purpose())" + consequence)
+            }
         }
     }
 
     /// Sends a request and reads until its answer, handling logs on the way.
+    /// - Parameter timeout: seconds for the whole exchange (sending included), however many logs arrive meanwhile.
     private func request(_ method: String, _ params: JSONValue, timeout: Double) throws(SyncFailure) -> JSONValue {
         let id = RequestID.number(nextRequestID)
+        sentRequests[nextRequestID] = method
         nextRequestID += 1
-        try send(.request(id: id, method: method, params: params))
+        let deadline = monotonicSeconds() + timeout
+        try send(.request(id: id, method: method, params: params), timeout: timeout, "its \(method) request")
         while true {
-            guard let message = try readControlMessage(timeout: timeout, waitingFor: method) else { continue }
+            let remaining = max(0, deadline - monotonicSeconds())
+            guard let message = try readControlMessage(timeout: remaining, waitingFor: method) else { continue }
             switch message {
             case .response(let answerID, let result) where answerID == id: return result
             case .errorResponse(let answerID, let error) where answerID == id || answerID == nil:
@@ -306,30 +353,51 @@ final class SyncSession {
         do throws(LineReadError) {
             line = try reader.nextLine(timeout: timeout)
         } catch {
-            throw lineFailure(error, waitingFor: method, timeout: timeout)
+            throw lineFailure(error, waitingFor: method)
         }
         guard let line else { throw exitedFailure(waitingFor: method) }
+        var decoderError: JSONSyntaxError?
         if let decoder {
             do {
                 if try decoder.applyIfRecords(line, lineNumber: reader.lineNumber) == .records { return nil }
             } catch let error as InvalidOperation {
                 throw error.failure(redacting: secrets)
             } catch let error as JSONSyntaxError {
-                throw notJSONFailure(line, reader.lineNumber, error)
+                // Classified below by the tree parser: valid JSON that is not an object gets a better
+                // message than a syntax error. (Any ops applied before the error are rolled back.)
+                decoderError = error
             } catch let error as SQLiteError {
-                throw SyncFailure(.warehouse, "the warehouse failed at stdout line \(reader.lineNumber): \(error)")
+                throw warehouseFailure(error, while: "applying stdout line \(reader.lineNumber)")
             } catch {
-                throw SyncFailure(.warehouse, "the warehouse failed at stdout line \(reader.lineNumber): \(error)")
+                throw SyncFailure(
+                    .warehouse, "the warehouse \(options.files.warehouse) failed at stdout line \(reader.lineNumber): \(error)")
             }
         }
         let json: JSONValue
-        do { json = try JSONParser.parse(line, maximumDepth: 64) } catch { throw notJSONFailure(line, reader.lineNumber, error) }
+        do { json = try JSONParser.parse(line, maximumDepth: Self.maximumDepth) } catch {
+            throw notJSONFailure(line, reader.lineNumber, decoderError ?? error)
+        }
         do { return try Message(json: json) } catch {
             throw SyncFailure(
                 .protocolViolation,
                 "stdout line \(reader.lineNumber) is not a JSON-RPC 2.0 message: \(error.reason): \(Self.preview(line))",
                 details: ["line": String(reader.lineNumber)])
         }
+    }
+
+    /// A response whose id is not the pending request's: a second answer, or an id the host never used.
+    private func strayResponse(_ id: RequestID) -> SyncFailure {
+        let line = reader?.lineNumber ?? 0
+        if case .number(let number) = id, let method = sentRequests[number] {
+            return SyncFailure(
+                .protocolViolation,
+                "stdout line \(line) answers the host's request \(id) (\(method)) a second time; answer each request exactly once",
+                details: ["line": String(line)])
+        }
+        return SyncFailure(
+            .protocolViolation,
+            "stdout line \(line) answers request id \(id), which the host never sent; a response must carry the id of the host's pending request",
+            details: ["line": String(line)])
     }
 
     private func handleUnsolicited(_ message: Message, during method: String) throws(SyncFailure) {
@@ -341,17 +409,19 @@ final class SyncSession {
         case .notification(Method.records, _):
             throw SyncFailure(.protocolViolation, "the connector sent records during \(method); records belong inside update")
         case .notification(let name, _):
-            if ignoredNotifications.insert(name).inserted { console.note("ignoring unknown notification \"\(name)\" from the connector") }
+            if ignoredNotifications.insert(name).inserted {
+                console.note(Redaction.redact("ignoring unknown notification \"\(name)\" from the connector", secrets: secrets))
+            }
         case .request(let id, Method.checkpoint, _):
             throw SyncFailure(
                 .protocolViolation, "the connector sent a checkpoint (id \(id)) during \(method); checkpoints belong inside update")
         case .request(let id, let name, _):
-            try send(.errorResponse(id: id, error: RPCError(.methodNotFound, "the host has no method \"\(name)\"")))
+            try send(
+                .errorResponse(id: id, error: RPCError(.methodNotFound, "the host has no method \"\(name)\"")),
+                timeout: options.idleTimeout,
+                "the answer to its request \(id) (\(name))")
         case .response(let id, _), .errorResponse(let id?, _):
-            throw SyncFailure(
-                .protocolViolation,
-                "the connector answered request id \(id), which the host never sent (or already got an answer for); answer each request once, with its own id"
-            )
+            throw strayResponse(id)
         case .errorResponse(nil, let error):
             throw connectorError(method: method, error)
         }
@@ -361,8 +431,11 @@ final class SyncSession {
 
     private func runUpdate(state: JSONValue) throws(SyncFailure) {
         let id = RequestID.number(nextRequestID)
+        sentRequests[nextRequestID] = Method.update
         nextRequestID += 1
-        try send(.request(id: id, method: Method.update, params: ["configuration": .object(configuration), "state": state]))
+        try send(
+            .request(id: id, method: Method.update, params: ["configuration": .object(configuration), "state": state]),
+            timeout: options.idleTimeout, "its update request")
         let decoder = RecordDecoder(warehouse: warehouse)
         var nextProgress = monotonicSeconds() + 1
         warehouse.setSyncedTime(TemporalValues.nowUTC())
@@ -381,7 +454,7 @@ final class SyncSession {
             case .errorResponse(let answerID, let error) where answerID == id || answerID == nil:
                 throw connectorError(method: Method.update, error)
             case .request(let checkpointID, Method.checkpoint, let params):
-                try checkpoint(id: checkpointID, params: params)
+                try checkpoint(id: checkpointID, params: params, line: reader?.lineNumber ?? 0)
                 decoder.resetCaches()
             default:
                 try handleUnsolicited(message, during: Method.update)
@@ -389,17 +462,52 @@ final class SyncSession {
         }
     }
 
-    private func checkpoint(id: RequestID, params: JSONValue) throws(SyncFailure) {
-        guard let state = params["state"] else {
-            try? send(.errorResponse(id: id, error: RPCError(.invalidParams, "checkpoint needs params.state")))
-            throw SyncFailure(.protocolViolation, "checkpoint request \(id) has no params.state; send {\"state\": {...}}")
+    /// Commits the data and `params.state` together, mirrors the state file, then answers.
+    ///
+    /// The state file's new content is written (and synced) before the commit, so a full disk fails
+    /// the checkpoint before anything is committed; after the commit only a rename is left.
+    private func checkpoint(id: RequestID, params: JSONValue, line: Int) throws(SyncFailure) {
+        let label = "checkpoint \(id) (stdout line \(line))"
+        guard let state = params["state"], state.objectValue != nil else {
+            let problem = params["state"].map { "has a params.state that is a JSON \($0.kindName), not an object" } ?? "has no params.state"
+            answerCheckpoint(id, RPCError(.invalidParams, "checkpoint \(problem)"))
+            throw SyncFailure(
+                .protocolViolation, "\(label) \(problem); send {\"state\": {...}} with the complete state as a JSON object",
+                details: ["line": String(line)])
         }
         let text = JSONWriter.string(state)
-        do { try warehouse.checkpoint(state: text) } catch {
-            throw SyncFailure(.warehouse, "checkpoint \(id) could not be committed: \(error)")
+        let prepared: PreparedState
+        do { prepared = try options.files.prepareState(text) } catch {
+            answerCheckpoint(id, RPCError(.internalError, "the host could not write its state file"))
+            throw SyncFailure(
+                .warehouse,
+                "\(error.message); \(label) was not committed, so the warehouse and the state stay at the previous checkpoint. Free some disk space (or fix the folder's permissions) and run again"
+            )
         }
-        try options.files.writeState(text)
-        try send(.response(id: id, result: [:]))
+        do { try warehouse.checkpoint(state: text) } catch {
+            prepared.discard()
+            answerCheckpoint(id, RPCError(.internalError, "the host could not commit the checkpoint"))
+            throw warehouseFailure(error, while: "committing \(label)")
+        }
+        do { try options.files.commitState(prepared) } catch {
+            throw SyncFailure(
+                .warehouse,
+                "\(error.message); \(label) is committed in the warehouse, which holds the state: the next run resumes from it and repairs \(options.files.state)"
+            )
+        }
+        try send(
+            .response(id: id, result: [:]), timeout: options.idleTimeout, "the answer to its \(label)",
+            consequence: "; that checkpoint is committed, so the next run resumes from its state")
+        do { try warehouse.beginTransaction() } catch {
+            throw warehouseFailure(error, while: "starting the transaction after \(label)")
+        }
+    }
+
+    /// Answers a checkpoint the host refuses, if the connector still listens (it is stopped right after).
+    private func answerCheckpoint(_ id: RequestID, _ error: RPCError) {
+        var writer = self.writer
+        writer?.timeout = 0
+        try? writer?.send(.errorResponse(id: id, error: error))
     }
 
     // MARK: Endings
@@ -409,20 +517,33 @@ final class SyncSession {
         _ = try? request(Method.shutdown, [:], timeout: options.gracePeriod)
         process.closeInput()
         if process.wait(timeout: options.gracePeriod) == nil {
-            console.note("warning: the connector did not exit within \(options.gracePeriod)s of shutdown; stopping it")
+            console.note("warning: the connector did not exit within \(Self.seconds(options.gracePeriod)) of shutdown; stopping it")
             process.terminate(grace: options.gracePeriod)
         }
         stderr?.waitUntilFinished(timeout: 1)
     }
 
-    private func stopAfterFailure(_ failure: SyncFailure) {
-        guard let process else { return }
+    /// Sends `cancel` (when the connector still runs), closes its stdin, then SIGTERM and SIGKILL as needed.
+    /// - Returns: a sentence on the signals it took, or `nil` when the connector exited by itself.
+    private func stopAfterFailure(_ failure: SyncFailure) -> String? {
+        guard let process else { return nil }
         if process.wait(timeout: 0) == nil {
             let reason = failure.kind == .cancelled ? "cancelled by the user" : "the host stopped the sync"
+            // Best effort and never blocking: a connector that does not read stdin just misses it.
+            var writer = self.writer
+            writer?.timeout = 0
             try? writer?.send(.notification(method: Method.cancel, params: ["reason": .string(reason)]))
             process.terminate(grace: options.gracePeriod)
         }
         stderr?.waitUntilFinished(timeout: 1)
+        let grace = Self.seconds(options.gracePeriod)
+        switch process.stoppedWith {
+        case SIGTERM?: return "the connector did not exit within \(grace) of its stdin closing; the host stopped it with SIGTERM"
+        case SIGKILL?:
+            return
+                "the connector did not exit within \(grace) of its stdin closing, nor \(grace) after SIGTERM; the host killed it with SIGKILL"
+        default: return nil
+        }
     }
 
     /// Adds the connector's last stderr lines to failures where they explain what happened.
@@ -439,20 +560,27 @@ final class SyncSession {
         let how = status.map { "\($0)" } ?? "closed its stdout"
         return SyncFailure(
             .connectorExited,
-            "the connector \(how) before answering \(method); the warehouse is back at the last checkpoint. Check its stderr below; a connector must answer every request and exit only on stdin EOF"
+            "the connector \(how) before answering \(method); the warehouse is back at the last checkpoint. A connector must answer every request and exit only on stdin EOF"
         )
     }
 
-    private func lineFailure(_ error: LineReadError, waitingFor method: String, timeout: Double) -> SyncFailure {
+    static let cancelledFailure = SyncFailure(
+        .cancelled, "cancelled (Ctrl-C): the connector was asked to stop and everything after the last checkpoint was rolled back")
+
+    private func lineFailure(_ error: LineReadError, waitingFor method: String) -> SyncFailure {
         switch error {
+        case .timedOut where method == Method.update:
+            return SyncFailure(
+                .timeout,
+                "the connector sent nothing for \(Self.seconds(options.idleTimeout)) during update; it was stopped. If the source is just slow, raise --idle-timeout, or send log messages to show progress (each message restarts the timer)"
+            )
         case .timedOut:
             return SyncFailure(
                 .timeout,
-                "the connector sent nothing for \(Self.seconds(timeout)) while the host waited for \(method); it was stopped. If the source is just slow, raise --idle-timeout (or --handshake-timeout), or send log messages to show progress"
+                "the connector did not answer \(method) within \(Self.seconds(options.handshakeTimeout)); it was stopped. If it needs longer to start, raise --handshake-timeout"
             )
         case .interrupted:
-            return SyncFailure(
-                .cancelled, "cancelled (Ctrl-C): the connector was asked to stop and everything after the last checkpoint was rolled back")
+            return Self.cancelledFailure
         case .lineTooLong(let line, let limit):
             return SyncFailure(
                 .protocolViolation,
@@ -470,10 +598,24 @@ final class SyncSession {
     }
 
     private func notJSONFailure(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, _ error: JSONSyntaxError) -> SyncFailure {
-        SyncFailure(
+        if error.isNestingLimit {
+            return SyncFailure(
+                .protocolViolation,
+                "stdout line \(number) nests arrays and objects deeper than the host's limit of \(Self.maximumDepth) levels (at byte \(error.offset + 1)): \(Self.preview(line))\n  flatten the value, or send a deep document as a JSON string",
+                details: ["line": String(number)])
+        }
+        return SyncFailure(
             .protocolViolation,
             "stdout line \(number) is not valid JSON (\(error)): \(Self.preview(line))\n  stdout carries protocol messages only; write logs and prints to stderr (the SDKs do this for you)",
             details: ["line": String(number)])
+    }
+
+    /// The deepest nesting of a protocol line, counted from the envelope.
+    static let maximumDepth = 64
+
+    /// A warehouse failure as one message: what happened, to which file, while doing what, and the fix.
+    private func warehouseFailure(_ error: SQLiteError, while action: String) -> SyncFailure {
+        SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: action))
     }
 
     private func connectorError(method: String, _ error: RPCError) -> SyncFailure {

@@ -1,3 +1,4 @@
+import CConnectorSQLite
 import ConnectorProtocol
 
 /// Counts of what a sync did, shown in the final table and kept in the sync history.
@@ -140,13 +141,29 @@ public final class Warehouse {
         return syncID
     }
 
-    /// Commits every operation so far together with `state` (compact JSON), then opens the next transaction.
+    /// Takes and releases the write lock, so that a read-only file or another program writing to the
+    /// warehouse is reported before the connector starts.
+    public func probeWriteAccess() throws(SQLiteError) {
+        if database.isReadOnly {
+            throw SQLiteError(code: SQLITE_READONLY, message: "the file is not writable", sql: nil)
+        }
+        try database.execute("BEGIN IMMEDIATE")
+        try database.execute("ROLLBACK")
+    }
+
+    /// Commits every operation so far together with `state` (compact JSON). The caller opens the
+    /// next transaction with ``beginTransaction()`` once the checkpoint is acknowledged, so a failure
+    /// there is never mistaken for a failed commit.
     public func checkpoint(state: String) throws(SQLiteError) {
-        counts.checkpoints += 1
         try database.run(
             #"INSERT INTO "_connector_state" ("id", "state", "updated_at") VALUES (1, ?1, ?2) ON CONFLICT ("id") DO UPDATE SET "state" = excluded."state", "updated_at" = excluded."updated_at""#,
             [.text(state), .text(TemporalValues.nowUTC())])
         try database.execute("COMMIT")
+        counts.checkpoints += 1
+    }
+
+    /// Opens the transaction that collects the operations up to the next checkpoint.
+    public func beginTransaction() throws(SQLiteError) {
         try database.execute("BEGIN IMMEDIATE")
     }
 

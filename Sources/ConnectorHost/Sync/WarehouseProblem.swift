@@ -1,0 +1,48 @@
+import CConnectorSQLite
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Turns an SQLite failure into one message that names the warehouse file, what the host was doing,
+/// and what the user can do about it (free space, fix permissions, close another program).
+enum WarehouseProblem {
+    /// - Parameters:
+    ///   - path: the warehouse file.
+    ///   - action: what the host was doing, e.g. "applying stdout line 12".
+    static func message(_ error: SQLiteError, path: String, while action: String) -> String {
+        let reason = "\(error.message) [SQLite \(error.code)]"
+        switch error.primaryCode {
+        case SQLITE_FULL:
+            return
+                "the disk is full: the warehouse \(path) could not grow while \(action) (\(reason)); nothing after the last checkpoint was kept. Free some space, or move the warehouse with --warehouse, and run again"
+        case SQLITE_READONLY, SQLITE_PERM:
+            return
+                "the warehouse \(path) is read-only (\(reason)) while \(action); make the file, its -wal and -shm files and its folder writable (chmod u+w), or choose another file with --warehouse"
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return
+                "the warehouse \(path) is locked by another program (\(reason)) while \(action); close the program that writes to it (for example a sqlite3 shell with an open transaction) and run again"
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            return
+                "the warehouse \(path) is damaged or not an SQLite database (\(reason)) while \(action); move it away, or run `connector-host reset` to start over"
+        case SQLITE_CANTOPEN:
+            return "cannot open the warehouse \(path) (\(reason)) while \(action); check that its folder exists and is writable"
+        case SQLITE_IOERR where [ENOSPC, EDQUOT].contains(error.systemErrno):
+            return
+                "the disk is full: the warehouse \(path) could not grow while \(action) (\(reason), \(String(cString: strerror(error.systemErrno)))); nothing after the last checkpoint was kept. Free some space, or move the warehouse with --warehouse, and run again"
+        case SQLITE_IOERR where error.systemErrno == EFBIG:
+            return
+                "the warehouse \(path) reached the file size limit while \(action) (\(reason), \(String(cString: strerror(error.systemErrno)))); nothing after the last checkpoint was kept. Raise the limit (ulimit -f) and run again"
+        case SQLITE_IOERR where error.systemErrno == EROFS:
+            return
+                "the warehouse \(path) is on a read-only file system (\(reason)) while \(action); choose another file with --warehouse"
+        case SQLITE_IOERR:
+            return
+                "the warehouse \(path) could not be read or written while \(action) (\(reason)); check the disk and the file, then run again"
+        default:
+            return "the warehouse \(path) failed while \(action): \(error)"
+        }
+    }
+}
