@@ -56,6 +56,7 @@ enum TemporalValues {
             days += 1
         }
         let civil = civilFromDays(days)
+        guard civil.year >= 0, civil.year <= 9999 else { return nil }  // shifted out of the four-digit years
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
         appendDigits(&result, civil.year, width: 4)
