@@ -207,6 +207,25 @@ public enum CommandLineInterface {
                 details: "Removes DIR/files/warehouse.db (with its -wal and -shm files) and DIR/files/state.json. Asks first unless --yes.",
                 options: fileOptions + [OptionSpec(name: "yes", valueName: nil, help: "do not ask for confirmation")],
                 run: resetCommand),
+            Subcommand(
+                name: "inspect", synopsis: "inspect DIR [options]",
+                summary: "Show a connector's warehouse: tables, row counts, state and the last syncs.",
+                details: """
+                    Reads DIR/files/warehouse.db without changing it (also while a sync runs: it sees the last
+                    checkpoint). For each table: its columns with their declared or inferred types, and its live
+                    and soft-deleted rows. Then the stored state and the most recent syncs from the history (start,
+                    duration, status, operation counts, the error of a failed sync). Values under secret-looking
+                    keys in the state, and the configuration's secret values anywhere, are masked.
+                    """,
+                options: [
+                    OptionSpec(name: "warehouse", valueName: "FILE", help: "the SQLite warehouse (default: DIR/files/warehouse.db)"),
+                    OptionSpec(
+                        name: "configuration", valueName: "FILE",
+                        help: "configuration whose secret values are masked (default: DIR/configuration.json if present)"),
+                    OptionSpec(name: "syncs", valueName: "N", help: "how many recent syncs to show (default 10)"),
+                    OptionSpec(name: "json", valueName: nil, help: "print one JSON object instead of text"),
+                ],
+                run: inspectCommand),
         ]
     }
 
@@ -288,6 +307,27 @@ public enum CommandLineInterface {
         }
         print("deleted \(existing.joined(separator: ", "))")
         return 0
+    }
+
+    static func inspectCommand(_ arguments: ParsedArguments) throws -> Int32 {
+        let directory = ConnectorLauncher.absolutePath(try directoryArgument(arguments, command: "inspect"))
+        var syncLimit = 10
+        if let text = arguments.values["syncs"] {
+            guard let value = Int(text), value >= 0 else { throw UsageError("--syncs takes a number >= 0, not \"\(text)\"") }
+            syncLimit = value
+        }
+        // Secrets of the configuration are masked wherever they show up (state, error messages).
+        var options = SyncOptions(directory: directory, configurationPath: arguments.values["configuration"])
+        options.files = WorkspaceFiles(directory: directory, warehouse: arguments.values["warehouse"])
+        let secrets = (try? SyncRunner.loadConfiguration(options)).map(Redaction.secretValues(in:)) ?? []
+        do {
+            let inspection = try Inspector.inspect(warehouse: options.files.warehouse, secrets: secrets, syncLimit: syncLimit)
+            print(arguments.flags.contains("json") ? Inspector.json(inspection) : Inspector.text(inspection))
+            return 0
+        } catch {
+            writeError("error: \(error.message)")
+            return 1
+        }
     }
 
     static func writeError(_ text: String) {

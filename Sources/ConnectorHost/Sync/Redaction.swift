@@ -47,6 +47,30 @@ public enum Redaction {
         return text.count > limit ? String(text.prefix(limit)) + "…" : text
     }
 
+    /// JSON text (a stored state, say) with the values under secret-looking keys masked and every
+    /// value in `secrets` replaced; text that is not JSON is only redacted.
+    public static func maskedJSON(_ text: String, secrets: [String] = []) -> String {
+        guard let value = try? JSONParser.parse(text) else { return redact(text, secrets: secrets) }
+        return redact(JSONWriter.string(maskingSecretKeys(value)), secrets: secrets)
+    }
+
+    /// `value` with every value under a secret-looking key replaced by the mask (at any depth).
+    static func maskingSecretKeys(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let object):
+            return .object(
+                JSONObject(
+                    object.members.map { member in
+                        (
+                            key: member.key,
+                            value: looksSecret(member.key) && !member.value.isNull ? .string(mask) : maskingSecretKeys(member.value)
+                        )
+                    }))
+        case .array(let elements): return .array(elements.map(maskingSecretKeys))
+        default: return value
+        }
+    }
+
     static func masked(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let object):

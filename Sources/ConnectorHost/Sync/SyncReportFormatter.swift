@@ -32,7 +32,8 @@ public enum SyncReportFormatter {
         lines.append("warehouse: \(report.files.warehouse)")
         lines.append(
             "state:     \(report.files.state)"
-                + (report.state.map { " = \($0.count > 120 ? String($0.prefix(120)) + "…" : $0)" } ?? " (none yet)"))
+                + (report.state.map({ Redaction.maskedJSON($0) }).map { " = \($0.count > 120 ? String($0.prefix(120)) + "…" : $0)" }
+                    ?? " (none yet)"))
         return lines.joined(separator: "\n")
     }
 
@@ -42,12 +43,7 @@ public enum SyncReportFormatter {
         var object: JSONObject = [
             "connector": .string(report.connector),
             "status": .string(report.failure == nil ? "succeeded" : "failed"),
-            "counts": [
-                "upserts": .number(JSONNumber(counts.upserts)), "updates": .number(JSONNumber(counts.updates)),
-                "deletes": .number(JSONNumber(counts.deletes)), "truncates": .number(JSONNumber(counts.truncates)),
-                "schemaChanges": .number(JSONNumber(counts.schemaChanges)), "checkpoints": .number(JSONNumber(counts.checkpoints)),
-                "noopUpdates": .number(JSONNumber(counts.noopUpdates)), "noopDeletes": .number(JSONNumber(counts.noopDeletes)),
-            ],
+            "counts": countsJSON(counts),
             "durationSeconds": .number(JSONNumber((report.duration * 1000).rounded() / 1000)),
             "rowsPerSecond": .number(JSONNumber(report.rowsPerSecond.rounded())),
             "protocolBytes": .number(JSONNumber(report.bytesRead)),
@@ -55,7 +51,8 @@ public enum SyncReportFormatter {
             "stateFile": .string(report.files.state),
         ]
         object["schemaChangeLog"] = .array(report.schemaChanges.map(JSONValue.string))
-        if let state = report.state, let value = try? JSONParser.parse(state) { object["state"] = value }
+        // Values under secret-looking keys (a refresh token, say) are masked; state.json keeps them.
+        if let state = report.state, let value = try? JSONParser.parse(Redaction.maskedJSON(state)) { object["state"] = value }
         if let failure = report.failure {
             object["error"] = [
                 "kind": .string(failure.kind.rawValue), "message": .string(failure.message),
@@ -63,6 +60,16 @@ public enum SyncReportFormatter {
             ]
         }
         return JSONWriter.string(.object(object))
+    }
+
+    /// The operation counts as a JSON object (the same members in `run --json` and `inspect --json`).
+    public static func countsJSON(_ counts: OperationCounts) -> JSONValue {
+        [
+            "upserts": .number(JSONNumber(counts.upserts)), "updates": .number(JSONNumber(counts.updates)),
+            "deletes": .number(JSONNumber(counts.deletes)), "truncates": .number(JSONNumber(counts.truncates)),
+            "schemaChanges": .number(JSONNumber(counts.schemaChanges)), "checkpoints": .number(JSONNumber(counts.checkpoints)),
+            "noopUpdates": .number(JSONNumber(counts.noopUpdates)), "noopDeletes": .number(JSONNumber(counts.noopDeletes)),
+        ]
     }
 
     /// `1234567` as `1,234,567`.

@@ -1,0 +1,267 @@
+import ConnectorProtocol
+import Foundation
+
+/// A read-only look at a warehouse: its tables, the stored state and the sync history.
+public struct Inspection: Sendable {
+    /// A column with its declared or inferred type.
+    public struct Column: Sendable, Equatable {
+        public var name: String
+        /// `nil` while the column has seen only nulls.
+        public var type: ColumnType?
+        public var declared: Bool
+        public var isPrimaryKey: Bool
+    }
+
+    /// A table with its row counts.
+    public struct Table: Sendable, Equatable {
+        public var name: String
+        /// Empty for tables keyed by the row hash.
+        public var primaryKey: [String]
+        public var columns: [Column]
+        public var liveRows: Int
+        public var deletedRows: Int
+    }
+
+    /// One sync of the history.
+    public struct Sync: Sendable, Equatable {
+        public var id: Int64
+        public var startedAt: String
+        public var endedAt: String?
+        public var durationSeconds: Double?
+        public var status: String
+        public var counts: OperationCounts
+        /// The failure message, secrets masked.
+        public var error: String?
+    }
+
+    /// The warehouse file.
+    public var warehouse: String
+    public var tables: [Table]
+    /// The state of the last checkpoint, with secret-looking values masked; `nil` before the first.
+    public var state: JSONValue?
+    public var stateUpdatedAt: String?
+    /// The most recent syncs, newest first.
+    public var syncs: [Sync]
+}
+
+/// Why a warehouse cannot be inspected.
+public struct InspectionError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Reads a warehouse for `connector-host inspect` and renders it for people and machines.
+///
+/// Never prints a secret: state values under secret-looking keys (`token`, `password`, ...) and
+/// every secret value of the connector's configuration are masked.
+public enum Inspector {
+    /// Reads the warehouse at `path` (read-only).
+    /// - Parameters:
+    ///   - secrets: values to mask wherever they appear (the configuration's secrets).
+    ///   - syncLimit: how many of the most recent syncs to read.
+    /// - Throws: ``InspectionError`` when the file is missing or is not a connector-host warehouse.
+    public static func inspect(warehouse path: String, secrets: [String] = [], syncLimit: Int = 10) throws(InspectionError)
+        -> Inspection
+    {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw InspectionError(message: "no warehouse at \(path) yet; run `connector-host run DIR` first")
+        }
+        do {
+            let database = try SQLiteDatabase(readOnlyPath: path)
+            let known = try database.query(#"SELECT count(*) FROM sqlite_master WHERE "name" = '_connector_tables'"#)
+            guard known.first?.first == .integer(1) else {
+                throw InspectionError(message: "\(path) is not a connector-host warehouse (it has no _connector_tables)")
+            }
+            let stored = try state(database, secrets)
+            return Inspection(
+                warehouse: path, tables: try tables(database), state: stored.value, stateUpdatedAt: stored.updatedAt,
+                syncs: try syncs(database, secrets, limit: syncLimit))
+        } catch let error as InspectionError {
+            throw error
+        } catch {
+            throw InspectionError(message: "cannot read the warehouse \(path): \(error)")
+        }
+    }
+
+    private static func tables(_ database: SQLiteDatabase) throws -> [Inspection.Table] {
+        var tables: [Inspection.Table] = []
+        for row in try database.query(#"SELECT "name", "primary_key" FROM "_connector_tables" ORDER BY "name""#) {
+            guard case .text(let name) = row[0], case .text(let keyJSON) = row[1] else { continue }
+            let primaryKey = (try? JSONParser.parse(keyJSON))?.arrayValue?.compactMap(\.stringValue) ?? []
+            let columns = try database.query(
+                #"SELECT "column_name", "type", "precision", "scale", "declared" FROM "_connector_columns" WHERE "table_name" = ?1 ORDER BY "position""#,
+                [.text(name)]
+            ).compactMap { column -> Inspection.Column? in
+                guard case .text(let columnName) = column[0] else { return nil }
+                var type: ColumnType?
+                if case .text(let typeName) = column[1], let dataType = DataType(rawValue: typeName) {
+                    type = ColumnType(dataType, precision: column[2].integer.map(Int.init), scale: column[3].integer.map(Int.init))
+                }
+                return Inspection.Column(
+                    name: columnName, type: type, declared: column[4] == .integer(1), isPrimaryKey: primaryKey.contains(columnName))
+            }
+            let counts = try database.query(
+                "SELECT coalesce(sum(\(quoteIdentifier(SystemColumn.deleted)) = 0), 0), coalesce(sum(\(quoteIdentifier(SystemColumn.deleted)) <> 0), 0) FROM \(quoteIdentifier(name))"
+            )
+            tables.append(
+                Inspection.Table(
+                    name: name, primaryKey: primaryKey, columns: columns, liveRows: Int(counts.first?[0].integer ?? 0),
+                    deletedRows: Int(counts.first?[1].integer ?? 0)))
+        }
+        return tables
+    }
+
+    private static func state(_ database: SQLiteDatabase, _ secrets: [String]) throws -> (value: JSONValue?, updatedAt: String?) {
+        let rows = try database.query(#"SELECT "state", "updated_at" FROM "_connector_state" WHERE "id" = 1"#)
+        guard let row = rows.first, case .text(let text) = row[0] else { return (nil, nil) }
+        let masked = Redaction.maskedJSON(text, secrets: secrets)
+        return ((try? JSONParser.parse(masked)) ?? .string(masked), row[1].text)
+    }
+
+    private static func syncs(_ database: SQLiteDatabase, _ secrets: [String], limit: Int) throws -> [Inspection.Sync] {
+        try database.query(
+            """
+            SELECT "id", "started_at", "ended_at", (julianday("ended_at") - julianday("started_at")) * 86400.0, "status",
+            "upserts", "updates", "deletes", "truncates", "checkpoints", "schema_changes", "noop_updates", "noop_deletes", "error"
+            FROM "_connector_syncs" ORDER BY "id" DESC LIMIT ?1
+            """, [.integer(Int64(max(0, limit)))]
+        ).map { row in
+            var counts = OperationCounts()
+            counts.upserts = Int(row[5].integer ?? 0)
+            counts.updates = Int(row[6].integer ?? 0)
+            counts.deletes = Int(row[7].integer ?? 0)
+            counts.truncates = Int(row[8].integer ?? 0)
+            counts.checkpoints = Int(row[9].integer ?? 0)
+            counts.schemaChanges = Int(row[10].integer ?? 0)
+            counts.noopUpdates = Int(row[11].integer ?? 0)
+            counts.noopDeletes = Int(row[12].integer ?? 0)
+            var duration: Double?
+            if case .real(let seconds) = row[3] { duration = (seconds * 1000).rounded() / 1000 }
+            return Inspection.Sync(
+                id: row[0].integer ?? 0, startedAt: row[1].text ?? "", endedAt: row[2].text, durationSeconds: duration,
+                status: row[4].text ?? "", counts: counts, error: row[13].text.map { Redaction.redact($0, secrets: secrets) })
+        }
+    }
+
+    // MARK: Rendering
+
+    /// The inspection for people: one block per table, the state, then the sync history as a table.
+    public static func text(_ inspection: Inspection) -> String {
+        var lines = ["warehouse: \(inspection.warehouse)", ""]
+        if inspection.tables.isEmpty {
+            lines.append("tables: none yet")
+        } else {
+            lines.append("tables:")
+            for table in inspection.tables {
+                let key =
+                    table.primaryKey.isEmpty
+                    ? "no primary key (rows keyed by a hash)" : "primary key (\(table.primaryKey.joined(separator: ", ")))"
+                lines.append(
+                    "  \(table.name): \(SyncReportFormatter.group(table.liveRows)) live row\(table.liveRows == 1 ? "" : "s"), \(SyncReportFormatter.group(table.deletedRows)) deleted; \(key)"
+                )
+                let nameWidth = table.columns.map(\.name.count).max() ?? 0
+                let typeWidth = table.columns.map { typeText($0.type).count }.max() ?? 0
+                for column in table.columns {
+                    let origin = (column.declared ? "declared" : "inferred") + (column.isPrimaryKey ? ", primary key" : "")
+                    lines.append("    " + pad(column.name, nameWidth) + "  " + pad(typeText(column.type), typeWidth) + "  " + origin)
+                }
+            }
+        }
+        lines.append("")
+        if let state = inspection.state {
+            lines.append("state: \(JSONWriter.string(state))" + (inspection.stateUpdatedAt.map { " (checkpointed \($0))" } ?? ""))
+        } else {
+            lines.append("state: none yet (no checkpoint)")
+        }
+        lines.append("")
+        guard !inspection.syncs.isEmpty else {
+            lines.append("syncs: none yet")
+            return lines.joined(separator: "\n")
+        }
+        lines.append("last syncs (newest first):")
+        let header = ["#", "started", "duration", "status", "upserts", "updates", "deletes", "truncates", "schema changes", "checkpoints"]
+        let rows = inspection.syncs.map { sync -> [String] in
+            [
+                String(sync.id), sync.startedAt, sync.durationSeconds.map { String(format: "%.2f s", $0) } ?? "-", sync.status,
+                SyncReportFormatter.group(sync.counts.upserts), SyncReportFormatter.group(sync.counts.updates),
+                SyncReportFormatter.group(sync.counts.deletes), SyncReportFormatter.group(sync.counts.truncates),
+                SyncReportFormatter.group(sync.counts.schemaChanges), SyncReportFormatter.group(sync.counts.checkpoints),
+            ]
+        }
+        let widths = header.indices.map { column in max(header[column].count, rows.map { $0[column].count }.max() ?? 0) }
+        // Text columns (started, status) align left, numbers right.
+        let leftAligned: Set<Int> = [1, 3]
+        func line(_ cells: [String]) -> String {
+            "  "
+                + cells.enumerated().map { column, cell in
+                    leftAligned.contains(column)
+                        ? pad(cell, widths[column]) : String(repeating: " ", count: widths[column] - cell.count) + cell
+                }.joined(separator: "  ")
+        }
+        lines.append(line(header).trimmingTrailingSpaces())
+        for (sync, row) in zip(inspection.syncs, rows) {
+            lines.append(line(row).trimmingTrailingSpaces())
+            if let error = sync.error, let first = error.split(separator: "\n").first {
+                lines.append("     error: " + (first.count > 200 ? String(first.prefix(200)) + "…" : String(first)))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The inspection as one JSON object.
+    public static func json(_ inspection: Inspection) -> String {
+        let tables: [JSONValue] = inspection.tables.map { table in
+            [
+                "name": .string(table.name), "primaryKey": .array(table.primaryKey.map(JSONValue.string)),
+                "liveRows": .number(JSONNumber(table.liveRows)), "deletedRows": .number(JSONNumber(table.deletedRows)),
+                "columns": .array(
+                    table.columns.map { column in
+                        [
+                            "name": .string(column.name), "type": column.type.map { .string($0.dataType.rawValue) } ?? .null,
+                            "precision": column.type?.precision.map { .number(JSONNumber($0)) } ?? .null,
+                            "scale": column.type?.scale.map { .number(JSONNumber($0)) } ?? .null,
+                            "declared": .bool(column.declared), "primaryKey": .bool(column.isPrimaryKey),
+                        ]
+                    }),
+            ]
+        }
+        let syncs: [JSONValue] = inspection.syncs.map { sync in
+            [
+                "id": .number(JSONNumber(sync.id)), "startedAt": .string(sync.startedAt),
+                "endedAt": sync.endedAt.map(JSONValue.string) ?? .null,
+                "durationSeconds": sync.durationSeconds.map { .number(JSONNumber($0)) } ?? .null, "status": .string(sync.status),
+                "counts": SyncReportFormatter.countsJSON(sync.counts), "error": sync.error.map(JSONValue.string) ?? .null,
+            ]
+        }
+        return JSONWriter.string([
+            "warehouse": .string(inspection.warehouse), "tables": .array(tables), "state": inspection.state ?? .null,
+            "stateUpdatedAt": inspection.stateUpdatedAt.map(JSONValue.string) ?? .null, "syncs": .array(syncs),
+        ])
+    }
+
+    private static func typeText(_ type: ColumnType?) -> String { type.map { "\($0)" } ?? "(no type yet)" }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+}
+
+extension SQLiteValue {
+    var integer: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+
+    var text: String? {
+        if case .text(let value) = self { return value }
+        return nil
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
+        var result = self
+        while result.last == " " { result.removeLast() }
+        return result
+    }
+}
