@@ -1,6 +1,7 @@
 import ConnectorHost
 import ConnectorProtocol
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -96,3 +97,62 @@ func shell(_ command: [String]) -> (status: Int32, output: String) {
 /// Whether this machine lets an unprivileged user namespace mount file systems (Linux), which
 /// the disk-full and read-only tests use to get a real full or read-only file system.
 let canMountInUserNamespace: Bool = shell(["unshare", "-rm", "true"]).status == 0
+
+/// The built `connector-host`, started without waiting for it: for tests that signal it while it runs.
+final class RunningCLI {
+    let process = Process()
+    /// What the process wrote, by descriptor (1 stdout, 2 stderr).
+    private final class Capture: Sendable {
+        let data = Mutex<[Int32: Data]>([:])
+    }
+    private let captured = Capture()
+    private let readers = DispatchGroup()
+
+    /// Starts `connector-host arguments` (through `launcher`, e.g. `["sh", "-c", ...]`, when given).
+    init(_ arguments: [String], launcher: [String] = []) throws {
+        let executable = productsDirectory.appendingPathComponent("connector-host").path
+        let command = launcher.isEmpty ? [executable] + arguments : launcher + [executable] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0].hasPrefix("/") ? command[0] : "/usr/bin/env")
+        process.arguments = command[0].hasPrefix("/") ? Array(command.dropFirst()) : command
+        var environment = ProcessInfo.processInfo.environment
+        environment["CONNECTOR_HOST_SWIFT_BIN_PATH"] = productsDirectory.path
+        process.environment = environment
+        let outputPipe = Pipe()
+        let errorPipe = Pipe()
+        process.standardOutput = outputPipe
+        process.standardError = errorPipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        for (descriptor, pipe) in [(Int32(1), outputPipe), (2, errorPipe)] {
+            readers.enter()
+            Thread { [readers, captured] in
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                captured.data.withLock { $0[descriptor] = data }
+                readers.leave()
+            }.start()
+        }
+    }
+
+    var pid: pid_t { process.processIdentifier }
+
+    /// Waits for the exit: the status (or the signal that killed it), stdout and stderr.
+    func finish() -> (status: Int32, signaled: Bool, stdout: String, stderr: String) {
+        readers.wait()
+        process.waitUntilExit()
+        return (
+            process.terminationStatus, process.terminationReason == .uncaughtSignal,
+            captured.data.withLock { String(decoding: $0[1] ?? Data(), as: UTF8.self) },
+            captured.data.withLock { String(decoding: $0[2] ?? Data(), as: UTF8.self) }
+        )
+    }
+}
+
+/// Waits until `path` exists; false after `timeout` seconds.
+func waitForFile(_ path: String, timeout: Double = 30) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if FileManager.default.fileExists(atPath: path) { return true }
+        usleep(10_000)
+    }
+    return false
+}

@@ -14,6 +14,10 @@ enum WarehouseProblem {
     ///   - action: what the host was doing, e.g. "applying stdout line 12".
     static func message(_ error: SQLiteError, path: String, while action: String) -> String {
         let reason = "\(error.message) [SQLite \(error.code)]"
+        if [SQLITE_FULL, SQLITE_IOERR].contains(error.primaryCode), fileSizeLimitReached(path) {
+            return
+                "the warehouse \(path) reached the file size limit while \(action) (\(reason)); nothing after the last checkpoint was kept. Raise the limit (ulimit -f) and run again"
+        }
         switch error.primaryCode {
         case SQLITE_FULL:
             return
@@ -32,9 +36,6 @@ enum WarehouseProblem {
         case SQLITE_IOERR where [ENOSPC, EDQUOT].contains(error.systemErrno):
             return
                 "the disk is full: the warehouse \(path) could not grow while \(action) (\(reason), \(String(cString: strerror(error.systemErrno)))); nothing after the last checkpoint was kept. Free some space, or move the warehouse with --warehouse, and run again"
-        case SQLITE_IOERR where error.systemErrno == EFBIG:
-            return
-                "the warehouse \(path) reached the file size limit while \(action) (\(reason), \(String(cString: strerror(error.systemErrno)))); nothing after the last checkpoint was kept. Raise the limit (ulimit -f) and run again"
         case SQLITE_IOERR where error.systemErrno == EROFS:
             return
                 "the warehouse \(path) is on a read-only file system (\(reason)) while \(action); choose another file with --warehouse"
@@ -43,6 +44,17 @@ enum WarehouseProblem {
                 "the warehouse \(path) could not be read or written while \(action) (\(reason)); check the disk and the file, then run again"
         default:
             return "the warehouse \(path) failed while \(action): \(error)"
+        }
+    }
+
+    /// Whether the process has a file size limit (RLIMIT_FSIZE, `ulimit -f`) that the warehouse or
+    /// its -wal file has reached. SQLite reports a write past it (EFBIG) as a generic I/O error.
+    private static func fileSizeLimitReached(_ path: String) -> Bool {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int64.max) else { return false }  // RLIM_INFINITY is at least Int64.max
+        return [path, path + "-wal"].contains { file in
+            var info = stat()
+            return stat(file, &info) == 0 && UInt64(info.st_size) + 65536 > UInt64(limit.rlim_cur)
         }
     }
 }

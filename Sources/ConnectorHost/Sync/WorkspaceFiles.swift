@@ -119,8 +119,11 @@ final class WorkspaceLock {
             let code = errno
             let folder = (path as NSString).deletingLastPathComponent
             let fix =
-                [EROFS, EACCES, EPERM].contains(code)
-                ? "; the folder \(folder) must be writable (chmod u+w), or choose another warehouse with --warehouse" : ""
+                switch code {
+                case EROFS: "; \(folder) is on a read-only file system: choose another warehouse with --warehouse"
+                case EACCES, EPERM: "; make \(folder) writable (chmod u+w), or choose another warehouse with --warehouse"
+                default: ""
+                }
             throw SyncFailure(.warehouse, "cannot open the lock file \(path): \(String(cString: strerror(code)))\(fix)")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {

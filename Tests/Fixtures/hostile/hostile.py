@@ -29,6 +29,8 @@ of actions to run instead of the normal answer:
     {"waitFor": PATH}            waits until PATH exists
     {"statFiles": [PATH, ...]}   writes "mode PATH 0o600" to stderr for each existing PATH
     {"env": [NAME, ...]}         writes "env NAME=value" (or "env NAME unset") to stderr
+    {"readUntilEOF": true}       reads stdin until EOF (a `cancel` is noted on stderr), then exits 0
+    {"stderrState": true}        writes "state: STATE" (the state `update` received) to stderr
 """
 
 import json
@@ -77,7 +79,7 @@ def signal_number(name):
     return getattr(signal, name)
 
 
-def run(actions, reply):
+def run(actions, reply, params):
     global checkpoints
     for action in actions:
         (kind, argument), = action.items()
@@ -126,6 +128,18 @@ def run(actions, reply):
         elif kind == "pidFile":
             with open(argument, "w") as file:
                 file.write(str(os.getpid()))
+        elif kind == "readUntilEOF":
+            while True:
+                line = sys.stdin.buffer.readline()
+                if not line:
+                    sys.exit(0)
+                message = json.loads(line)
+                if message.get("method") == "cancel":
+                    sys.stderr.write("hostile: got cancel: %s\n" % message["params"].get("reason"))
+                    sys.stderr.flush()
+        elif kind == "stderrState":
+            sys.stderr.write("state: %s\n" % json.dumps(params.get("state"), separators=(",", ":"), sort_keys=True))
+            sys.stderr.flush()
         elif kind == "touch":
             open(argument, "w").close()
         elif kind == "waitFor":
@@ -163,7 +177,7 @@ def main():
         def reply(result=result, request_id=request_id):
             send({"id": request_id, "result": result})
 
-        run(configuration.get(method, [{"reply": True}]), reply)
+        run(configuration.get(method, [{"reply": True}]), reply, message.get("params") or {})
 
 
 main()
