@@ -226,6 +226,7 @@ public enum CommandLineInterface {
                     OptionSpec(name: "json", valueName: nil, help: "print one JSON object instead of text"),
                 ],
                 run: inspectCommand),
+            conformanceSubcommand,
         ]
     }
 

@@ -22,6 +22,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var environment: [String: String]
     /// Which kind of connector this is, for messages.
     public var kind: Kind
+    /// A short description of the build step for the console, when the command itself is not one.
+    public var buildSummary: String? = nil
 
     public enum Kind: String, Sendable {
         case manifest, python
@@ -128,7 +130,8 @@ public enum ConnectorLauncher {
             name: name, directory: directory,
             arguments: [python, "-m", "connector_host_sdk.run", directory + "/connector.py"],
             buildCommand: PythonEnvironment.setupCommand(for: directory, environment: environment),
-            environment: extraEnvironment, kind: .python)
+            environment: extraEnvironment, kind: .python,
+            buildSummary: "pip install -r requirements.txt into files/venv (only when requirements.txt changed)")
     }
 
     /// Finds `sdks/python` via `$CONNECTOR_HOST_PYTHON_SDK`, then upwards from the connector and from the host executable.

@@ -94,7 +94,7 @@ public enum SyncRunner {
                 throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
             }
             if options.build, plan.buildCommand != nil {
-                console.note("building \(plan.name): \(plan.buildCommand!.joined(separator: " "))")
+                console.note("building \(plan.name): \(plan.buildSummary ?? plan.buildCommand!.joined(separator: " "))")
                 do { try ConnectorLauncher.build(plan, cancellation: cancellation, log: { console.note("  " + $0) }) } catch {
                     if cancellation.isCancelled {
                         throw SyncFailure(
@@ -260,25 +260,25 @@ final class SyncSession {
     }
 
     private func launch() throws(SyncFailure) {
-        let child: ChildProcess
+        let console = self.console
+        let name = plan.name
+        let secrets = self.secrets
+        let connection: ConnectorConnection
         do {
-            child = try ChildProcess(
-                arguments: plan.arguments, directory: plan.directory, environment: HostEnvironment.forChild(extra: plan.environment))
+            connection = try ConnectorConnection(plan: plan, maximumLineLength: options.maximumLineLength) { line in
+                console.connectorLog(name, level: nil, Redaction.redact(line, secrets: secrets))
+            }
         } catch {
             throw SyncFailure(.launch, "\(error)")
         }
         started = monotonicSeconds()
-        process = child
-        let console = self.console
-        let name = plan.name
-        let secrets = self.secrets
-        stderr = StderrCollector(fileDescriptor: child.errorOutput) { line in
-            console.connectorLog(name, level: nil, Redaction.redact(line, secrets: secrets))
-        }
-        let lineReader = LineReader(fileDescriptor: child.output, maximumLineLength: options.maximumLineLength)
-        lineReader.wakeDescriptor = cancellation.wakeDescriptor
-        reader = lineReader
-        writer = LineWriter(fileDescriptor: child.input, wakeDescriptor: cancellation.wakeDescriptor)
+        process = connection.process
+        stderr = connection.stderr
+        connection.reader.wakeDescriptor = cancellation.wakeDescriptor
+        reader = connection.reader
+        var lineWriter = connection.writer
+        lineWriter.wakeDescriptor = cancellation.wakeDescriptor
+        writer = lineWriter
     }
 
     private func checkVersion(_ result: JSONValue) throws(SyncFailure) {

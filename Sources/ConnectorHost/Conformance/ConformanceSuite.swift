@@ -1,0 +1,525 @@
+import ConnectorProtocol
+import Foundation
+
+/// What a conformance run needs to know.
+public struct ConformanceOptions: Sendable {
+    /// The connector directory (as for `run`).
+    public var directory: String
+    /// The configuration file; default `DIR/configuration.json` when it exists.
+    public var configurationPath: String?
+    /// Whether to run the connector's build step first.
+    public var build = true
+    /// Seconds to wait for any single answer or message.
+    public var timeout: Double = 30
+    /// Seconds a connector has to exit after stdin EOF.
+    public var grace: Double = 5
+    /// Seconds the first checkpoint stays unanswered, to see that the connector waits for it.
+    public var checkpointHold: Double = 0.2
+    /// When set, each session's transcript is written there as `<session>.transcript.jsonl`.
+    public var transcriptDirectory: String?
+
+    public init(directory: String, configurationPath: String? = nil) {
+        self.directory = ConnectorLauncher.absolutePath(directory)
+        self.configurationPath = configurationPath
+    }
+}
+
+/// Checks a connector executable against protocol/PROTOCOL.md by talking to it the way the host
+/// does, and a few ways the host normally does not (a request before `initialize`, an unknown
+/// version, method and notification, a refused checkpoint, EOF at awkward moments).
+///
+/// Six short sessions, each a fresh process, so one misbehaviour fails its own check and not the
+/// others (PROTOCOL.md section 16 lists them). Operations are applied to a temporary warehouse,
+/// removed afterwards: the connector's own warehouse and state are never touched. Runs on the
+/// calling thread, which it blocks.
+public enum ConformanceSuite {
+    /// The method and notification names the connector cannot know.
+    static let unknownMethod = "conformance/no-such-method"
+    static let unknownNotification = "conformance/no-such-notification"
+    /// The error the suite answers a checkpoint with to provoke a failure.
+    static let refusal = RPCError(
+        .internalError, "conformance: the host refuses this checkpoint on purpose, to see the connector answer update with an error")
+
+    /// Runs every check; never throws: a connector that cannot be started is reported as ``ConformanceReport/launchFailure``.
+    /// - Parameter log: receives build output and the connector's stderr lines.
+    public static func run(_ options: ConformanceOptions, log: @escaping @Sendable (String) -> Void = { _ in }) -> ConformanceReport {
+        var report = ConformanceReport(
+            connector: URL(fileURLWithPath: options.directory).lastPathComponent, directory: options.directory, results: [])
+        let plan: LaunchPlan
+        let configuration: JSONObject
+        do {
+            plan = try ConnectorLauncher.plan(directory: options.directory)
+            report.connector = plan.name
+            configuration = try SyncRunner.loadConfiguration(
+                SyncOptions(directory: options.directory, configurationPath: options.configurationPath))
+            if options.build, let command = plan.buildCommand {
+                log("building \(plan.name): \(plan.buildSummary ?? command.joined(separator: " "))")
+                try ConnectorLauncher.build(plan, log: { log("  " + $0) })
+            }
+        } catch let error as LaunchError {
+            report.launchFailure = error.message
+            return report
+        } catch {
+            report.launchFailure = "\(error)"
+            return report
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("connector-host-conformance-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var run = ConformanceRun(
+            plan: plan, options: options, configuration: configuration, warehousePath: scratch.appendingPathComponent("warehouse.db").path,
+            log: log)
+        do {
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            try run.runSessions()
+        } catch {
+            report.launchFailure = "\(error)"
+            return report
+        }
+        report.results = ConformanceCheck.allCases.map { run.results[$0] ?? ConformanceResult($0, .skipped, "not reached") }
+        if let directory = options.transcriptDirectory {
+            do { try run.writeTranscripts(to: directory) } catch {
+                report.launchFailure = "cannot write the transcripts to \(directory): \(error.localizedDescription)"
+            }
+        }
+        return report
+    }
+}
+
+/// One conformance run: the sessions in order, and the verdicts so far.
+struct ConformanceRun {
+    let plan: LaunchPlan
+    let options: ConformanceOptions
+    let configuration: JSONObject
+    let warehousePath: String
+    let log: @Sendable (String) -> Void
+    let evidence = ConformanceEvidence()
+    var results: [ConformanceCheck: ConformanceResult] = [:]
+    var transcripts: [(name: String, entries: [JSONValue])] = []
+    var warehouse: ConformanceWarehouse?
+    private var tables: [TableDefinition]?
+    /// The last acknowledged checkpoint state of the first update, for ``ConformanceCheck/resume``.
+    private var resumeState: JSONValue?
+    private var idleEOF: ConformanceResult?
+
+    init(
+        plan: LaunchPlan, options: ConformanceOptions, configuration: JSONObject, warehousePath: String,
+        log: @escaping @Sendable (String) -> Void
+    ) {
+        self.plan = plan
+        self.options = options
+        self.configuration = configuration
+        self.warehousePath = warehousePath
+        self.log = log
+    }
+
+    private var initializeParams: JSONValue { initializeParams(version: ProtocolVersion.current) }
+
+    private func initializeParams(version: Int) -> JSONValue {
+        ["protocolVersion": .number(JSONNumber(version)), "host": SyncRunner.hostInfo, "configuration": .object(configuration)]
+    }
+
+    private var configurationParams: JSONValue { ["configuration": .object(configuration)] }
+
+    private mutating func pass(_ check: ConformanceCheck, _ reason: String) { results[check] = ConformanceResult(check, .passed, reason) }
+    private mutating func fail(_ check: ConformanceCheck, _ reason: String) { results[check] = ConformanceResult(check, .failed, reason) }
+    private mutating func skip(_ check: ConformanceCheck, _ reason: String) { results[check] = ConformanceResult(check, .skipped, reason) }
+
+    mutating func runSessions() throws {
+        try probesSession()
+        try versionSession()
+        try runSession()
+        try resumeSession()
+        try failureSession()
+        try eofSession()
+        judgeEvidence()
+    }
+
+    private mutating func session(_ name: String) throws -> ConformanceSession {
+        let connector = plan.name
+        let log = self.log
+        do {
+            return try ConformanceSession(name: name, plan: plan, evidence: evidence) { log("[\(connector)] \($0)") }
+        } catch {
+            throw LaunchError("\(error)")
+        }
+    }
+
+    private mutating func finish(_ session: ConformanceSession) {
+        session.stop(grace: options.grace)
+        transcripts.append((session.name, session.transcript))
+    }
+
+    /// Sends `initialize` (version 1) and says why it did not succeed, if it did not.
+    private func initialize(_ session: ConformanceSession) -> String? {
+        switch session.call(Method.initialize, initializeParams, timeout: options.timeout) {
+        case .result: nil
+        case let other: "initialize \(other.summary) (see handshake)"
+        }
+    }
+
+    // MARK: Session "probes": before initialize, unknown notification, unknown request, EOF while idle
+
+    private mutating func probesSession() throws {
+        let session = try session("probes")
+        defer { finish(session) }
+        let early = session.call(Method.schema, configurationParams, timeout: options.timeout, check: .notInitialized)
+        session.markLast(.notInitialized)
+        switch early {
+        case .error(let error) where error.code == .notInitialized:
+            pass(.notInitialized, "schema before initialize was answered with error -32002")
+        case .error(let error):
+            fail(.notInitialized, "schema before initialize was answered with error \(error.code); expected -32002 (not initialized)")
+        case .result:
+            fail(.notInitialized, "schema before initialize was answered with a result; expected error -32002 (not initialized)")
+        case .none(let reason):
+            fail(.notInitialized, "schema before initialize \(reason); expected error -32002 (not initialized)")
+        }
+        if let problem = initialize(session) {
+            for check in [ConformanceCheck.unknownNotification, .unknownRequest, .eofExit] { skip(check, problem) }
+            return
+        }
+
+        session.send(.notification(method: ConformanceSuite.unknownNotification, params: [:]), check: .unknownNotification)
+        session.pendingNotification = ConformanceSuite.unknownNotification
+        let afterNotification = session.call(Method.schema, configurationParams, timeout: options.timeout)
+        session.pendingNotification = nil
+        if case .none(let reason) = afterNotification {
+            fail(
+                .unknownNotification,
+                "after the unknown notification \(ConformanceSuite.unknownNotification), the next request (schema) \(reason); unknown notifications must be ignored"
+            )
+        } else if let reply = evidence.notificationReplies.first {
+            fail(.unknownNotification, "\(reply); notifications are never answered, unknown ones are ignored")
+        } else {
+            pass(.unknownNotification, "\(ConformanceSuite.unknownNotification) was ignored and the next request was answered")
+        }
+
+        let unknown = session.call(ConformanceSuite.unknownMethod, [:], timeout: options.timeout, check: .unknownRequest)
+        session.markLast(.unknownRequest)
+        switch unknown {
+        case .error(let error) where error.code == .methodNotFound:
+            pass(.unknownRequest, "\(ConformanceSuite.unknownMethod) was answered with error -32601")
+        case let other:
+            fail(.unknownRequest, "\(ConformanceSuite.unknownMethod) \(other.summary); expected error -32601 (method not found)")
+        }
+
+        session.closeInput()
+        idleEOF = exitVerdict(session, after: "stdin EOF while idle after initialize", check: .eofExit)
+    }
+
+    // MARK: Session "version": initialize with a version that does not exist
+
+    private mutating func versionSession() throws {
+        let session = try session("version")
+        defer { finish(session) }
+        let asked = ProtocolVersion.current + 1
+        let answer = session.call(
+            Method.initialize, initializeParams(version: asked), timeout: options.timeout, check: .versionNegotiation)
+        session.markLast(.versionNegotiation)
+        switch answer {
+        case .result(let result):
+            guard let version = result["protocolVersion"]?.int64Value else {
+                fail(.versionNegotiation, "asked for version \(asked), the result has no integer protocolVersion")
+                return
+            }
+            if ProtocolVersion.supported.contains(Int(version)) {
+                pass(.versionNegotiation, "asked for version \(asked), the connector offered \(version)")
+            } else {
+                fail(
+                    .versionNegotiation,
+                    "asked for version \(asked), the connector answered \(version); a connector answers the requested version only if it speaks it, else the newest version it speaks (\(ProtocolVersion.current) for v1 connectors)"
+                )
+            }
+        case .error(let error) where error.code == .unsupportedVersion:
+            pass(.versionNegotiation, "asked for version \(asked), the connector answered error -32015 (no common version)")
+        case let other:
+            fail(
+                .versionNegotiation,
+                "initialize asking for version \(asked) \(other.summary); expected a result with protocolVersion \(ProtocolVersion.current) (or error -32015)"
+            )
+        }
+        session.closeInput()
+    }
+
+    // MARK: Session "run": handshake, schema, update, shutdown
+
+    private mutating func runSession() throws {
+        let session = try session("run")
+        defer { finish(session) }
+        guard judgeHandshake(session.call(Method.initialize, initializeParams, timeout: options.timeout, check: .handshake), session)
+        else {
+            for check in [ConformanceCheck.schema, .update, .records, .resume, .shutdown] {
+                skip(check, "initialize did not succeed (see handshake)")
+            }
+            return
+        }
+        judgeSchema(session)
+        if tables == nil {
+            skip(.records, "the operations cannot be checked without a valid schema (see schema)")
+        } else {
+            do {
+                warehouse = try ConformanceWarehouse(path: warehousePath, connector: plan.name)
+            } catch {
+                throw LaunchError("cannot create the temporary warehouse \(warehousePath): \(error)")
+            }
+        }
+        let update = runUpdate(session, state: [:], tables: tables, policy: .acknowledge(hold: options.checkpointHold))
+        judgeUpdate(update)
+        if case .result = update.answer, let state = update.checkpointStates.last { resumeState = state }
+        judgeShutdown(session)
+    }
+
+    private mutating func judgeHandshake(_ answer: Answer, _ session: ConformanceSession) -> Bool {
+        session.markLast(.handshake)
+        guard case .result(let result) = answer else {
+            fail(.handshake, "initialize \(answer.summary); expected a result")
+            return false
+        }
+        var problems: [String] = []
+        switch result["protocolVersion"] {
+        case .number(let number)? where number.int64Value == Int64(ProtocolVersion.current): break
+        case let value?: problems.append("protocolVersion is \(ConformanceSession.jsonText(value)), expected \(ProtocolVersion.current)")
+        case nil: problems.append("protocolVersion is missing")
+        }
+        let name = result["connector"]?["name"]?.stringValue
+        let version = result["connector"]?["version"]?.stringValue
+        if result["connector"]?.objectValue == nil {
+            problems.append("connector is missing (expected {\"name\": ..., \"version\": ...})")
+        } else {
+            if name?.isEmpty ?? true { problems.append("connector.name is missing or empty") }
+            if version == nil { problems.append("connector.version is missing (a string)") }
+        }
+        if result["capabilities"]?.objectValue == nil {
+            problems.append("capabilities is missing (an object, e.g. {\"test\": false})")
+        } else if let test = result["capabilities"]?["test"], test.boolValue == nil {
+            problems.append("capabilities.test is \(ConformanceSession.jsonText(test)), expected a boolean")
+        }
+        if problems.isEmpty {
+            pass(
+                .handshake,
+                "protocol \(ProtocolVersion.current), connector \(name ?? "") \(version ?? ""), capabilities \(ConformanceSession.excerpt(result["capabilities"] ?? [:]))"
+            )
+        } else {
+            fail(.handshake, "the initialize result is incomplete: " + problems.joined(separator: "; "))
+        }
+        return true
+    }
+
+    private mutating func judgeSchema(_ session: ConformanceSession) {
+        let answer = session.call(Method.schema, configurationParams, timeout: options.timeout, check: .schema)
+        session.markLast(.schema)
+        guard case .result(let result) = answer else {
+            fail(.schema, "schema \(answer.summary); expected a result with tables")
+            return
+        }
+        do {
+            let tables = try SchemaValidator.tables(from: result)
+            self.tables = tables
+            let names = tables.map(\.name)
+            pass(
+                .schema,
+                "\(tables.count) table\(tables.count == 1 ? "" : "s")"
+                    + (names.isEmpty ? "" : ": " + names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : "")))
+        } catch {
+            fail(.schema, error.problems.map { "\($0.path): \($0.message)" }.joined(separator: "; "))
+        }
+    }
+
+    private mutating func judgeUpdate(_ update: UpdateOutcome) {
+        let problems = update.problems + evidence.checkpointProblems
+        switch update.answer {
+        case .result where !problems.isEmpty:
+            fail(.update, problems[0] + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""))
+        case .result where update.checkpointStates.isEmpty:
+            fail(
+                .update,
+                "update succeeded without a checkpoint; checkpoint at least the final state before answering update, so the next run resumes from it"
+            )
+        case .result:
+            let count = update.checkpointStates.count
+            pass(
+                .update,
+                "succeeded with \(update.operations) operation\(update.operations == 1 ? "" : "s") and \(count) checkpoint\(count == 1 ? "" : "s"), each acknowledged before the connector went on"
+            )
+        case let other:
+            fail(.update, "update (state {}) \(other.summary)" + (problems.first.map { "; also: \($0)" } ?? ""))
+        }
+    }
+
+    private mutating func judgeShutdown(_ session: ConformanceSession) {
+        if let status = session.exitStatus {
+            skip(.shutdown, "the connector had already \(status) (see update)")
+            return
+        }
+        let answer = session.call(Method.shutdown, [:], timeout: options.timeout, check: .shutdown)
+        session.markLast(.shutdown)
+        switch answer {
+        case .result(let result) where result.objectValue != nil:
+            session.closeInput()
+            let verdict = exitVerdict(session, after: "stdin EOF after answering shutdown", check: .shutdown)
+            results[.shutdown] = verdict
+        case .result(let result):
+            fail(.shutdown, "shutdown was answered with \(ConformanceSession.excerpt(result)); expected the result {}")
+        case let other:
+            fail(.shutdown, "shutdown \(other.summary); expected the result {}, then exit 0 on stdin EOF")
+        }
+    }
+
+    // MARK: Session "resume": a second update from the first one's state
+
+    private mutating func resumeSession() throws {
+        guard results[.resume] == nil else { return }
+        guard let state = resumeState else {
+            skip(.resume, "there is no checkpointed state from a successful first update to resume from (see update)")
+            return
+        }
+        let session = try session("resume")
+        defer { finish(session) }
+        if let problem = initialize(session) {
+            fail(.resume, "the second session could not start: \(problem)")
+            return
+        }
+        guard case .result = session.call(Method.schema, configurationParams, timeout: options.timeout) else {
+            fail(.resume, "the second session's schema request failed")
+            return
+        }
+        let update = runUpdate(session, state: state, tables: tables, policy: .acknowledge(hold: 0), check: .resume)
+        let from = ConformanceSession.excerpt(state)
+        switch update.answer {
+        case .result:
+            pass(
+                .resume,
+                "update from state \(from) succeeded with \(update.operations) operation\(update.operations == 1 ? "" : "s") and \(update.checkpointStates.count) checkpoint\(update.checkpointStates.count == 1 ? "" : "s")"
+            )
+        case let other:
+            fail(.resume, "update from the first update's state \(from) \(other.summary)")
+        }
+        _ = session.call(Method.shutdown, [:], timeout: options.grace)
+        session.closeInput()
+    }
+
+    // MARK: Session "failure": a refused checkpoint must become an error answer to update
+
+    private mutating func failureSession() throws {
+        let session = try session("failure")
+        defer { finish(session) }
+        if let problem = initialize(session) {
+            skip(.errorReporting, problem)
+            return
+        }
+        _ = session.call(Method.schema, configurationParams, timeout: options.timeout)
+        let update = runUpdate(session, state: [:], tables: nil, policy: .refuse, check: .errorReporting)
+        guard update.refused else {
+            skip(
+                .errorReporting,
+                "the connector sent no checkpoint, so the suite could not refuse one to provoke a failure (update \(update.answer.summary))"
+            )
+            return
+        }
+        switch update.answer {
+        case .error(let error):
+            pass(.errorReporting, "after the refused checkpoint, update was answered with error \(error.code)")
+        case .result:
+            fail(
+                .errorReporting,
+                "update was answered with success although its checkpoint was refused; a checkpoint error must fail the update with an error answer"
+            )
+        case .none(let reason):
+            fail(
+                .errorReporting,
+                "after the refused checkpoint, update \(reason); the connector must answer update with a JSON-RPC error (e.g. -32013), not only exit"
+            )
+        }
+        session.send(.notification(method: Method.cancel, params: ["reason": "conformance: the checkpoint was refused"]))
+        session.closeInput()
+    }
+
+    // MARK: Session "eof": stdin closes while a checkpoint waits for its answer
+
+    private mutating func eofSession() throws {
+        guard let idle = idleEOF else { return }  // already skipped: initialize failed
+        let session = try session("eof")
+        defer { finish(session) }
+        var waiting: ConformanceResult?
+        if initialize(session) == nil, case .result = session.call(Method.schema, configurationParams, timeout: options.timeout) {
+            let update = runUpdate(session, state: [:], tables: nil, policy: .closeInput, check: .eofExit)
+            if update.closedAtCheckpoint {
+                waiting = exitVerdict(session, after: "stdin EOF while a checkpoint waited for its answer", check: .eofExit)
+            }
+        }
+        guard idle.status == .passed else {
+            results[.eofExit] = idle
+            return
+        }
+        guard let waiting else {
+            pass(.eofExit, idle.reason + " (no checkpoint arrived, so EOF during a checkpoint was not tried)")
+            return
+        }
+        if waiting.status == .passed {
+            pass(.eofExit, idle.reason + "; " + waiting.reason)
+        } else {
+            results[.eofExit] = waiting
+        }
+    }
+
+    // MARK: Shared pieces
+
+    /// Waits for the process to exit after stdin was closed; passes on status 0 within the grace period.
+    private func exitVerdict(_ session: ConformanceSession, after what: String, check: ConformanceCheck) -> ConformanceResult {
+        let (status, seconds) = session.waitForExit(timeout: options.grace, check: check)
+        switch status {
+        case .exited(0)?: return ConformanceResult(check, .passed, "exited 0 within \(String(format: "%.2f s", seconds)) of \(what)")
+        case let status?:
+            return ConformanceResult(check, .failed, "the connector \(status) after \(what); it must exit with status 0")
+        case nil:
+            return ConformanceResult(
+                check, .failed,
+                "the connector was still running \(ConformanceSession.seconds(options.grace)) after \(what); it must exit promptly with status 0"
+            )
+        }
+    }
+
+    private mutating func judgeEvidence() {
+        if let problem = evidence.stdoutProblems.first {
+            let more = evidence.stdoutProblems.count - 1
+            fail(
+                .stdout,
+                problem + (more > 0 ? " (and \(more) more)" : "") + "; stdout carries protocol messages only, print and log to stderr")
+        } else {
+            pass(.stdout, "all \(evidence.stdoutLines) lines were JSON-RPC 2.0 messages")
+        }
+        if let problem = evidence.idProblems.first {
+            let more = evidence.idProblems.count - 1
+            fail(.responseIDs, problem + (more > 0 ? " (and \(more) more)" : "") + "; copy the request's id exactly (1 is not \"1\")")
+        } else {
+            pass(.responseIDs, "all \(evidence.responses) answers carried their request's id")
+        }
+        guard results[.records] == nil else { return }
+        guard let warehouse else {
+            skip(.records, "no update ran against a valid schema")
+            return
+        }
+        let problems =
+            evidence.recordProblems + (warehouse.problem.map { [$0] } ?? [])
+            + warehouse.undeclaredTables.map {
+                "an operation wrote to table \"\($0)\", which the schema does not declare; declare every table in schema"
+            }
+        if let problem = problems.first {
+            fail(.records, problem + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""))
+        } else {
+            pass(
+                .records,
+                "\(warehouse.operations) operation\(warehouse.operations == 1 ? "" : "s") applied to a temporary warehouse without a problem"
+            )
+        }
+    }
+
+    /// Writes each session's transcript as `<session>.transcript.jsonl` (one entry per line).
+    func writeTranscripts(to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for (name, entries) in transcripts {
+            let text = entries.map { JSONWriter.string($0) + "\n" }.joined()
+            try text.write(toFile: directory + "/\(name).transcript.jsonl", atomically: true, encoding: .utf8)
+        }
+    }
+}

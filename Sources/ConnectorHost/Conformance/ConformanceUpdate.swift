@@ -1,0 +1,216 @@
+import ConnectorProtocol
+import Foundation
+
+/// How the suite answers the connector's checkpoints during one `update`.
+enum CheckpointPolicy {
+    /// Commit and acknowledge each one; keep the first unanswered for `hold` seconds first, to see
+    /// that the connector waits.
+    case acknowledge(hold: Double)
+    /// Answer the first one with an error (``ConformanceSuite/refusal``) to provoke a failure.
+    case refuse
+    /// Close stdin instead of answering the first one, and stop reading.
+    case closeInput
+}
+
+/// What happened during one `update`.
+struct UpdateOutcome {
+    var answer: Answer = .none("")
+    /// The states of the acknowledged checkpoints, in order.
+    var checkpointStates: [JSONValue] = []
+    /// Operations received in `records` messages.
+    var operations = 0
+    /// Breaches of the checkpoint rules (``ConformanceCheck/update``).
+    var problems: [String] = []
+    /// A checkpoint was refused (policy ``CheckpointPolicy/refuse``).
+    var refused = false
+    /// stdin was closed at a checkpoint (policy ``CheckpointPolicy/closeInput``).
+    var closedAtCheckpoint = false
+}
+
+extension ConformanceRun {
+    /// Sends `update` with `state` and serves it until it is answered, following `policy` for
+    /// checkpoints. With `tables`, the operations are applied to the temporary warehouse.
+    mutating func runUpdate(
+        _ session: ConformanceSession, state: JSONValue, tables: [TableDefinition]?, policy: CheckpointPolicy,
+        check: ConformanceCheck = .update
+    ) -> UpdateOutcome {
+        var outcome = UpdateOutcome()
+        let warehouse = tables == nil ? nil : self.warehouse
+        if let warehouse, let tables { warehouse.begin(tables: tables) }
+        defer {
+            session.recordsLine = nil
+            if case .result = outcome.answer { warehouse?.end(succeeded: true) } else { warehouse?.end(succeeded: false) }
+        }
+        if let warehouse { session.recordsLine = { line, number in warehouse.apply(line, lineNumber: number) } }
+        let id = session.sendRequest(Method.update, ["configuration": .object(configuration), "state": state], check: check)
+        var held = false
+        while true {
+            switch session.next(timeout: options.timeout) {
+            case .timedOut(let seconds):
+                outcome.answer = .none(
+                    "got no answer: the connector sent nothing for \(ConformanceSession.seconds(seconds)) (after \(outcome.checkpointStates.count) acknowledged checkpoints)"
+                )
+                return outcome
+            case .ended(let how):
+                outcome.answer = .none("got no answer: \(how) first")
+                return outcome
+            case .message(let message):
+                switch message {
+                case .response(let answerID, let result) where answerID == id:
+                    evidence.responses += 1
+                    session.markLast(check)
+                    outcome.answer = .result(result)
+                    return outcome
+                case .errorResponse(let answerID, let error) where answerID == id:
+                    evidence.responses += 1
+                    session.markLast(check)
+                    outcome.answer = .error(error)
+                    return outcome
+                case .response(let answerID, _), .errorResponse(let answerID?, _):
+                    // The only request pending is update: take it as update's answer, with the wrong id noted.
+                    evidence.responses += 1
+                    evidence.idProblems.append(
+                        "\(session.name): the answer to update (id \(ConformanceSession.jsonText(id.json))) carried id \(ConformanceSession.jsonText(answerID.json))"
+                    )
+                    if case .errorResponse(_, let error) = message { outcome.answer = .error(error) } else { outcome.answer = .result([:]) }
+                    return outcome
+                case .notification(Method.records, let params):
+                    outcome.operations += params["ops"]?.arrayValue?.count ?? 0
+                case .request(let checkpointID, Method.checkpoint, let params):
+                    guard params["state"]?.objectValue != nil else {
+                        outcome.problems.append(
+                            "\(session.name): checkpoint \(checkpointID) has no object params.state (send {\"state\": {...}})")
+                        session.send(.errorResponse(id: checkpointID, error: RPCError(.invalidParams, "checkpoint needs params.state")))
+                        continue
+                    }
+                    switch policy {
+                    case .closeInput:
+                        session.markLast(check)
+                        session.closeInput()
+                        outcome.closedAtCheckpoint = true
+                        return outcome
+                    case .refuse:
+                        session.markLast(check)
+                        session.send(.errorResponse(id: checkpointID, error: ConformanceSuite.refusal), check: check)
+                        outcome.refused = true
+                    case .acknowledge(let hold):
+                        if !held && hold > 0 {
+                            held = true
+                            if let problem = holdCheckpoint(session, id: checkpointID, seconds: hold) { outcome.problems.append(problem) }
+                        }
+                        let stateValue = params["state"] ?? [:]
+                        warehouse?.checkpoint(state: stateValue)
+                        outcome.checkpointStates.append(stateValue)
+                        session.send(.response(id: checkpointID, result: [:]))
+                    }
+                case .errorResponse(nil, let error):
+                    evidence.responses += 1
+                    evidence.idProblems.append("\(session.name): an error response without an id arrived during update: \(error.message)")
+                case .request(let otherID, let method, _):
+                    session.send(.errorResponse(id: otherID, error: RPCError(.methodNotFound, "the host has no method \"\(method)\"")))
+                case .notification:
+                    break
+                }
+            }
+        }
+    }
+
+    /// Leaves a checkpoint unanswered for `seconds` and says what the connector sent meanwhile, if
+    /// anything but logs: a connector must wait for the answer. What arrived is processed afterwards.
+    private func holdCheckpoint(_ session: ConformanceSession, id: RequestID, seconds: Double) -> String? {
+        session.pause(seconds)
+        let deadline = monotonicSeconds() + seconds
+        var arrived: [Incoming] = []
+        var problem: String?
+        while true {
+            let remaining = deadline - monotonicSeconds()
+            if remaining <= 0 { break }
+            let incoming = session.next(timeout: remaining)
+            if case .timedOut = incoming { break }
+            if case .message(.notification(Method.log, _)) = incoming { continue }
+            if problem == nil {
+                let what: String
+                switch incoming {
+                case .message(.notification(let method, _)): what = "a \(method) notification"
+                case .message(.request(_, let method, _)): what = "a \(method) request"
+                case .message: what = "an answer"
+                case .ended(let how): what = "nothing more: \(how)"
+                case .timedOut: what = ""
+                }
+                problem =
+                    "\(session.name): \(what) arrived while checkpoint \(id) was unanswered; checkpoint must block until the host answers (PROTOCOL.md 5.6)"
+            }
+            arrived.append(incoming)
+            if case .ended = incoming { break }
+        }
+        for incoming in arrived { session.requeue(incoming) }
+        return problem
+    }
+}
+
+/// A throwaway warehouse that applies the connector's operations with the host's own decoder and
+/// validation, to judge ``ConformanceCheck/records``. Keeps the first problem and stops applying.
+final class ConformanceWarehouse {
+    private let warehouse: Warehouse
+    private let decoder: RecordDecoder
+    private let connector: String
+    private var syncID: Int64?
+    /// The first operation problem, in one line.
+    private(set) var problem: String?
+    /// Operations applied.
+    var operations: Int { decoder.operationCount }
+    var undeclaredTables: [String] { warehouse.undeclaredTablesCreated }
+
+    init(path: String, connector: String) throws {
+        warehouse = try Warehouse(path: path)
+        decoder = RecordDecoder(warehouse: warehouse)
+        self.connector = connector
+    }
+
+    func begin(tables: [TableDefinition]) {
+        guard problem == nil else { return }
+        do {
+            syncID = try warehouse.beginSync(connector: connector)
+            try warehouse.apply(schema: tables)
+            warehouse.setSyncedTime(TemporalValues.nowUTC())
+        } catch {
+            problem = "the schema could not be applied to a warehouse: \(error)"
+        }
+    }
+
+    func apply(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) {
+        guard problem == nil, syncID != nil else { return }
+        do {
+            _ = try decoder.applyIfRecords(line, lineNumber: lineNumber)
+        } catch let error as InvalidOperation {
+            var location = "operation #\(error.operationIndex) (stdout line \(error.line))"
+            if let table = error.table { location += ", table \"\(table)\"" }
+            if let column = error.column { location += ", column \"\(column)\"" }
+            problem = "\(location): \(error.reason)"
+        } catch {
+            problem = "stdout line \(lineNumber): \(error)"
+        }
+    }
+
+    func checkpoint(state: JSONValue) {
+        guard problem == nil, syncID != nil else { return }
+        do {
+            try warehouse.checkpoint(state: JSONWriter.string(state))
+            decoder.resetCaches()
+        } catch {
+            problem = "the checkpoint could not be committed: \(error)"
+        }
+    }
+
+    /// Commits a successful update; rolls a failed one back, as the host does.
+    func end(succeeded: Bool) {
+        guard let syncID else { return }
+        self.syncID = nil
+        if problem == nil && succeeded {
+            try? warehouse.finishSync(id: syncID)
+        } else {
+            warehouse.failSync(id: syncID, status: "failed", error: problem ?? "the update failed")
+        }
+        decoder.resetCaches()
+    }
+}
