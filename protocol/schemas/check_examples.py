@@ -8,7 +8,10 @@ Checks, in order:
      (<method>.request, <method>.notification, <method>.result or error.response),
      travels in the right direction, and every response answers a pending request
      sent the other way; ops name declared tables and carry their primary keys;
-  3. every ```json block of ../PROTOCOL.md whose lines are all JSON-RPC messages
+  3. every line of ../conformance/*.transcript.jsonl, the same way, where entries may also be
+     {"dir", "pause"|"close"|"exit"|"signal"|"invalid"} and may carry "check" (see
+     ../conformance/README.md), and methods unknown to the protocol are the suite's probes;
+  4. every ```json block of ../PROTOCOL.md whose lines are all JSON-RPC messages
      is validated the same way (blocks with anything else are skipped).
 
 Usage: python3 protocol/schemas/check_examples.py        (exit 0 = all good)
@@ -134,7 +137,14 @@ class Semantics:
                         fail(where, "op %d: primary-key column %r missing or null" % (i, col))
 
 
-def check_transcript(validators, path):
+CONFORMANCE_EVENTS = {"pause", "close", "exit", "signal", "invalid"}
+CONFORMANCE_CHECKS = {
+    "handshake", "not-initialized", "version-negotiation", "stdout", "response-ids", "unknown-request",
+    "unknown-notification", "schema", "update", "records", "resume", "eof-exit", "shutdown", "error-reporting",
+}
+
+
+def check_transcript(validators, path, conformance=False):
     name = os.path.basename(path)
     pending = {H2C: {}, C2H: {}}  # sender -> {json id: method}
     sem = Semantics()
@@ -150,6 +160,12 @@ def check_transcript(validators, path):
             except ValueError as e:
                 fail(where, "not JSON: %s" % e)
                 continue
+            if conformance and isinstance(entry, dict):
+                if "check" in entry and entry["check"] not in CONFORMANCE_CHECKS:
+                    fail(where, "unknown check %r" % entry["check"])
+                entry = {k: v for k, v in entry.items() if k != "check"}
+                if len(entry) == 2 and "dir" in entry and set(entry) - {"dir"} <= CONFORMANCE_EVENTS:
+                    continue
             if not isinstance(entry, dict) or set(entry) != {"dir", "message"}:
                 fail(where, "each line must be exactly {\"dir\": ..., \"message\": {...}}")
                 continue
@@ -245,6 +261,10 @@ def main():
         fail("examples", "no *.transcript.jsonl found")
     for path in transcripts:
         check_transcript(validators, path)
+    vectors = sorted(glob.glob(os.path.join(PROTOCOL_DIR, "conformance", "*.transcript.jsonl")))
+    for path in vectors:
+        check_transcript(validators, path, conformance=True)
+    transcripts += vectors
     blocks = check_protocol_md(validators)
     print("check_examples: %d schemas, %d transcripts, %d PROTOCOL.md blocks, %d messages validated"
           % (len(validators), len(transcripts), blocks, checked))
