@@ -196,6 +196,7 @@ final class ConformanceWarehouse {
         guard problem == nil, syncID != nil else { return }
         do {
             try warehouse.checkpoint(state: JSONWriter.string(state))
+            try warehouse.beginTransaction()
             decoder.resetCaches()
         } catch {
             problem = "the checkpoint could not be committed: \(error)"
