@@ -21,6 +21,7 @@ let package = Package(
         .target(name: "ConnectorProtocol"),
         .target(name: "ConnectorSDK", dependencies: ["ConnectorProtocol"]),
         .target(name: "ConnectorHost", dependencies: ["ConnectorProtocol", "CConnectorSQLite", "CConnectorSpawn"]),
+        .target(name: "BenchWorkload", path: "bench/Sources/BenchWorkload"),
 
         // Executables: the thin CLI and the connectors that live in this repository.
         .executableTarget(name: "connector-host", dependencies: ["ConnectorHost"]),
@@ -28,6 +29,16 @@ let package = Package(
             name: "hello-connector",
             dependencies: ["ConnectorSDK"],
             path: "connectors/hello/Sources"
+        ),
+        .executableTarget(
+            name: "bench-connector",
+            dependencies: ["ConnectorSDK", "BenchWorkload"],
+            path: "bench/Sources/BenchConnector"
+        ),
+        .executableTarget(
+            name: "connector-host-bench",
+            dependencies: ["ConnectorHost", "BenchWorkload"],
+            path: "bench/Sources/HostBench"
         ),
         .executableTarget(
             name: "operations-test-connector",

@@ -46,10 +46,28 @@ public final class Operations: Sendable {
     /// }
     /// ```
     public func upsert(_ table: String, fields: (inout RowWriter) -> Void) throws(ConnectorError) {
+        try sendRow("upsert", table, member: "data", fields)
+    }
+
+    /// Updates the named columns of a row written field by field (the fast path of
+    /// ``update(_:_:)``); write the primary key among the fields.
+    public func update(_ table: String, fields: (inout RowWriter) -> Void) throws(ConnectorError) {
+        try sendRow("update", table, member: "data", fields)
+    }
+
+    /// Deletes the row whose primary-key values are written field by field (the fast path of
+    /// ``delete(_:keys:)``).
+    public func delete(_ table: String, keyFields: (inout RowWriter) -> Void) throws(ConnectorError) {
+        try sendRow("delete", table, member: "keys", keyFields)
+    }
+
+    private func sendRow(_ op: StaticString, _ table: String, member: StaticString, _ fields: (inout RowWriter) -> Void)
+        throws(ConnectorError)
+    {
         try checkCancelled()
         try write { bytes in
             var row = RowWriter(bytes: bytes)
-            row.beginOperation("upsert", table: table)
+            row.beginOperation(op, table: table, member: member)
             fields(&row)
             row.endOperation()
             bytes = row.bytes
@@ -129,14 +147,16 @@ public struct RowWriter {
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
-    mutating func beginOperation(_ op: StaticString, table: String) {
+    mutating func beginOperation(_ op: StaticString, table: String, member: StaticString) {
         var writer = JSONWriter()
         swap(&writer.bytes, &bytes)
         writer.appendASCII(#"{"op":""#)
         writer.appendASCII(op)
         writer.appendASCII(#"","table":"#)
         writer.writeString(table)
-        writer.appendASCII(#","data":{"#)
+        writer.appendASCII(#",""#)
+        writer.appendASCII(member)
+        writer.appendASCII(#"":{"#)
         swap(&writer.bytes, &bytes)
     }
 

@@ -424,13 +424,7 @@ public final class Warehouse {
     /// Applies an upsert.
     func upsert(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource) throws {
         try resolveColumns(table, fields, source, into: &columnIndexes)
-        let statement: SQLiteStatement
-        if let cached = table.upsertStatement {
-            statement = cached
-        } else {
-            statement = try database.prepare(table.upsertSQL)
-            table.upsertStatement = statement
-        }
+        let statement = try upsertStatement(table)
         statement.clearBindings()
         var boundKeys: UInt64 = 0
         defer { binder.recycle() }
@@ -450,6 +444,14 @@ public final class Warehouse {
         syncedTime.withUnsafeBufferPointer { statement.bindText(borrowing: $0, at: table.columns.count + 1) }
         try statement.execute()
         counts.upserts += 1
+    }
+
+    /// The table's cached upsert statement, prepared on first use.
+    func upsertStatement(_ table: WarehouseTable) throws(SQLiteError) -> SQLiteStatement {
+        if let cached = table.upsertStatement { return cached }
+        let statement = try database.prepare(table.upsertSQL)
+        table.upsertStatement = statement
+        return statement
     }
 
     /// Applies a partial update; a row that does not exist is a counted no-op.
