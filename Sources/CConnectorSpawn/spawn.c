@@ -26,3 +26,12 @@ int cconnector_pipe_cloexec(int fds[2]) {
     return 0;
 #endif
 }
+
+int cconnector_pipe_grow(int fd, int size) {
+#if defined(__linux__) && defined(F_SETPIPE_SZ)
+    return fcntl(fd, F_SETPIPE_SZ, size);
+#else
+    (void)fd; (void)size;
+    return -1;
+#endif
+}

@@ -46,22 +46,67 @@ public struct JSONWriter {
 
     /// Appends ASCII text verbatim (the caller guarantees it is valid JSON in context).
     @inline(__always)
-    public mutating func appendASCII(_ text: StaticString) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
+    public mutating func appendASCII(_ text: StaticString) { Self.appendASCII(text, to: &bytes) }
 
     /// Appends a string literal with JSON escaping.
     @inline(__always)
-    public mutating func writeString(_ text: String) {
+    public mutating func writeString(_ text: String) { Self.appendString(text, to: &bytes) }
+
+    /// Appends UTF-8 bytes with JSON escaping (quote, backslash and control characters).
+    @inline(__always)
+    public mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) { Self.appendEscaped(utf8, to: &bytes) }
+
+    // MARK: Appending to any byte buffer (the SDK's row writer encodes straight into its batch)
+
+    /// Appends ASCII text verbatim (the caller guarantees it is valid JSON in context).
+    @inline(__always)
+    public static func appendASCII(_ text: StaticString, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Appends `text` as a JSON string literal.
+    @inline(__always)
+    public static func appendString(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         var copy = text
-        copy.withUTF8 { utf8 in appendEscaped(utf8) }
+        copy.withUTF8 { utf8 in appendEscaped(utf8, to: &bytes) }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends an integer in decimal, without an intermediate `String`.
+    @inline(__always)
+    public static func appendInteger(_ value: Int64, to bytes: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: 19 digits and a sign fit
+        var magnitude = value.magnitude
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var index = raw.count
+            repeat {
+                index -= 1
+                raw[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                index -= 1
+                raw[index] = UInt8(ascii: "-")
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[index...]))
+        }
+    }
+
+    /// Appends a double in its shortest round-tripping form (`description`); non-finite values become `null`.
+    @inline(__always)
+    public static func appendDouble(_ value: Double, to bytes: inout [UInt8]) {
+        guard value.isFinite else {
+            appendASCII("null", to: &bytes)
+            return
+        }
+        var text = value.description  // usually at most 15 bytes: a small string, no allocation
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// Appends UTF-8 bytes with JSON escaping (quote, backslash and control characters).
     @inline(__always)
-    public mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+    public static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         var runStart = 0
         for index in 0..<utf8.count {
             let byte = utf8[index]

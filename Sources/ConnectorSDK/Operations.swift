@@ -66,11 +66,13 @@ public final class Operations: Sendable {
     {
         try checkCancelled()
         try write { bytes in
-            var row = RowWriter(bytes: bytes)
+            // Move the batch into the writer and back: a copy would duplicate the whole batch per row.
+            var row = RowWriter(bytes: [])
+            swap(&row.bytes, &bytes)
             row.beginOperation(op, table: table, member: member)
             fields(&row)
             row.endOperation()
-            bytes = row.bytes
+            swap(&row.bytes, &bytes)
         }
     }
 
@@ -140,7 +142,7 @@ public final class Operations: Sendable {
     }
 }
 
-/// Writes one row's fields straight into the outgoing batch.
+/// Writes one row's fields straight into the outgoing batch: no intermediate strings or buffers.
 public struct RowWriter {
     var bytes: [UInt8]
     private var fieldCount = 0
@@ -148,38 +150,29 @@ public struct RowWriter {
     init(bytes: [UInt8]) { self.bytes = bytes }
 
     mutating func beginOperation(_ op: StaticString, table: String, member: StaticString) {
-        var writer = JSONWriter()
-        swap(&writer.bytes, &bytes)
-        writer.appendASCII(#"{"op":""#)
-        writer.appendASCII(op)
-        writer.appendASCII(#"","table":"#)
-        writer.writeString(table)
-        writer.appendASCII(#",""#)
-        writer.appendASCII(member)
-        writer.appendASCII(#"":{"#)
-        swap(&writer.bytes, &bytes)
+        JSONWriter.appendASCII(#"{"op":""#, to: &bytes)
+        JSONWriter.appendASCII(op, to: &bytes)
+        JSONWriter.appendASCII(#"","table":"#, to: &bytes)
+        JSONWriter.appendString(table, to: &bytes)
+        JSONWriter.appendASCII(#",""#, to: &bytes)
+        JSONWriter.appendASCII(member, to: &bytes)
+        JSONWriter.appendASCII(#"":{"#, to: &bytes)
     }
 
-    mutating func endOperation() { bytes.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "}")]) }
+    mutating func endOperation() { JSONWriter.appendASCII("}}", to: &bytes) }
 
+    @inline(__always)
     private mutating func key(_ name: String) {
         if fieldCount > 0 { bytes.append(UInt8(ascii: ",")) }
         fieldCount += 1
-        appendString(name)
+        JSONWriter.appendString(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
-    }
-
-    private mutating func appendString(_ text: String) {
-        var writer = JSONWriter()
-        swap(&writer.bytes, &bytes)
-        writer.writeString(text)
-        swap(&writer.bytes, &bytes)
     }
 
     /// Writes an integer field.
     public mutating func field(_ name: String, _ value: Int64) {
         key(name)
-        bytes.append(contentsOf: String(value).utf8)
+        JSONWriter.appendInteger(value, to: &bytes)
     }
 
     /// Writes an integer field.
@@ -188,25 +181,25 @@ public struct RowWriter {
     /// Writes a double field (shortest round-tripping form; non-finite values are written as null).
     public mutating func field(_ name: String, _ value: Double) {
         key(name)
-        if value.isFinite { bytes.append(contentsOf: "\(value)".utf8) } else { bytes.append(contentsOf: "null".utf8) }
+        JSONWriter.appendDouble(value, to: &bytes)
     }
 
     /// Writes a boolean field.
     public mutating func field(_ name: String, _ value: Bool) {
         key(name)
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        if value { JSONWriter.appendASCII("true", to: &bytes) } else { JSONWriter.appendASCII("false", to: &bytes) }
     }
 
     /// Writes a string field.
     public mutating func field(_ name: String, _ value: String) {
         key(name)
-        appendString(value)
+        JSONWriter.appendString(value, to: &bytes)
     }
 
     /// Writes any JSON value (use for null, decimals as strings, nested JSON).
     public mutating func field(_ name: String, _ value: JSONValue) {
         key(name)
-        var writer = JSONWriter()
+        var writer = JSONWriter(capacity: 0)
         swap(&writer.bytes, &bytes)
         writer.write(value)
         swap(&writer.bytes, &bytes)

@@ -31,6 +31,33 @@ private struct TwoRows: Connector {
     }
 }
 
+/// A connector that writes every kind of field through the row writer, for upsert, update and delete.
+private struct RowWriterFields: Connector {
+    func schema(configuration: Configuration) throws -> [TableDefinition] { [] }
+    func update(configuration: Configuration, state: JSONValue, operations: Operations) throws {
+        try operations.upsert("t") { row in
+            row.field("min", Int64.min)
+            row.field("max", Int.max)
+            row.field("zero", 0)
+            row.field("negative", -42)
+            row.field("tenth", 0.1)
+            row.field("whole", 1570.0)
+            row.field("tiny", 1e-7)
+            row.field("huge", -1e300)
+            row.field("nan", Double.nan)
+            row.field("yes", true)
+            row.field("no", false)
+            row.field("text", "quote\" back\\ \u{1} é")
+            row.field("json", JSONValue.null)
+        }
+        try operations.update("t") { row in
+            row.field("id", 7)
+            row.field("score", 2.5)
+        }
+        try operations.delete("t") { row in row.field("id", 7) }
+    }
+}
+
 private struct FailingConnector: Connector {
     func schema(configuration: Configuration) throws -> [TableDefinition] { [] }
     func update(configuration: Configuration, state: JSONValue, operations: Operations) throws {
@@ -81,6 +108,21 @@ struct ConnectorRuntimeTests {
                 #"{"jsonrpc":"2.0","id":3,"result":{}}"#,
                 #"{"jsonrpc":"2.0","id":4,"result":{}}"#,
             ])
+    }
+
+    @Test("the row writer encodes integers, doubles, booleans, strings and JSON values exactly, for upsert, update and delete")
+    func rowWriterFields() async throws {
+        let (status, lines) = try await converse(
+            RowWriterFields(),
+            [
+                #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":1,"configuration":{}}}"#,
+                #"{"jsonrpc":"2.0","id":2,"method":"update","params":{"configuration":{},"state":{}}}"#,
+            ])
+        #expect(status == 0)
+        #expect(
+            lines.dropFirst().first
+                == #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"upsert","table":"t","data":{"min":-9223372036854775808,"max":9223372036854775807,"zero":0,"negative":-42,"tenth":0.1,"whole":1570.0,"tiny":1e-07,"huge":-1e+300,"nan":null,"yes":true,"no":false,"text":"quote\" back\\ \u0001 é","json":null}},{"op":"update","table":"t","data":{"id":7,"score":2.5}},{"op":"delete","table":"t","keys":{"id":7}}]}}"#
+        )
     }
 
     @Test("requests before initialize get -32002; unknown methods get -32601; garbage gets -32700")

@@ -8,4 +8,8 @@ int cconnector_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *
 
 /* pipe2(fds, O_CLOEXEC): both ends close on exec, so a connector never inherits another's pipes. */
 int cconnector_pipe_cloexec(int fds[2]);
+
+/* fcntl(fd, F_SETPIPE_SZ, size) on Linux: the pipe's capacity (best effort). Returns the new
+   capacity, or -1 (always -1 where pipes cannot be resized). */
+int cconnector_pipe_grow(int fd, int size);
 #endif

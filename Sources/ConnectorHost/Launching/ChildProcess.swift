@@ -84,6 +84,10 @@ public final class ChildProcess: @unchecked Sendable {
         else {
             throw SpawnError(executable: executable, errno: errno, step: "pipe")
         }
+        // A records batch is up to ~1 MiB: with a pipe that holds one, the connector encodes the next
+        // batch while the host applies this one, instead of waiting for the host to drain 64 KiB
+        // pieces. Best effort: the system limit (/proc/sys/fs/pipe-max-size) may refuse it.
+        _ = cconnector_pipe_grow(stdoutPipe[1], 1 << 20)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
