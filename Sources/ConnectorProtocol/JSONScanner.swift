@@ -108,6 +108,16 @@ public struct JSONScanner {
         var hasEscapes = false
         var nonASCII = false
         while position < bytes.count {
+            // Eight bytes at a time up to the first that ends the string, escapes or is a control byte.
+            if position + 8 <= bytes.count {
+                let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt64.self))
+                let hits = Self.attentionMask(word)
+                let plain = hits.trailingZeroBitCount >> 3  // bytes before the first hit (8 when none)
+                let plainBits: UInt64 = plain == 8 ? ~0 : (1 << UInt64(plain * 8)) - 1
+                if word & plainBits & 0x8080_8080_8080_8080 != 0 { nonASCII = true }
+                position += plain
+                if plain == 8 { continue }
+            }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let token = JSONStringToken(start: start, end: position, hasEscapes: hasEscapes, hasNonASCII: nonASCII)
@@ -137,6 +147,21 @@ public struct JSONScanner {
             position += 1
         }
         throw JSONSyntaxError("unterminated string", at: start - 1)
+    }
+
+    /// The high bit of each byte of `word` (little-endian order) that is a quote, a backslash or
+    /// below 0x20, found without branches: a byte that is zero after XOR with a pattern sets its high
+    /// bit in `(v - 0x01…) & ~v & 0x80…`, a byte below 0x20 in `(w - 0x20…) & ~w & 0x80…`. Borrows make
+    /// false hits only above a true one, so the lowest hit is always real.
+    @inline(__always)
+    static func attentionMask(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+        let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+        let hasQuote = (quotes &- ones) & ~quotes
+        let hasBackslash = (backslashes &- ones) & ~backslashes
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl) & 0x8080_8080_8080_8080
     }
 
     /// Scans a number literal and returns its byte range.

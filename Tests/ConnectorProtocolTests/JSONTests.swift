@@ -75,4 +75,23 @@ struct JSONTests {
         let bytes: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
         #expect(throws: JSONSyntaxError("invalid UTF-8 in string", at: 1)) { try JSONParser.parse(bytes) }
     }
+
+    @Test("strings scan the same wherever a quote, escape, control byte or non-ASCII byte falls in the 8-byte words")
+    func stringScanAtEveryOffset() throws {
+        for length in 0..<24 {
+            for position in 0...length {
+                let plain = String(repeating: "a", count: length)
+                let index = plain.index(plain.startIndex, offsetBy: position)
+                for (inserted, decoded) in [(#"\""#, "\""), (#"\\"#, "\\"), (#"\n"#, "\n"), ("é", "é"), ("", "")] {
+                    let text = "\"" + plain[..<index] + inserted + plain[index...] + "\""
+                    let expected = plain[..<index] + decoded + plain[index...]
+                    #expect(try JSONParser.parse(text) == .string(String(expected)), "for \(text)")
+                }
+                let control = Array(("\"" + plain[..<index]).utf8) + [0x01] + Array((plain[index...] + "\"").utf8)
+                #expect(throws: JSONSyntaxError("control character in string (escape it), found byte 0x1", at: position + 1)) {
+                    try JSONParser.parse(control)
+                }
+            }
+        }
+    }
 }

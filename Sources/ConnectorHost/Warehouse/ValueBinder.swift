@@ -228,9 +228,49 @@ struct ValueBinder {
         return value
     }
 
-    /// A JSON number literal as the nearest double (strtod stops at the delimiter that follows it).
+    /// Exact powers of ten as doubles (10^22 is the largest that is exact).
+    private static let exactPowersOfTen: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
+    /// A JSON number literal as the nearest double.
+    ///
+    /// Plain decimals with at most 15 significant digits (prices, scores, coordinates) take Clinger's
+    /// fast path: the digits as an integer below 2^53 and the power of ten are both exact doubles, so
+    /// one IEEE division gives the correctly rounded result, the same double strtod returns. Anything
+    /// else (exponents, more digits) goes to strtod.
     @inline(__always)
     static func double(_ bytes: UnsafeBufferPointer<UInt8>) -> Double {
+        var index = 0
+        let negative = bytes.count > 0 && bytes[0] == UInt8(ascii: "-")
+        if negative { index = 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var sawPoint = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            let digit = byte &- UInt8(ascii: "0")
+            if digit < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                if mantissa != 0 { digits += 1 }
+                if sawPoint { fractionDigits += 1 }
+            } else if byte == UInt8(ascii: "."), !sawPoint {
+                sawPoint = true
+            } else {
+                return slowDouble(bytes)  // an exponent
+            }
+            index += 1
+        }
+        guard digits <= 15, fractionDigits <= 22 else { return slowDouble(bytes) }
+        let value = Double(mantissa) / exactPowersOfTen[fractionDigits]
+        return negative ? -value : value
+    }
+
+    /// strtod on the literal (it stops at the delimiter that follows the literal in the line).
+    private static func slowDouble(_ bytes: UnsafeBufferPointer<UInt8>) -> Double {
         // A literal in a line is followed by a delimiter (',', '}', ']' or a quote), so strtod stops
         // there; short literals are copied to a terminated buffer anyway, long ones through a String.
         var buffer = (0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64)

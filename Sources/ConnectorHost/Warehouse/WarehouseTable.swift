@@ -35,28 +35,29 @@ struct WarehouseColumn {
 
 /// One warehouse table: its columns and its cached statements.
 ///
-/// Confined, like the warehouse, to the sync thread.
+/// Confined, like the warehouse, to the sync thread; for the same reason as the warehouse's, the
+/// properties read per operation opt out of the runtime's exclusivity checks.
 final class WarehouseTable {
     let name: String
     /// Empty when the table has no primary key; then rows are keyed by a hash (`_connector_id`).
     let primaryKey: [String]
-    private(set) var columns: [WarehouseColumn] = []
-    private var indexByName: [String: Int] = [:]
+    @exclusivity(unchecked) private(set) var columns: [WarehouseColumn] = []
+    @exclusivity(unchecked) private var indexByName: [String: Int] = [:]
     /// Column indexes by ASCII-folded name: SQLite takes `ID` and `id` for the same column.
-    private var indexByFoldedName: [String: Int] = [:]
+    @exclusivity(unchecked) private var indexByFoldedName: [String: Int] = [:]
     /// Indexes of the primary-key columns, in key order.
-    private(set) var primaryKeyIndexes: [Int] = []
+    @exclusivity(unchecked) private(set) var primaryKeyIndexes: [Int] = []
     /// Bit i set when column i is part of the primary key (tables have at most 64 key columns).
-    private(set) var primaryKeyMask: UInt64 = 0
+    @exclusivity(unchecked) private(set) var primaryKeyMask: UInt64 = 0
 
     /// For each field position of the last record, the column it named: the next record usually names
     /// the same columns in the same order, which a byte comparison confirms without hashing.
-    var lastKeyOrder: [Int] = []
+    @exclusivity(unchecked) var lastKeyOrder: [Int] = []
 
-    var upsertStatement: SQLiteStatement?
-    var deleteStatement: SQLiteStatement?
-    var truncateStatement: SQLiteStatement?
-    var updateStatements: [[Int]: SQLiteStatement] = [:]
+    @exclusivity(unchecked) var upsertStatement: SQLiteStatement?
+    @exclusivity(unchecked) var deleteStatement: SQLiteStatement?
+    @exclusivity(unchecked) var truncateStatement: SQLiteStatement?
+    @exclusivity(unchecked) var updateStatements: [[Int]: SQLiteStatement] = [:]
 
     init(name: String, primaryKey: [String]) {
         self.name = name
