@@ -120,10 +120,13 @@ struct DataTypeRoundTripTests {
         let fixture = try ConnectorFixture(
             rawSchema: ["tables": [table("docs", primaryKey: ["id"], columns: ["id": "LONG", "doc": "JSON", "text": "STRING"])]],
             steps: [
-                #"{"jsonrpc": "2.0", "method": "records", "params": {"ops": [{"op": "upsert", "table": "docs", "data": {"id": 1, "doc": { "a" : [1, 2, {"b": "x y"}] }, "text": [ "p q" , 3 ]}}]}}"#
+                #"{"jsonrpc": "2.0", "method": "records", "params": {"ops": [{"op": "upsert", "table": "docs", "data": {"id": 1, "doc": { "a" : [1, 2, {"b": "x y", "q": "say \"hi there\" \\ "}] }, "text": [ "p q" , 3 ]}}]}}"#
             ])
         let (report, _) = fixture.sync()
         #expect(report.failure == nil, "\(report.failure?.message ?? "")")
-        #expect(try fixture.values(#"SELECT "doc", "text" FROM "docs""#) == [[.text(#"{"a":[1,2,{"b":"x y"}]}"#), .text(#"["p q",3]"#)]])
+        #expect(
+            try fixture.values(#"SELECT "doc", "text" FROM "docs""#) == [
+                [.text(#"{"a":[1,2,{"b":"x y","q":"say \"hi there\" \\ "}]}"#), .text(#"["p q",3]"#)]
+            ])
     }
 }

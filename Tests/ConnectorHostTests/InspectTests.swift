@@ -95,6 +95,13 @@ struct InspectTests {
         #expect(syncs[0]["durationSeconds"]?.doubleValue != nil)
     }
 
+    @Test("help inspect lists its options")
+    func help() throws {
+        let result = try runCLI(["help", "inspect"])
+        #expect(result.status == 0)
+        for option in ["--warehouse FILE", "--configuration FILE", "--syncs N", "--json"] { #expect(result.stdout.contains(option)) }
+    }
+
     @Test("a directory without a warehouse is a clear error")
     func noWarehouse() throws {
         let fixture = try ConnectorFixture()

@@ -55,6 +55,11 @@ struct InvalidValueCase: Sendable, CustomTestStringConvertible {
             type: "UTC_DATETIME", value: 1_714_571_100,
             reason: #"1714571100 is not a valid UTC_DATETIME: send an RFC 3339 string with Z or an offset, like "2024-05-01T12:00:00Z""#),
         InvalidValueCase(
+            type: "UTC_DATETIME", value: "0000-01-01T00:30:00+01:00",
+            reason:
+                #""0000-01-01T00:30:00+01:00" is not a valid UTC_DATETIME: send an RFC 3339 string with Z or an offset, like "2024-05-01T12:00:00Z""#
+        ),
+        InvalidValueCase(
             type: "BINARY", value: "aGVsbG8",
             reason: #""aGVsbG8" is not a valid BINARY: send standard base64 with = padding, like "aGVsbG8=""#),
         InvalidValueCase(

@@ -38,11 +38,12 @@ public enum Redaction {
         return result
     }
 
-    /// A JSON excerpt for an error message: values of secret-looking keys masked, cut to `limit` characters.
+    /// A JSON excerpt for an error message: values of secret-looking keys masked, strings cut after
+    /// 120 characters, the whole cut to `limit` characters.
     static func excerpt(of json: String, limit: Int = 300) -> String {
         var text = json
         if let value = try? JSONParser.parse(json) {
-            text = JSONWriter.string(masked(value))
+            text = JSONWriter.string(masked(value, cuttingStringsAt: 120))
         }
         return text.count > limit ? String(text.prefix(limit)) + "…" : text
     }
@@ -51,11 +52,12 @@ public enum Redaction {
     /// value in `secrets` replaced; text that is not JSON is only redacted.
     public static func maskedJSON(_ text: String, secrets: [String] = []) -> String {
         guard let value = try? JSONParser.parse(text) else { return redact(text, secrets: secrets) }
-        return redact(JSONWriter.string(maskingSecretKeys(value)), secrets: secrets)
+        return redact(JSONWriter.string(masked(value)), secrets: secrets)
     }
 
-    /// `value` with every value under a secret-looking key replaced by the mask (at any depth).
-    static func maskingSecretKeys(_ value: JSONValue) -> JSONValue {
+    /// `value` with every value under a secret-looking key replaced by the mask (at any depth), and
+    /// strings longer than `limit` characters cut.
+    static func masked(_ value: JSONValue, cuttingStringsAt limit: Int = .max) -> JSONValue {
         switch value {
         case .object(let object):
             return .object(
@@ -63,24 +65,12 @@ public enum Redaction {
                     object.members.map { member in
                         (
                             key: member.key,
-                            value: looksSecret(member.key) && !member.value.isNull ? .string(mask) : maskingSecretKeys(member.value)
+                            value: looksSecret(member.key) && !member.value.isNull
+                                ? .string(mask) : masked(member.value, cuttingStringsAt: limit)
                         )
                     }))
-        case .array(let elements): return .array(elements.map(maskingSecretKeys))
-        default: return value
-        }
-    }
-
-    static func masked(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .object(let object):
-            return .object(
-                JSONObject(
-                    object.members.map { member in
-                        (key: member.key, value: looksSecret(member.key) && !member.value.isNull ? .string(mask) : masked(member.value))
-                    }))
-        case .array(let elements): return .array(elements.map(masked))
-        case .string(let text) where text.count > 120: return .string(String(text.prefix(120)) + "…")
+        case .array(let elements): return .array(elements.map { masked($0, cuttingStringsAt: limit) })
+        case .string(let text) where text.count > limit: return .string(String(text.prefix(limit)) + "…")
         default: return value
         }
     }

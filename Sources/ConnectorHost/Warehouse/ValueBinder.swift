@@ -311,14 +311,12 @@ struct ValueBinder {
         }
     }
 
-    /// `json` without the whitespace between tokens, or `nil` when it has none (the common case).
+    /// `json` without the whitespace between tokens, or `nil` when it has none (the common case,
+    /// which then costs one scan and no allocation).
     static func compactJSON(_ json: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        func isSpace(_ byte: UInt8) -> Bool {
-            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
-        }
+        var output: [UInt8]?
         var inString = false
         var escaped = false
-        var firstSpace: Int?
         for (offset, byte) in json.enumerated() {
             if inString {
                 if escaped {
@@ -330,31 +328,14 @@ struct ValueBinder {
                 }
             } else if byte == UInt8(ascii: "\"") {
                 inString = true
-            } else if isSpace(byte) {
-                firstSpace = offset
-                break
-            }
-        }
-        guard let firstSpace else { return nil }
-        var output = Array(json[0..<firstSpace])
-        output.reserveCapacity(json.count)
-        inString = false
-        escaped = false
-        for byte in json[firstSpace...] {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
+            } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") {
+                if output == nil {
+                    output = Array(json[0..<offset])
+                    output!.reserveCapacity(json.count)
                 }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-            } else if isSpace(byte) {
                 continue
             }
-            output.append(byte)
+            output?.append(byte)
         }
         return output
     }
