@@ -28,12 +28,13 @@ struct SecretConfiguration: Connector {
         let api = try EmulatedBillingAPI(
             account: account, apiKey: configuration.string("api_key"), passphrase: configuration.string("passphrase"))
         Log.info("authenticated as account \(account)")  // The account, never the credentials.
-        for invoice in api.invoices() {
+        let invoices = api.invoices()
+        for invoice in invoices {
             try operations.upsert(
                 "invoice",
                 ["id": .string(invoice.id), "account": .string(account), "amount": .string(invoice.amount), "due": .string(invoice.due)])
         }
-        try operations.checkpoint(["synced_invoices": .integer(api.invoices().count)])
+        try operations.checkpoint(["synced_invoices": .integer(invoices.count)])
     }
 }
 
