@@ -3,7 +3,7 @@ import ConnectorProtocol
 import Foundation
 import Testing
 
-/// secret-configuration through the CLI: its secrets must appear in no output and no file the host writes.
+/// secret-configuration through the CLI: its secrets must appear in no output (run, inspect) and no file the host writes.
 @Suite("Examples: secret-configuration")
 struct SecretConfigurationExampleTests {
     let apiKey = "sk-example-7f3a9c2e41d8"
@@ -17,7 +17,7 @@ struct SecretConfigurationExampleTests {
         }.joined(separator: "\n")
     }
 
-    @Test("a successful sync logs the account but neither the API key nor the passphrase")
+    @Test("a successful sync logs the account; neither the API key nor the passphrase appears in any output, inspect or file")
     func successKeepsSecrets() throws {
         let fixture = try ConnectorFixture.example("secret-configuration")
         let result = try runCLI(["run", fixture.path])
@@ -29,11 +29,15 @@ struct SecretConfigurationExampleTests {
                 ["INV-003", "acme", "1999.99", "2024-05-01"],
             ])
         #expect(fixture.stateFile() == #"{"synced_invoices":3}"#)
-        let everything = result.stdout + result.stderr + (try writtenFiles(fixture))
+        let inspect = try runCLI(["inspect", fixture.path])
+        let inspectJSON = try runCLI(["inspect", fixture.path, "--json"])
+        #expect(inspect.status == 0 && inspectJSON.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("invoice"))
+        let everything = [result, inspect, inspectJSON].map { $0.stdout + $0.stderr }.joined() + (try writtenFiles(fixture))
         for secret in [apiKey, passphrase] { #expect(!everything.contains(secret)) }
     }
 
-    @Test("a source error that echoes the rejected key shows it masked, in the console, --json and the sync history")
+    @Test("a source error that echoes the rejected key shows it masked: in the console, --json, the sync history and inspect")
     func failureMasksSecrets() throws {
         let wrongKey = "sk-wrong-0123456789"
         let wrongPassphrase = "tr0ub4dor-and-3"
@@ -53,7 +57,11 @@ struct SecretConfigurationExampleTests {
         let history = try fixture.rows(#"SELECT "status", "error" FROM "_connector_syncs" ORDER BY "id""#)
         #expect(history.map { $0[0] } == ["failed", "failed"])
         #expect(history.allSatisfy { $0[1].contains("no account accepts the key ********") })
-        let everything = result.stdout + result.stderr + json.stdout + json.stderr + (try writtenFiles(fixture))
+        let inspect = try runCLI(["inspect", fixture.path])
+        #expect(inspect.stdout.contains("no account accepts the key ********"), "\(inspect.stdout)")
+        let inspectJSON = try runCLI(["inspect", fixture.path, "--json"])
+        #expect(inspectJSON.stdout.contains("no account accepts the key ********"))
+        let everything = [result, json, inspect, inspectJSON].map { $0.stdout + $0.stderr }.joined() + (try writtenFiles(fixture))
         for secret in [wrongKey, wrongPassphrase] { #expect(!everything.contains(secret)) }
     }
 }
