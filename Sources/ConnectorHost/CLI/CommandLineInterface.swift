@@ -195,6 +195,9 @@ public enum CommandLineInterface {
                         help: "wait between close of stdin, SIGTERM and SIGKILL when stopping (default 5)"),
                     OptionSpec(name: "max-line-bytes", valueName: "BYTES", help: "longest protocol line accepted (default 67108864)"),
                     OptionSpec(
+                        name: "pass-env", valueName: "NAMES",
+                        help: "comma-separated host variables to pass although they look secret (withheld by default)"),
+                    OptionSpec(
                         name: "log-level", valueName: "LEVEL",
                         help: "least severe connector log shown: debug, info, warning, error (default info)"),
                     OptionSpec(name: "json", valueName: nil, help: "print the report as one JSON object instead of the table"),
@@ -252,6 +255,9 @@ public enum CommandLineInterface {
         if let value = try arguments.double("idle-timeout") { options.idleTimeout = value }
         if let value = try arguments.double("handshake-timeout") { options.handshakeTimeout = value }
         if let value = try arguments.double("grace") { options.gracePeriod = value }
+        if let names = arguments.values["pass-env"] {
+            options.passEnvironment = names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         if let text = arguments.values["max-line-bytes"] {
             guard let value = Int(text), value >= 1024 else {
                 throw UsageError("--max-line-bytes takes a number of bytes >= 1024, not \"\(text)\"")

@@ -12,14 +12,16 @@ final class ConnectorConnection {
     let writer: LineWriter
     let stderr: StderrCollector
 
-    /// Starts the plan's command in the plan's directory, with the plan's extra environment.
+    /// Starts the plan's command in the plan's directory, with the plan's extra environment (and the
+    /// host's, without the variables ``HostEnvironment`` withholds).
     /// - Parameters:
     ///   - maximumLineLength: the longest stdout line accepted.
     ///   - stderrLine: called on the stderr thread for every line the connector writes there.
     /// - Throws: ``SpawnError``.
     init(plan: LaunchPlan, maximumLineLength: Int, stderrLine: @escaping @Sendable (String) -> Void) throws(SpawnError) {
         process = try ChildProcess(
-            arguments: plan.arguments, directory: plan.directory, environment: HostEnvironment.forChild(extra: plan.environment))
+            arguments: plan.arguments, directory: plan.directory,
+            environment: HostEnvironment.forChild(extra: plan.environment, passing: Set(plan.passEnvironment)))
         stderr = StderrCollector(fileDescriptor: process.errorOutput, sink: stderrLine)
         reader = LineReader(fileDescriptor: process.output, maximumLineLength: maximumLineLength)
         writer = LineWriter(fileDescriptor: process.input)

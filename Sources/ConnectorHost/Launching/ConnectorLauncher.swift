@@ -20,6 +20,9 @@ public struct LaunchPlan: Sendable, Equatable {
     public var buildCommand: [String]?
     /// Extra environment variables for the connector.
     public var environment: [String: String]
+    /// Variables of the host's environment to pass even though they look secret (the manifest's
+    /// `"passEnvironment"`); see ``HostEnvironment``.
+    public var passEnvironment: [String] = []
     /// Which kind of connector this is, for messages.
     public var kind: Kind
     /// A short description of the build step for the console, when the command itself is not one.
@@ -58,7 +61,10 @@ public enum ConnectorLauncher {
         let manifestPath = directory + "/" + manifestName
         let directoryName = URL(fileURLWithPath: directory).lastPathComponent
         if FileManager.default.fileExists(atPath: manifestPath) {
-            return try manifestPlan(manifestPath: manifestPath, directory: directory, defaultName: directoryName, environment: environment)
+            var plan = try manifestPlan(
+                manifestPath: manifestPath, directory: directory, defaultName: directoryName, environment: environment)
+            plan.passEnvironment = try passedEnvironment(manifestPath: manifestPath)
+            return plan
         }
         if FileManager.default.fileExists(atPath: directory + "/connector.py") {
             return try pythonPlan(directory: directory, name: directoryName, environment: environment)
@@ -117,6 +123,17 @@ public enum ConnectorLauncher {
             name: name, directory: directory, arguments: arguments, buildCommand: build, environment: extraEnvironment, kind: .manifest)
     }
 
+    /// The manifest's `"passEnvironment"`: names of host variables the connector needs although they look secret.
+    private static func passedEnvironment(manifestPath: String) throws(LaunchError) -> [String] {
+        guard let data = FileManager.default.contents(atPath: manifestPath), let manifest = try? JSONParser.parse(Array(data)),
+            let value = manifest["passEnvironment"]
+        else { return [] }
+        guard let names = value.arrayValue?.compactMap(\.stringValue), names.count == value.arrayValue?.count else {
+            throw LaunchError("\(manifestPath): \"passEnvironment\" must be an array of variable names, e.g. [\"GITHUB_TOKEN\"]")
+        }
+        return names
+    }
+
     private static func pythonPlan(directory: String, name: String, environment: [String: String]) throws(LaunchError) -> LaunchPlan {
         guard let sdkPath = pythonSDKPath(startingAt: directory, environment: environment) else {
             throw LaunchError(
@@ -159,7 +176,9 @@ public enum ConnectorLauncher {
         guard let command = plan.buildCommand else { return }
         let process: ChildProcess
         do {
-            process = try ChildProcess(arguments: command, directory: plan.directory, environment: HostEnvironment.forChild(extra: [:]))
+            process = try ChildProcess(
+                arguments: command, directory: plan.directory,
+                environment: HostEnvironment.forChild(extra: [:], passing: Set(plan.passEnvironment)))
         } catch { throw LaunchError("cannot run the build step \(command.joined(separator: " ")): \(error)") }
         process.closeInput()
         let errors = StderrCollector(fileDescriptor: process.errorOutput, tailLimit: 30, sink: log)
@@ -186,15 +205,38 @@ public enum ConnectorLauncher {
     }
 }
 
-/// The environment a connector gets.
+/// The environment a connector (and its build step) gets.
+///
+/// Connectors are programs the user chose to run, like a build tool: they get the user's
+/// environment (PATH, HOME, locale, proxies, SDK paths) — except variables that look like secrets,
+/// which a connector has no business reading: names that look secret by the rules of
+/// ``Redaction/looksSecret(_:)`` (`GITHUB_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `PGPASSWORD`,
+/// `SSH_AUTH_SOCK`, ...) and values that carry a password in a URL (`postgres://user:pass@host`).
+/// A connector that needs one names it in its manifest's `"passEnvironment"` (or the user passes
+/// `--pass-env NAME`). The configuration, secrets included, reaches a connector through the
+/// protocol only.
 public enum HostEnvironment {
-    /// The host's environment plus `extra`. Connectors are programs the user chose to run, like a
-    /// build tool; they get the user's environment (PATH, HOME, proxies, locale). Their
-    /// configuration, secrets included, reaches them through the protocol only, never through env.
-    public static func forChild(extra: [String: String]) -> [String] {
-        var environment = ProcessInfo.processInfo.environment
+    /// The host's environment without withheld variables (unless named in `passing`), plus `extra`,
+    /// as sorted `NAME=value` strings.
+    public static func forChild(
+        extra: [String: String], passing: Set<String> = [], from host: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [String] {
+        var environment = host.filter { passing.contains($0.key) || !isWithheld(name: $0.key, value: $0.value) }
         for (key, value) in extra { environment[key] = value }
         return environment.map { "\($0.key)=\($0.value)" }.sorted()
+    }
+
+    /// Whether a host variable is kept from connectors by default.
+    public static func isWithheld(name: String, value: String) -> Bool {
+        Redaction.looksSecret(name) || hasCredentialsInURL(value)
+    }
+
+    /// Whether `value` holds a URL with a password: `scheme://user:password@host...`.
+    static func hasCredentialsInURL(_ value: String) -> Bool {
+        guard let scheme = value.range(of: "://") else { return false }
+        let authority = value[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return false }
+        return authority[..<at].contains(":")
     }
 }
 

@@ -5,30 +5,48 @@ public enum Redaction {
     /// The mask shown instead of a secret.
     public static let mask = "********"
 
-    /// Key fragments that mark a value as secret when a configuration does not say otherwise.
+    /// Fragments of a key (lower-cased, letters and digits only) that mark its value as secret when
+    /// the configuration does not say otherwise: `apiKey`, `api_key` and `API-KEY` all contain "apikey".
     static let secretKeyFragments = [
-        "password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "private_key", "privatekey", "credential", "auth",
+        "password", "passwd", "passphrase", "pwd", "secret", "token", "apikey", "privatekey", "accesskey", "signingkey",
+        "encryptionkey", "clientkey", "sshkey", "credential", "auth", "cookie", "bearer", "jwt", "connectionstring",
     ]
 
-    /// Whether a key names a secret (`password`, `api_token`, `clientSecret`, ...).
+    /// Whether a key names a secret (`password`, `api_token`, `clientSecret`, `AWS_ACCESS_KEY_ID`, `key`, ...).
     public static func looksSecret(_ key: String) -> Bool {
-        let lowered = key.lowercased()
-        return secretKeyFragments.contains { lowered.contains($0) }
+        let normalized = String(key.lowercased().filter { $0.isLetter || $0.isNumber })
+        return normalized == "key" || secretKeyFragments.contains { normalized.contains($0) }
     }
 
-    /// The configuration's secret values: those under secret-looking keys, plus the keys listed in
-    /// its optional `"__secrets"` array.
+    /// The configuration's secret values, to mask wherever they would be shown: every string or
+    /// number under a secret-looking key or a key listed in the configuration's optional
+    /// `"__secrets"` array, at any depth (a secret-looking key holding an object makes all of it secret).
+    /// Values shorter than 3 characters are left alone: masking them would garble every message.
     public static func secretValues(in configuration: JSONObject) -> [String] {
         let declared = Set(configuration["__secrets"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         var values: [String] = []
-        for (key, value) in configuration where declared.contains(key) || looksSecret(key) {
+        func collect(_ value: JSONValue, secret: Bool) {
             switch value {
-            case .string(let text) where !text.isEmpty: values.append(text)
-            case .number(let number): values.append(number.literal)
-            default: continue
+            case .object(let object):
+                for (key, member) in object where key != "__secrets" {
+                    collect(member, secret: secret || declared.contains(key) || looksSecret(key))
+                }
+            case .array(let elements): for element in elements { collect(element, secret: secret) }
+            case .string(let text) where secret: values.append(text)
+            case .number(let number) where secret: values.append(number.literal)
+            default: break
             }
         }
-        return values.filter { $0.count >= 3 }
+        collect(.object(configuration), secret: false)
+        var secrets: [String] = []
+        for value in values where value.count >= 3 {
+            secrets.append(value)
+            // Messages quote JSON too (an operation, a state): mask the escaped form as well.
+            let escaped = String(JSONWriter.string(.string(value)).dropFirst().dropLast())
+            if escaped != value { secrets.append(escaped) }
+        }
+        // Longest first, so a secret that contains another is masked whole.
+        return Array(Set(secrets)).sorted { $0.count > $1.count || ($0.count == $1.count && $0 < $1) }
     }
 
     /// `text` with every occurrence of each secret replaced by the mask.

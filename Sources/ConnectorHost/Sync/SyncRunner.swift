@@ -19,6 +19,8 @@ public struct SyncOptions: Sendable {
     public var gracePeriod: Double = 5
     /// The longest protocol line accepted.
     public var maximumLineLength = 64 << 20
+    /// Host environment variables to pass to the connector although they look secret (`--pass-env`).
+    public var passEnvironment: [String] = []
 
     public init(directory: String, configurationPath: String? = nil, files: WorkspaceFiles? = nil) {
         self.directory = ConnectorLauncher.absolutePath(directory)
@@ -76,10 +78,11 @@ public enum SyncRunner {
             connector: URL(fileURLWithPath: options.directory).lastPathComponent, counts: OperationCounts(), duration: 0,
             bytesRead: 0, failure: nil, state: nil, files: options.files)
         do throws(SyncFailure) {
-            let plan: LaunchPlan
+            var plan: LaunchPlan
             do { plan = try ConnectorLauncher.plan(directory: options.directory) } catch {
                 throw SyncFailure(.launch, error.message)
             }
+            plan.passEnvironment += options.passEnvironment
             report.connector = plan.name
             let configuration = try loadConfiguration(options)
             try options.files.createDirectories()
@@ -111,7 +114,7 @@ public enum SyncRunner {
                 report.schemaChanges = warehouse.schemaChangeLog
                 report.duration = session.elapsed
                 report.bytesRead = session.bytesRead
-                report.state = try? warehouse.storedState()
+                report.state = (try? warehouse.storedState()).map { Redaction.redact($0, secrets: session.secrets) }
             }
             try session.run()
         } catch {

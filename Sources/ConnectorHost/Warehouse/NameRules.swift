@@ -12,6 +12,10 @@ enum NameRules {
         if folded(name).hasPrefix(systemPrefix) {
             return "\(what) name \(quoted(name)) uses the reserved prefix \(systemPrefix) (in any letter case)"
         }
+        if what == "table", folded(name).hasPrefix("sqlite_") {
+            // SQLite reserves these names for its own tables (sqlite_master, sqlite_sequence, ...).
+            return "table name \(quoted(name)) uses SQLite's reserved prefix sqlite_ (in any letter case); rename the table"
+        }
         if name.unicodeScalars.contains(where: isControl) {
             return "\(what) name \(quoted(name)) contains a control character"
         }
