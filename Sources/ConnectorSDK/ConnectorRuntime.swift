@@ -31,8 +31,14 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
     /// Serves requests until the host closes the input.
     /// - Returns: 0 after a clean end of input, 1 when the input was not a valid protocol stream.
     public func run() async -> Int32 {
+        // Log finds the channel through the task (exact, even with several runtimes in one process,
+        // as in tests) and falls back to the process-wide one for threads the connector starts itself.
         activeChannel.withLock { $0 = channel }
         defer { activeChannel.withLock { $0 = nil } }
+        return await Log.$taskChannel.withValue(channel) { await serve() }
+    }
+
+    private func serve() async -> Int32 {
         var initialized = false
         while true {
             let message: Message?

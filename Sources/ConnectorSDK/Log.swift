@@ -14,6 +14,9 @@ let activeChannel = Mutex<ProtocolChannel?>(nil)
 ///
 /// Outside a protocol session (e.g. in unit tests) messages go to stderr.
 public enum Log {
+    /// The channel of the runtime whose task is running; preferred over `activeChannel`.
+    @TaskLocal static var taskChannel: ProtocolChannel?
+
     public static func debug(_ message: String) { send(.debug, message) }
     public static func info(_ message: String) { send(.info, message) }
     public static func warning(_ message: String) { send(.warning, message) }
@@ -21,7 +24,7 @@ public enum Log {
 
     /// Sends `message` at `level`.
     public static func send(_ level: LogLevel, _ message: String) {
-        let channel = activeChannel.withLock { $0 }
+        let channel = taskChannel ?? activeChannel.withLock { $0 }
         if let channel {
             try? channel.send(.notification(method: Method.log, params: ["level": .string(level.rawValue), "message": .string(message)]))
         } else {
