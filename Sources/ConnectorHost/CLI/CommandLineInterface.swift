@@ -230,6 +230,7 @@ public enum CommandLineInterface {
                 ],
                 run: inspectCommand),
             conformanceSubcommand,
+            initSubcommand,
         ]
     }
 

@@ -154,16 +154,8 @@ public enum ConnectorLauncher {
     /// Finds `sdks/python` via `$CONNECTOR_HOST_PYTHON_SDK`, then upwards from the connector and from the host executable.
     static func pythonSDKPath(startingAt directory: String, environment: [String: String]) -> String? {
         if let explicit = environment["CONNECTOR_HOST_PYTHON_SDK"], !explicit.isEmpty { return absolutePath(explicit) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent().path
-        for start in [directory, executable, FileManager.default.currentDirectoryPath] {
-            var current = URL(fileURLWithPath: start)
-            for _ in 0..<8 {
-                let candidate = current.appendingPathComponent("sdks/python").path
-                if FileManager.default.fileExists(atPath: candidate + "/connector_host_sdk") { return candidate }
-                current.deleteLastPathComponent()
-            }
-        }
-        return nil
+        return SourceCheckout.folder(containing: "sdks/python/connector_host_sdk", startingAt: SourceCheckout.starts(from: directory))
+            .map { $0 + "/sdks/python" }
     }
 
     /// Runs the plan's build step, with its output sent to `log` (never to the protocol stream).
