@@ -240,7 +240,9 @@ enum PythonEnvironment {
         return environment["CONNECTOR_HOST_PYTHON"] ?? "python3"
     }
 
-    /// A command that creates the virtual environment and installs the requirements, when needed.
+    /// A command that creates the virtual environment and installs the requirements, when needed
+    /// (again only when requirements.txt changes). `fivetran_connector_sdk` lines are dropped: this
+    /// SDK provides that package, and the real one would pull in gRPC for nothing.
     static func setupCommand(for directory: String, environment: [String: String]) -> [String]? {
         guard needsVirtualEnvironment(directory) else { return nil }
         let python = environment["CONNECTOR_HOST_PYTHON"] ?? "python3"
@@ -248,7 +250,8 @@ enum PythonEnvironment {
             set -e
             if [ ! -x files/venv/bin/python ]; then mkdir -p files && \(python) -m venv files/venv; fi
             if [ ! -f files/venv/.requirements.installed ] || ! cmp -s requirements.txt files/venv/.requirements.installed; then
-              files/venv/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt
+              grep -v -i -E '^[[:space:]]*fivetran[-_]connector[-_]sdk' requirements.txt > files/venv/.requirements.filtered || true
+              files/venv/bin/python -m pip install --disable-pip-version-check -q -r files/venv/.requirements.filtered
               cp requirements.txt files/venv/.requirements.installed
             fi
             """

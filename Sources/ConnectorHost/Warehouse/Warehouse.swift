@@ -262,7 +262,7 @@ public final class Warehouse {
         key.isEmpty ? "none (row hash)" : "(" + key.joined(separator: ", ") + ")"
     }
 
-    private func createTable(name: String, primaryKey: [String], declared: [(name: String, type: ColumnType)]) throws
+    private func createTable(name: String, primaryKey: [String], declared: [(name: String, type: ColumnType)], inSchema: Bool = true) throws
         -> WarehouseTable
     {
         let table = WarehouseTable(name: name, primaryKey: primaryKey)
@@ -280,9 +280,11 @@ public final class Warehouse {
         tables[name] = table
         tableNamesByFoldedName[NameRules.folded(name)] = name
         recordSchemaChange(
-            declared.isEmpty && primaryKey.isEmpty
+            !inSchema
                 ? "\(name): table created (not in the schema: no primary key, columns inferred)"
-                : "\(name): table created with \(table.columns.count) column\(table.columns.count == 1 ? "" : "s"), primary key \(describeKey(primaryKey))"
+                : declared.isEmpty && primaryKey.isEmpty
+                    ? "\(name): table created with no primary key, columns inferred"
+                    : "\(name): table created with \(table.columns.count) column\(table.columns.count == 1 ? "" : "s"), primary key \(describeKey(primaryKey))"
         )
         return table
     }
@@ -380,7 +382,7 @@ public final class Warehouse {
         if let existingName = tableNamesByFoldedName[NameRules.folded(name)] {
             throw OperationProblem(column: nil, reason: NameRules.caseCollision(name, existing: existingName, what: "table"))
         }
-        let table = try createTable(name: name, primaryKey: [], declared: [])
+        let table = try createTable(name: name, primaryKey: [], declared: [], inSchema: false)
         undeclaredTablesCreated.append(name)
         return table
     }
