@@ -45,6 +45,11 @@ let package = Package(
             dependencies: ["ConnectorSDK"],
             path: "Tests/Connectors/OperationsTestConnector"
         ),
+        .executableTarget(
+            name: "fault-injection-connector",
+            dependencies: ["ConnectorProtocol"],
+            path: "Tests/Connectors/FaultInjectionConnector"
+        ),
 
         // Tests.
         .testTarget(name: "ConnectorProtocolTests", dependencies: ["ConnectorProtocol"]),
@@ -53,7 +58,7 @@ let package = Package(
             name: "ConnectorHostTests",
             dependencies: [
                 "ConnectorHost", "ConnectorProtocol", "CConnectorSQLite",
-                "hello-connector", "operations-test-connector",
+                "hello-connector", "operations-test-connector", "fault-injection-connector",
             ]
         ),
     ]
@@ -74,7 +79,8 @@ package.targets.first { $0.name == "ConnectorHostTests" }?.dependencies += examp
 
 // One place for language settings, applied to every target.
 for target in package.targets where target.type != .system && !target.name.hasPrefix("C") {
-    target.swiftSettings = (target.swiftSettings ?? []) + [
-        .enableUpcomingFeature("ExistentialAny"),
-    ]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("ExistentialAny")
+        ]
 }

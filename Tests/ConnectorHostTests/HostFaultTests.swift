@@ -77,6 +77,20 @@ struct InterruptTests {
     }
 }
 
+extension InterruptTests {
+    @Test("a state file left behind by a kill between commit and rename is repaired from the warehouse, which wins")
+    func staleStateFileRepaired() throws {
+        let fixture = try ConnectorFixture.seeded(then: ["update": [["stderrState": true], ["reply": true]]])
+        for stale in [#"{"c":1}"#, "not json", nil] {
+            if let stale { try fixture.write("files/state.json", stale) } else { unlink(fixture.statePath) }
+            let (report, console) = fixture.sync()
+            #expect(report.failure == nil)
+            #expect(console.all.contains(#"[fixture] state: {"c":3}"#), "\(stale ?? "no state file")")
+            #expect(fixture.stateFile() == #"{"c":3}"#)
+        }
+    }
+}
+
 @Suite("The warehouse's file system: full, read-only, locked")
 struct WarehouseFileFaultTests {
     /// Runs `script` in a user namespace (as the same user) so it can mount small or read-only file systems.
