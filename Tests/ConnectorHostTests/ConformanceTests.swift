@@ -169,6 +169,45 @@ struct ConformanceTests {
         #expect(json.stdout.contains(#"{"check":"shutdown","status":"failed","reason":"shutdown got no answer"#))
     }
 
+    @Test("secret configuration values never reach the report, the connector's stderr shown with --verbose, or the transcripts")
+    func secretsMasked() throws {
+        let secret = "conformance-secret-4711"
+        let fixture = try ConnectorFixture(
+            configuration: ["greeting": "hi", "api_key": .string(secret)],
+            files: [
+                "connector.py": """
+                import sys
+                from fivetran_connector_sdk import Connector, Operations as op
+
+                def schema(configuration):
+                    print("using key " + configuration["api_key"], file=sys.stderr)
+                    return [{"table": "t", "primary_key": ["id"]}]
+
+                def update(configuration, state):
+                    if state:
+                        raise RuntimeError("key " + configuration["api_key"] + " was rejected")
+                    op.upsert("t", {"id": 1})
+                    op.checkpoint({"done": True})
+
+                connector = Connector(update=update, schema=schema)
+                """
+            ])
+        let transcripts = fixture.directory.appendingPathComponent("transcripts")
+        let result = try runCLI(["conformance", fixture.path, "--verbose", "--transcripts", transcripts.path])
+        #expect(result.status == 1)
+        #expect(
+            result.stdout.contains(
+                "  FAIL  resume                update from the first update's state {\"done\":true} was answered with error -32013 (source error): \"RuntimeError: key ******** was rejected\""
+            ))
+        #expect(result.stderr.contains("] using key ********"))
+        var everything = result.stdout + result.stderr
+        for file in try FileManager.default.contentsOfDirectory(atPath: transcripts.path) {
+            everything += try String(contentsOf: transcripts.appendingPathComponent(file), encoding: .utf8)
+        }
+        #expect(everything.contains(#""api_key":"********""#))
+        #expect(!everything.contains(secret))
+    }
+
     @Test("a connector that cannot start is one error, not fourteen failures")
     func launchFailure() throws {
         let fixture = try ConnectorFixture(command: ["./missing-connector"])

@@ -124,7 +124,8 @@ final class ConformanceSession {
         }
     }
 
-    private func noteAnswer(_ answerID: RequestID?, expected id: RequestID, method: String) {
+    /// Counts an answer to request `id`, noting it when it carried another id.
+    func noteAnswer(_ answerID: RequestID?, expected id: RequestID, method: String) {
         evidence.responses += 1
         guard answerID != id else { return }
         let got = answerID.map { "id \(Self.jsonText($0.json))" } ?? "no id (null)"

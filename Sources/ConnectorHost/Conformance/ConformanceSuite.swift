@@ -78,7 +78,11 @@ public enum ConformanceSuite {
             report.launchFailure = "\(error)"
             return report
         }
-        report.results = ConformanceCheck.allCases.map { run.results[$0] ?? ConformanceResult($0, .skipped, "not reached") }
+        report.results = ConformanceCheck.allCases.map { check in
+            var result = run.results[check] ?? ConformanceResult(check, .skipped, "not reached")
+            result.reason = Redaction.redact(result.reason, secrets: run.secrets)
+            return result
+        }
         if let directory = options.transcriptDirectory {
             do { try run.writeTranscripts(to: directory) } catch {
                 report.launchFailure = "cannot write the transcripts to \(directory): \(error.localizedDescription)"
@@ -95,6 +99,8 @@ struct ConformanceRun {
     let configuration: JSONObject
     let warehousePath: String
     let log: @Sendable (String) -> Void
+    /// The configuration's secret values, masked in reasons, logs and transcripts.
+    let secrets: [String]
     let evidence = ConformanceEvidence()
     var results: [ConformanceCheck: ConformanceResult] = [:]
     var transcripts: [(name: String, entries: [JSONValue])] = []
@@ -113,6 +119,7 @@ struct ConformanceRun {
         self.configuration = configuration
         self.warehousePath = warehousePath
         self.log = log
+        secrets = Redaction.secretValues(in: configuration)
     }
 
     private var initializeParams: JSONValue { initializeParams(version: ProtocolVersion.current) }
@@ -140,8 +147,11 @@ struct ConformanceRun {
     private mutating func session(_ name: String) throws -> ConformanceSession {
         let connector = plan.name
         let log = self.log
+        let secrets = self.secrets
         do {
-            return try ConformanceSession(name: name, plan: plan, evidence: evidence) { log("[\(connector)] \($0)") }
+            return try ConformanceSession(name: name, plan: plan, evidence: evidence) {
+                log("[\(connector)] " + Redaction.redact($0, secrets: secrets))
+            }
         } catch {
             throw LaunchError("\(error)")
         }
@@ -521,7 +531,7 @@ struct ConformanceRun {
     func writeTranscripts(to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (name, entries) in transcripts {
-            let text = entries.map { JSONWriter.string($0) + "\n" }.joined()
+            let text = entries.map { Redaction.redact(JSONWriter.string($0), secrets: secrets) + "\n" }.joined()
             try text.write(toFile: directory + "/\(name).transcript.jsonl", atomically: true, encoding: .utf8)
         }
     }

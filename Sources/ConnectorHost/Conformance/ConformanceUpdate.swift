@@ -56,23 +56,16 @@ extension ConformanceRun {
                 return outcome
             case .message(let message):
                 switch message {
-                case .response(let answerID, let result) where answerID == id:
-                    evidence.responses += 1
+                // The only request pending is update, so any answer is its answer (a wrong id is noted).
+                case .response(let answerID, let result):
+                    session.noteAnswer(answerID, expected: id, method: Method.update)
                     session.markLast(check)
                     outcome.answer = .result(result)
                     return outcome
-                case .errorResponse(let answerID, let error) where answerID == id:
-                    evidence.responses += 1
+                case .errorResponse(let answerID, let error):
+                    session.noteAnswer(answerID, expected: id, method: Method.update)
                     session.markLast(check)
                     outcome.answer = .error(error)
-                    return outcome
-                case .response(let answerID, _), .errorResponse(let answerID?, _):
-                    // The only request pending is update: take it as update's answer, with the wrong id noted.
-                    evidence.responses += 1
-                    evidence.idProblems.append(
-                        "\(session.name): the answer to update (id \(ConformanceSession.jsonText(id.json))) carried id \(ConformanceSession.jsonText(answerID.json))"
-                    )
-                    if case .errorResponse(_, let error) = message { outcome.answer = .error(error) } else { outcome.answer = .result([:]) }
                     return outcome
                 case .notification(Method.records, let params):
                     outcome.operations += params["ops"]?.arrayValue?.count ?? 0
@@ -103,9 +96,6 @@ extension ConformanceRun {
                         outcome.checkpointStates.append(stateValue)
                         session.send(.response(id: checkpointID, result: [:]))
                     }
-                case .errorResponse(nil, let error):
-                    evidence.responses += 1
-                    evidence.idProblems.append("\(session.name): an error response without an id arrived during update: \(error.message)")
                 case .request(let otherID, let method, _):
                     session.send(.errorResponse(id: otherID, error: RPCError(.methodNotFound, "the host has no method \"\(method)\"")))
                 case .notification:

@@ -232,7 +232,7 @@ struct ScaffoldTemplates {
                     | `protocol.js` | the protocol helper (no npm packages), a copy of connector-host's `connectors/hello-node/protocol.js` |
                     """,
                     """
-                    Needs Node.js 18 or newer. `console.log` is safe: `protocol.js` sends it to stderr, which the
+                    Needs Node.js 20. `console.log` is safe: `protocol.js` sends it to stderr, which the
                     host shows as the connector's log; stdout carries the protocol only.
                     """
                 )
