@@ -42,7 +42,8 @@ with open(ref_path) as f:
 with open(py_path) as f:
     out = [parse(line) for line in f]
 direct = [typed(row.items()) for row in workload_w.rows(n)]
-ports = [("workload_w.py output", out), ("workload_w.rows()", direct)]
+plain = [typed(row.items()) for row in workload_w.reference_rows(n)]
+ports = [("workload_w.py output", out), ("workload_w.rows()", direct), ("workload_w.reference_rows()", plain)]
 if swift_path:
     with open(swift_path) as f:
         ports.append(("Swift port (connector-host-bench workload)", [parse(line) for line in f]))

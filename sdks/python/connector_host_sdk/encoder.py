@@ -33,7 +33,7 @@ _Decimal = decimal.Decimal
 _b64encode = base64.b64encode
 _index = operator.index
 
-__all__ = ["Encoder", "to_json_value", "format_datetime"]
+__all__ = ["Encoder", "to_json_value", "format_datetime", "make_row_encoder"]
 
 
 def format_datetime(value):
@@ -199,3 +199,55 @@ def to_json_value(value):
     """Convert a Python value to JSON-native values per the protocol mapping
     (for tests and tools; the hot path uses Encoder.encode)."""
     return Encoder().convert(value)
+
+
+# --------------------------------------------------------------- row encoders
+# A connector sends the same columns row after row. For one such shape (a tuple
+# of string keys) make_row_encoder compiles a function that formats a row with
+# one %-template and a type check per value, instead of the C encoder's chunk
+# list and join: ~2x faster per row (bench/RESULTS.md). The output is the text
+# Encoder.encode gives for the same dict; any other value (None and bool
+# aside) goes through ``encode_value``, i.e. Encoder.encode.
+
+try:
+    from json.encoder import c_encode_basestring as _quote
+except ImportError:  # pragma: no cover - CPython always has it
+    _quote = None
+if _quote is None:  # pragma: no cover
+    _quote = json.encoder.py_encode_basestring
+
+# One value: str (quoted), int, finite float (their str() is their JSON text), None, bool;
+# anything else, including NaN/Infinity and subclasses, through the full encoder S.
+_VALUE = ("(cb({v}) if (t := type({v})) is str else {v} if t is int"
+          " else ({v} if {v} - {v} == 0.0 else S({v})) if t is float"
+          " else 'null' if {v} is None else ('true' if {v} else 'false') if t is bool else S({v}))")
+
+MAX_ROW_ENCODER_COLUMNS = 1024
+
+
+def make_row_encoder(prefix, keys, encode_value):
+    """A function ``f(row) -> str or None`` for rows with exactly these keys.
+
+    ``f(row)`` is ``prefix + encode(row) + "}"`` when ``row`` has exactly the keys
+    in ``keys`` (any order; the text lists them in ``keys`` order), else None
+    (the caller then takes the general path). Returns None when the shape cannot
+    be specialised (no keys, too many, or a key that is not a str)."""
+    n = len(keys)
+    if n == 0 or n > MAX_ROW_ENCODER_COLUMNS or not all(type(k) is str for k in keys):
+        return None
+    template = prefix + "{" + ",".join(_quote(k).replace("%", "%%") + ":%s" for k in keys) + "}}"
+    source = (
+        "def encode(d, len=len, type=type, str=str, int=int, float=float, bool=bool, cb=cb, S=S, T=T, %s):\n"
+        "    if len(d) != %d:\n"
+        "        return None\n"
+        "    try:\n"
+        "        %s\n"
+        "    except Exception:\n"
+        "        return None\n"
+        "    return T %% (%s,)\n"
+    ) % (", ".join("K%d=K[%d]" % (i, i) for i in range(n)), n,
+         "; ".join("v%d = d[K%d]" % (i, i) for i in range(n)),
+         ", ".join(_VALUE.format(v="v%d" % i) for i in range(n)))
+    namespace = {"cb": _quote, "S": encode_value, "T": template, "K": tuple(keys)}
+    exec(source, namespace)  # noqa: S102 - generated from indices only; keys are passed as values
+    return namespace["encode"]

@@ -19,7 +19,7 @@ import time
 import traceback
 
 from . import errors as E
-from .encoder import Encoder
+from .encoder import Encoder, make_row_encoder
 
 PROTOCOL_VERSION = 1
 SUPPORTED_PROTOCOL_VERSIONS = (1,)
@@ -109,6 +109,12 @@ class Session(object):
         self._p_truncate = {}
         self._prefixes = {"upsert": self._p_upsert, "update": self._p_update,
                           "delete": self._p_delete, "truncate": self._p_truncate}
+        # Per op kind, table -> row encoder compiled for the last row shape seen
+        # (encoder.make_row_encoder), and how many shapes each table has had.
+        self._rows_upsert = {}
+        self._rows_update = {}
+        self._rows_delete = {}
+        self._row_shapes = {}
 
     # ------------------------------------------------------------------ output
 
@@ -222,17 +228,31 @@ class Session(object):
             if len(ops) >= MAX_BATCH_OPS or self._chars >= MAX_BATCH_CHARS:
                 self._flush_locked()
 
-    def upsert(self, table, data):
-        # _add inlined: this is the hottest path of the SDK.
-        p = self._p_upsert.get(table)
+    def _encode_op(self, kind, encoders, table, data, what):
+        """The op's JSON text by the general path; learns the row's shape for the next rows."""
+        p = self._prefixes[kind].get(table)
         if p is None:
-            p = self._prefix("upsert", table)
+            p = self._prefix(kind, table)
         if type(data) is not dict:
-            data = self._as_dict(data, "data")
+            data = self._as_dict(data, what)
         try:
             text = p + self._fast(data) + "}"
         except (ValueError, TypeError):
             text = p + self._encode(data) + "}"
+        shapes = self._row_shapes.get((kind, table), 0)
+        if shapes < 16:  # a table whose rows keep changing shape stays on the general path
+            self._row_shapes[(kind, table)] = shapes + 1
+            encoder = make_row_encoder(p, tuple(data), self._encode)
+            if encoder is not None:
+                encoders[table] = encoder
+        return text
+
+    def upsert(self, table, data):
+        # _add inlined: this is the hottest path of the SDK.
+        encoder = self._rows_upsert.get(table)
+        text = encoder(data) if encoder is not None else None
+        if text is None:
+            text = self._encode_op("upsert", self._rows_upsert, table, data, "data")
         with self._op_lock:
             if not self._accepting:
                 self._refuse()
@@ -243,16 +263,14 @@ class Session(object):
                 self._flush_locked()
 
     def update(self, table, modified):
-        p = self._p_update.get(table) or self._prefix("update", table)
-        if type(modified) is not dict:
-            modified = self._as_dict(modified, "modified")
-        self._add(p + self._encode(modified) + "}")
+        encoder = self._rows_update.get(table)
+        text = encoder(modified) if encoder is not None else None
+        self._add(text or self._encode_op("update", self._rows_update, table, modified, "modified"))
 
     def delete(self, table, keys):
-        p = self._p_delete.get(table) or self._prefix("delete", table)
-        if type(keys) is not dict:
-            keys = self._as_dict(keys, "keys")
-        self._add(p + self._encode(keys) + "}")
+        encoder = self._rows_delete.get(table)
+        text = encoder(keys) if encoder is not None else None
+        self._add(text or self._encode_op("delete", self._rows_delete, table, keys, "keys"))
 
     def truncate(self, table):
         p = self._p_truncate.get(table) or self._prefix("truncate", table)

@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from connector_host_sdk.encoder import Encoder, format_datetime  # noqa: E402
+from connector_host_sdk.encoder import Encoder, format_datetime, make_row_encoder  # noqa: E402
 
 
 class Color(enum.Enum):
@@ -163,6 +163,63 @@ class EncoderTest(unittest.TestCase):
 
     def test_format_datetime_helper(self):
         self.assertEqual(format_datetime(datetime.datetime(2024, 1, 1)), "2024-01-01T00:00:00")
+
+
+class RowEncoderTest(unittest.TestCase):
+    """make_row_encoder must give exactly the general path's text, or None."""
+
+    PREFIX = '{"op":"upsert","table":"t","data":'
+
+    def setUp(self):
+        self.nan_reports = 0
+
+        def on_nan():
+            self.nan_reports += 1
+
+        self.enc = Encoder(on_nan=on_nan)
+
+    def general(self, row):
+        return self.PREFIX + self.enc.encode(row) + "}"
+
+    def test_every_value_kind_matches_the_general_path(self):
+        values = [None, True, False, 0, -7, 2 ** 80, Level.HIGH, IndexLike(), 0.1, -0.0, 1e300, 1570.0,
+                  float("nan"), float("inf"), float("-inf"), "", "plain", 'quote" back\\ tab\t \u00e9 \U0001F600',
+                  "\ud800", "100%", decimal.Decimal("1.10"), datetime.date(2020, 1, 2),
+                  datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc), b"\x00\xff", [1, {"a": None}],
+                  {"n": float("nan")}, {1: "x"}, (1, 2), uuid.UUID(int=1), Color.RED, Custom()]
+        encode = make_row_encoder(self.PREFIX, ("k", "v"), self.enc.encode)
+        for value in values:
+            row = {"k": 1, "v": value}
+            self.assertEqual(encode(row), self.general(row), repr(value))
+
+    def test_a_row_of_another_shape_gets_none(self):
+        encode = make_row_encoder(self.PREFIX, ("id", "name"), self.enc.encode)
+        self.assertIsNone(encode({"id": 1}))
+        self.assertIsNone(encode({"id": 1, "name": "a", "extra": 2}))
+        self.assertIsNone(encode({"id": 1, "other": "a"}))
+        self.assertIsNone(encode([1, 2]))
+        self.assertEqual(json.loads(encode({"name": "a", "id": 1})[len(self.PREFIX):-1]), {"id": 1, "name": "a"})
+
+    def test_keys_are_quoted_and_percent_signs_kept(self):
+        encode = make_row_encoder(self.PREFIX, ("100%", 'a"b', "%s", "\u00e9"), self.enc.encode)
+        row = {"100%": 1, 'a"b': 2, "%s": 3, "\u00e9": 4}
+        self.assertEqual(encode(row), self.general(row))
+
+    def test_shapes_that_cannot_be_specialised(self):
+        self.assertIsNone(make_row_encoder(self.PREFIX, (), self.enc.encode))
+        self.assertIsNone(make_row_encoder(self.PREFIX, (1, "a"), self.enc.encode))
+
+    def test_nan_is_reported_once(self):
+        encode = make_row_encoder(self.PREFIX, ("x",), self.enc.encode)
+        self.assertEqual(encode({"x": float("nan")}), self.PREFIX + '{"x":null}}')
+        encode({"x": float("inf")})
+        self.assertEqual(self.nan_reports, 1)
+
+    def test_wide_rows(self):
+        keys = tuple("c%d" % i for i in range(300))
+        encode = make_row_encoder(self.PREFIX, keys, self.enc.encode)
+        row = {k: i * 1.5 for i, k in enumerate(keys)}
+        self.assertEqual(encode(row), self.general(row))
 
 
 if __name__ == "__main__":
