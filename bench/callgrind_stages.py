@@ -136,7 +136,7 @@ def profile(rows, variant, mode, out):
 
         if mode != "upsert":
             run({"mode": "upsert"}, [])
-        run({"mode": mode}, ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, "-q"])
+        run({"mode": mode}, ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, "-q", "--log-file=" + out + ".log"])
 
 
 def main():

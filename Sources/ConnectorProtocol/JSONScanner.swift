@@ -26,6 +26,14 @@ public struct JSONStringToken: Sendable {
     public var hasEscapes: Bool
     /// Whether the content holds bytes >= 0x80 (and so may need UTF-8 validation).
     public var hasNonASCII: Bool
+
+    @inlinable
+    public init(start: Int, end: Int, hasEscapes: Bool, hasNonASCII: Bool) {
+        self.start = start
+        self.end = end
+        self.hasEscapes = hasEscapes
+        self.hasNonASCII = hasNonASCII
+    }
 }
 
 /// A forward-only, allocation-free JSON tokenizer over borrowed bytes.
@@ -51,11 +59,11 @@ public struct JSONScanner {
     public var isAtEnd: Bool { position >= bytes.count }
 
     /// The next byte, or 0 at the end.
-    @inline(__always)
+    @inlinable @inline(__always)
     public var peek: UInt8 { position < bytes.count ? bytes[position] : 0 }
 
     /// Skips JSON whitespace (space, tab, CR, LF).
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func skipWhitespace() {
         while position < bytes.count {
             let byte = bytes[position]
@@ -64,7 +72,7 @@ public struct JSONScanner {
     }
 
     /// Consumes `byte` (after whitespace) or throws with `what` as the expectation.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func expect(_ byte: UInt8, _ what: @autoclosure () -> String) throws(JSONSyntaxError) {
         skipWhitespace()
         guard position < bytes.count, bytes[position] == byte else { throw error("expected \(what())") }
@@ -72,7 +80,7 @@ public struct JSONScanner {
     }
 
     /// Consumes `byte` (after whitespace) if it is next.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func consume(_ byte: UInt8) -> Bool {
         skipWhitespace()
         if position < bytes.count, bytes[position] == byte {
@@ -99,7 +107,7 @@ public struct JSONScanner {
     }
 
     /// Scans a string token; the scanner must be at its opening quote (after whitespace).
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func scanString() throws(JSONSyntaxError) -> JSONStringToken {
         skipWhitespace()
         guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a string") }
@@ -153,7 +161,7 @@ public struct JSONScanner {
     /// below 0x20, found without branches: a byte that is zero after XOR with a pattern sets its high
     /// bit in `(v - 0x01…) & ~v & 0x80…`, a byte below 0x20 in `(w - 0x20…) & ~w & 0x80…`. Borrows make
     /// false hits only above a true one, so the lowest hit is always real.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func attentionMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
@@ -165,7 +173,7 @@ public struct JSONScanner {
     }
 
     /// Scans a number literal and returns its byte range.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func scanNumber() throws(JSONSyntaxError) -> Range<Int> {
         skipWhitespace()
         let start = position
@@ -192,7 +200,7 @@ public struct JSONScanner {
     }
 
     /// Consumes the literal `word` (`true`, `false`, `null`).
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func scanLiteral(_ word: StaticString) throws(JSONSyntaxError) {
         let count = word.utf8CodeUnitCount
         guard position + count <= bytes.count else { throw error("invalid literal") }
@@ -236,7 +244,7 @@ public struct JSONScanner {
     }
 
     /// Whether the content of `token` equals `text` byte for byte (no unescaping).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func tokenEquals(_ token: JSONStringToken, _ text: StaticString) -> Bool {
         let count = token.end - token.start
         guard count == text.utf8CodeUnitCount, !token.hasEscapes else { return false }
@@ -318,7 +326,7 @@ public struct JSONScanner {
         return value
     }
 
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
