@@ -76,7 +76,7 @@ struct JSONTests {
         #expect(throws: JSONSyntaxError("invalid UTF-8 in string", at: 1)) { try JSONParser.parse(bytes) }
     }
 
-    @Test("strings scan the same wherever a quote, escape, control byte or non-ASCII byte falls in the 8-byte words")
+    @Test("strings scan and write the same wherever a quote, escape, control byte or non-ASCII byte falls in the 8-byte words")
     func stringScanAtEveryOffset() throws {
         for length in 0..<24 {
             for position in 0...length {
@@ -86,6 +86,12 @@ struct JSONTests {
                     let text = "\"" + plain[..<index] + inserted + plain[index...] + "\""
                     let expected = plain[..<index] + decoded + plain[index...]
                     #expect(try JSONParser.parse(text) == .string(String(expected)), "for \(text)")
+                }
+                for special in ["\"", "\\", "\n", "\u{1}", "\u{1F}", "é", "😀"] {
+                    let text = String(plain[..<index]) + special + String(plain[index...])
+                    let written = JSONWriter.string(.string(text))
+                    #expect(try JSONParser.parse(written) == .string(text), "for \(written)")
+                    #expect(!written.utf8.dropFirst().dropLast().contains { $0 < 0x20 }, "for \(written)")
                 }
                 let control = Array(("\"" + plain[..<index]).utf8) + [0x01] + Array((plain[index...] + "\"").utf8)
                 #expect(throws: JSONSyntaxError("control character in string (escape it), found byte 0x1", at: position + 1)) {
