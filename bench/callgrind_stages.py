@@ -13,13 +13,14 @@ Instruction counts are repeatable on a noisy machine, unlike wall time; they do 
 
 Stages (inclusive instruction counts of these functions; the call graph is read from the profile):
   read        LineReader.nextLine: read(2) from the pipe, newline search
-  decode      RecordDecoder.applyIfRecords minus what it spends in the warehouse: the JSON scan of
-              the records envelope, the operations and their fields
+  decode      RecordScanner.scan: the JSON scan of the records envelope, the operations and their
+              fields (on the prefetch thread when reading ahead)
   validate    Warehouse.upsert/update/delete minus sqlite3_step: column lookup, type checks,
               conversions and sqlite3_bind_*
   sqlite      sqlite3_step called from those operations: SQLite executing the statement
   commit      Warehouse.checkpoint and finishSync: state row, COMMIT, WAL checkpointing
-  other       everything else (start-up, handshake, process launch, the JSON report)
+  other       everything else: start-up, handshake, process launch, the JSON report, applying the
+              scanned operations outside the warehouse calls, handing lines between threads
 """
 
 import argparse
@@ -35,7 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 STAGES = [
     ("read", r"LineReaderC04nextC0"),
-    ("decode", r"RecordDecoder.*applyIfRecords"),
+    ("decode", r"RecordScannerO4scan"),
     ("validate", r"ConnectorHost9WarehouseC(6upsert|6update|6delete)yy"),
     ("sqlite", None),
     ("commit", r"ConnectorHost9WarehouseC(10checkpoint|10finishSync)"),
@@ -102,13 +103,13 @@ def edge_cost(calls, caller_pattern, callee_pattern):
 def stages(path):
     self_cost, calls, total = parse(path)
     read = inclusive(self_cost, calls, STAGES[0][1])
-    apply_records = inclusive(self_cost, calls, STAGES[1][1])
+    scan = inclusive(self_cost, calls, STAGES[1][1])
     operations = inclusive(self_cost, calls, STAGES[2][1])
     sqlite = edge_cost(calls, STAGES[2][1], r"^sqlite3_step$")
     commit = inclusive(self_cost, calls, STAGES[4][1])
     result = {
         "read": read,
-        "decode": apply_records - operations,
+        "decode": scan,
         "validate": operations - sqlite,
         "sqlite": sqlite,
         "commit": commit,

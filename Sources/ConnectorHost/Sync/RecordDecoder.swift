@@ -18,77 +18,100 @@ public struct InvalidOperation: Error, Sendable {
     public let excerpt: String
 }
 
-/// Decodes `records` lines straight from the read buffer and applies each operation as soon as it is
-/// read: no intermediate objects, no `JSONDecoder`. The hot path of the host.
+/// One operation of a `records` line as scanned: where its parts lie in the line, nothing applied.
+struct ScannedOperation {
+    /// What `data`/`keys` held.
+    enum Payload {
+        case none
+        /// The object's members: a range of ``ScannedRecords/fields``.
+        case fields(Range<Int>)
+        /// Not an object: its raw JSON.
+        case notAnObject(Range<Int>)
+    }
+
+    /// The operation's raw JSON.
+    var range: Range<Int>
+    /// Whether the operation is a JSON object at all.
+    var isObject: Bool
+    var kind: OperationKind?
+    var kindToken: JSONStringToken?
+    var tableToken: JSONStringToken?
+    /// The member the payload came in, `data` or `keys` (the last one when both appear).
+    var payloadKey: String?
+    var payload: Payload
+}
+
+/// The operations of one `records` line, scanned (checked as JSON, located) but not applied.
 ///
-/// Confined to the sync thread. Its mutable properties are touched once or more per operation and
-/// never under overlapping accesses (no inout borrow of one is held across a call that reaches it
-/// again), so they opt out of the runtime's exclusivity checks, which cost ~10% of the host's
-/// instructions per row (callgrind; see bench/RESULTS.md).
-final class RecordDecoder {
-    private let warehouse: Warehouse
-    @exclusivity(unchecked) private var fields: [Field] = []
-    /// Operations applied so far in this sync.
-    @exclusivity(unchecked) private(set) var operationCount = 0
-    @exclusivity(unchecked) private var lastTableName: [UInt8] = []
-    @exclusivity(unchecked) private var lastTable: WarehouseTable?
+/// A value type with no references into the warehouse: the scan may run on another thread than the
+/// sync (see ``LinePrefetcher``). Reused from line to line, keeping its arrays' capacity.
+struct ScannedRecords {
+    var operations: [ScannedOperation] = []
+    /// The members of every operation's payload, as views into the line.
+    var fields: [Field] = []
+    /// A syntax error after ``operations``: they are applied first (as a one-pass reader would), then
+    /// this is thrown.
+    var syntaxError: JSONSyntaxError?
 
-    init(warehouse: Warehouse) {
-        self.warehouse = warehouse
-        fields.reserveCapacity(64)
+    mutating func removeAll() {
+        operations.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+        syntaxError = nil
     }
+}
 
-    /// The result of looking at a line's envelope.
-    enum LineKind {
-        /// A `records` notification, already applied.
-        case records
-        /// Any other message, for the control path.
-        case other
-    }
-
-    /// Applies the line if it is a `records` notification; tells the caller otherwise.
-    /// - Throws: ``JSONSyntaxError`` for malformed JSON, ``InvalidOperation`` for a bad operation,
-    ///   ``SQLiteError`` when the warehouse fails.
-    func applyIfRecords(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws -> LineKind {
+/// Scans `records` lines: the JSON half of the hot path, with no warehouse and no shared state.
+enum RecordScanner {
+    /// Scans `line` into `records` when it is a `records` notification.
+    /// - Returns: whether it is one; `false` for any other message (the control path parses it).
+    /// - Throws: ``JSONSyntaxError`` when the line is malformed before it shows it is a `records`
+    ///   notification; later syntax errors go into `records.syntaxError` after the operations before them.
+    static func scan(_ line: UnsafeBufferPointer<UInt8>, into records: inout ScannedRecords) throws(JSONSyntaxError) -> Bool {
+        records.removeAll()
         var scanner = JSONScanner(line, maximumDepth: 64)
-        try scanner.expect(UInt8(ascii: "{"), "a JSON-RPC object")
-        if scanner.consume(UInt8(ascii: "}")) { return .other }
         var isRecords = false
-        var sawOtherMethod = false
-        var deferredParams: Range<Int>?
-        var applied = false
-        repeat {
-            let key = try scanner.scanString()
-            try scanner.expect(UInt8(ascii: ":"), "':' after an object key")
-            if scanner.tokenEquals(key, "method") {
-                scanner.skipWhitespace()
-                guard scanner.peek == UInt8(ascii: "\"") else { return .other }
-                let method = try scanner.scanString()
-                if scanner.tokenEquals(method, "records") { isRecords = true } else { sawOtherMethod = true }
-            } else if scanner.tokenEquals(key, "params"), isRecords {
-                try applyParams(&scanner, lineNumber: lineNumber)
-                applied = true
-            } else if scanner.tokenEquals(key, "params") {
-                deferredParams = try scanner.skipValue()
-            } else {
-                _ = try scanner.skipValue()
+        do throws(JSONSyntaxError) {
+            try scanner.expect(UInt8(ascii: "{"), "a JSON-RPC object")
+            if scanner.consume(UInt8(ascii: "}")) { return false }
+            var deferredParams: Range<Int>?
+            var scannedParams = false
+            repeat {
+                let key = try scanner.scanString()
+                try scanner.expect(UInt8(ascii: ":"), "':' after an object key")
+                if scanner.tokenEquals(key, "method") {
+                    scanner.skipWhitespace()
+                    guard scanner.peek == UInt8(ascii: "\"") else { return false }
+                    let method = try scanner.scanString()
+                    guard scanner.tokenEquals(method, "records") else { return false }
+                    isRecords = true
+                } else if scanner.tokenEquals(key, "params"), isRecords {
+                    try scanParams(&scanner, into: &records)
+                    scannedParams = true
+                } else if scanner.tokenEquals(key, "params") {
+                    deferredParams = try scanner.skipValue()
+                } else {
+                    _ = try scanner.skipValue()
+                }
+            } while scanner.consume(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "}"), "',' or '}' in an object")
+            scanner.skipWhitespace()
+            guard scanner.isAtEnd else { throw scanner.error("expected the end of the line after the message") }
+            guard isRecords else { return false }
+            if !scannedParams, let deferredParams {
+                // "params" came before "method": scan it now from its recorded position.
+                var rescanner = JSONScanner(line, maximumDepth: 64)
+                rescanner.position = deferredParams.lowerBound
+                try scanParams(&rescanner, into: &records)
             }
-            if sawOtherMethod { return .other }
-        } while scanner.consume(UInt8(ascii: ","))
-        try scanner.expect(UInt8(ascii: "}"), "',' or '}' in an object")
-        scanner.skipWhitespace()
-        guard scanner.isAtEnd else { throw scanner.error("expected the end of the line after the message") }
-        guard isRecords else { return .other }
-        if !applied, let deferredParams {
-            // "params" came before "method": decode it now from its recorded position.
-            var rescanner = JSONScanner(line, maximumDepth: 64)
-            rescanner.position = deferredParams.lowerBound
-            try applyParams(&rescanner, lineNumber: lineNumber)
+            return true
+        } catch {
+            guard isRecords else { throw error }
+            records.syntaxError = error
+            return true
         }
-        return .records
     }
 
-    private func applyParams(_ scanner: inout JSONScanner, lineNumber: Int) throws {
+    private static func scanParams(_ scanner: inout JSONScanner, into records: inout ScannedRecords) throws(JSONSyntaxError) {
         try scanner.expect(UInt8(ascii: "{"), "an object as the params of records")
         if scanner.consume(UInt8(ascii: "}")) { return }
         repeat {
@@ -100,28 +123,25 @@ final class RecordDecoder {
             }
             try scanner.expect(UInt8(ascii: "["), "an array of operations in \"ops\"")
             if scanner.consume(UInt8(ascii: "]")) { continue }
-            repeat { try applyOperation(&scanner, lineNumber: lineNumber) } while scanner.consume(UInt8(ascii: ","))
+            repeat { try scanOperation(&scanner, into: &records) } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "]"), "',' or ']' in \"ops\"")
         } while scanner.consume(UInt8(ascii: ","))
         try scanner.expect(UInt8(ascii: "}"), "',' or '}' in the params of records")
     }
 
-    private func applyOperation(_ scanner: inout JSONScanner, lineNumber: Int) throws {
-        operationCount += 1
+    private static func scanOperation(_ scanner: inout JSONScanner, into records: inout ScannedRecords) throws(JSONSyntaxError) {
         scanner.skipWhitespace()
         let start = scanner.position
-        let source = RecordSource(bytes: scanner.bytes)
         guard scanner.peek == UInt8(ascii: "{") else {
             let range = try scanner.skipValue(depth: 3)
-            throw invalid(source, range, lineNumber, table: nil, column: nil, "an operation must be a JSON object")
+            records.operations.append(
+                ScannedOperation(range: range, isObject: false, kind: nil, kindToken: nil, tableToken: nil, payloadKey: nil, payload: .none)
+            )
+            return
         }
         scanner.position += 1
-        var kind: OperationKind?
-        var kindToken: JSONStringToken?
-        var tableToken: JSONStringToken?
-        var payloadRange: Range<Int>?
-        var payloadParsed = false
-        var payloadKeyName = ""
+        var operation = ScannedOperation(
+            range: start..<start, isObject: true, kind: nil, kindToken: nil, tableToken: nil, payloadKey: nil, payload: .none)
         if !scanner.consume(UInt8(ascii: "}")) {
             repeat {
                 let key = try scanner.scanString()
@@ -130,30 +150,29 @@ final class RecordDecoder {
                     scanner.skipWhitespace()
                     guard scanner.peek == UInt8(ascii: "\"") else {
                         _ = try scanner.skipValue(depth: 4)
-                        kindToken = nil
-                        kind = nil
+                        operation.kindToken = nil
+                        operation.kind = nil
                         continue
                     }
                     let token = try scanner.scanString()
-                    kindToken = token
-                    kind = Self.kind(token, scanner)
+                    operation.kindToken = token
+                    operation.kind = kind(token, scanner)
                 } else if scanner.tokenEquals(key, "table") {
                     scanner.skipWhitespace()
                     if scanner.peek == UInt8(ascii: "\"") {
-                        tableToken = try scanner.scanString()
+                        operation.tableToken = try scanner.scanString()
                     } else {
                         _ = try scanner.skipValue(depth: 4)
                     }
                 } else if scanner.tokenEquals(key, "data") || scanner.tokenEquals(key, "keys") {
-                    payloadKeyName = scanner.tokenEquals(key, "data") ? "data" : "keys"
+                    operation.payloadKey = scanner.tokenEquals(key, "data") ? "data" : "keys"
                     scanner.skipWhitespace()
-                    if kind != nil, tableToken != nil, scanner.peek == UInt8(ascii: "{") {
-                        try parseFields(&scanner)
-                        payloadParsed = true
-                        payloadRange = 0..<0
+                    if scanner.peek == UInt8(ascii: "{") {
+                        let first = records.fields.count
+                        try scanFields(&scanner, into: &records.fields)
+                        operation.payload = .fields(first..<records.fields.count)
                     } else {
-                        payloadRange = try scanner.skipValue(depth: 4)
-                        payloadParsed = false
+                        operation.payload = .notAnObject(try scanner.skipValue(depth: 4))
                     }
                 } else {
                     _ = try scanner.skipValue(depth: 4)
@@ -161,70 +180,13 @@ final class RecordDecoder {
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "}"), "',' or '}' in an operation")
         }
-        let opRange = start..<scanner.position
-        guard let kind else {
-            let reason =
-                kindToken.map { "unknown op \(source.rawJSON(.string($0))); use upsert, update, delete or truncate" }
-                ?? "the operation has no \"op\" string; use upsert, update, delete or truncate"
-            throw invalid(source, opRange, lineNumber, table: nil, column: nil, reason)
-        }
-        guard let tableToken else {
-            throw invalid(source, opRange, lineNumber, table: nil, column: nil, "the \(kind.rawValue) has no \"table\" string")
-        }
-        let table: WarehouseTable
-        do {
-            table = try resolveTable(tableToken, source)
-        } catch let problem as OperationProblem {
-            throw invalid(source, opRange, lineNumber, table: try? source.string(tableToken), column: nil, problem.reason)
-        }
-        if kind == .truncate {
-            try warehouse.truncate(table)
-            return
-        }
-        let expectedKey = kind == .delete ? "keys" : "data"
-        if payloadRange != nil, payloadKeyName != expectedKey {
-            throw invalid(
-                source, opRange, lineNumber, table: table.name, column: nil,
-                "a \(kind.rawValue) carries \"\(expectedKey)\", not \"\(payloadKeyName)\"")
-        }
-        if !payloadParsed {
-            guard let payloadRange else {
-                throw invalid(
-                    source, opRange, lineNumber, table: table.name, column: nil, "the \(kind.rawValue) has no \"\(expectedKey)\" object")
-            }
-            var rescanner = scanner
-            rescanner.position = payloadRange.lowerBound
-            guard rescanner.peek == UInt8(ascii: "{") else {
-                throw invalid(
-                    source, opRange, lineNumber, table: table.name, column: nil,
-                    "\"\(expectedKey)\" must be a JSON object, not \(ValueBinder.preview(source.slice(payloadRange)))")
-            }
-            try parseFields(&rescanner)
-        }
-        if fields.isEmpty {
-            throw invalid(
-                source, opRange, lineNumber, table: table.name, column: nil,
-                "\"\(expectedKey)\" is empty; \(table.hasPrimaryKey ? "it must carry the primary key \(table.primaryKey.map(NameRules.quoted).joined(separator: ", "))" : "it must carry the row's values")"
-            )
-        }
-        do {
-            switch kind {
-            case .upsert: try warehouse.upsert(table, fields, source)
-            case .update: try warehouse.update(table, fields, source)
-            case .delete: try warehouse.delete(table, fields, source)
-            case .truncate: break
-            }
-        } catch let problem as OperationProblem {
-            throw invalid(source, opRange, lineNumber, table: table.name, column: problem.column, problem.reason)
-        } catch let problem as SchemaConflict {
-            throw invalid(source, opRange, lineNumber, table: table.name, column: nil, problem.reason)
-        }
+        operation.range = start..<scanner.position
+        records.operations.append(operation)
     }
 
-    /// Reads an object's members into `fields` (views into the line).
+    /// Appends an object's members to `fields` (views into the line).
     @inline(__always)
-    private func parseFields(_ scanner: inout JSONScanner) throws {
-        fields.removeAll(keepingCapacity: true)
+    private static func scanFields(_ scanner: inout JSONScanner, into fields: inout [Field]) throws(JSONSyntaxError) {
         try scanner.expect(UInt8(ascii: "{"), "an object")
         if scanner.consume(UInt8(ascii: "}")) { return }
         repeat {
@@ -251,6 +213,126 @@ final class RecordDecoder {
         try scanner.expect(UInt8(ascii: "}"), "',' or '}' in an object")
     }
 
+    private static func kind(_ token: JSONStringToken, _ scanner: JSONScanner) -> OperationKind? {
+        if scanner.tokenEquals(token, "upsert") { return .upsert }
+        if scanner.tokenEquals(token, "update") { return .update }
+        if scanner.tokenEquals(token, "delete") { return .delete }
+        if scanner.tokenEquals(token, "truncate") { return .truncate }
+        return nil
+    }
+}
+
+/// Applies scanned `records` lines to the warehouse, validating every operation: the hot path of the
+/// host, with no intermediate objects and no `JSONDecoder` (values are bound straight from the line).
+///
+/// Confined to the sync thread. Its mutable properties are touched once or more per operation and
+/// never under overlapping accesses (no inout borrow of one is held across a call that reaches it
+/// again), so they opt out of the runtime's exclusivity checks, which cost ~10% of the host's
+/// instructions per row (callgrind; see bench/RESULTS.md).
+final class RecordDecoder {
+    private let warehouse: Warehouse
+    @exclusivity(unchecked) private var fields: [Field] = []
+    @exclusivity(unchecked) private var scanned = ScannedRecords()
+    /// Operations applied so far in this sync.
+    @exclusivity(unchecked) private(set) var operationCount = 0
+    @exclusivity(unchecked) private var lastTableName: [UInt8] = []
+    @exclusivity(unchecked) private var lastTable: WarehouseTable?
+
+    init(warehouse: Warehouse) {
+        self.warehouse = warehouse
+        fields.reserveCapacity(64)
+    }
+
+    /// The result of looking at a line's envelope.
+    enum LineKind {
+        /// A `records` notification, already applied.
+        case records
+        /// Any other message, for the control path.
+        case other
+    }
+
+    /// Scans the line and applies it if it is a `records` notification; tells the caller otherwise.
+    /// - Throws: ``JSONSyntaxError`` for malformed JSON, ``InvalidOperation`` for a bad operation,
+    ///   ``SQLiteError`` when the warehouse fails.
+    func applyIfRecords(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws -> LineKind {
+        guard try RecordScanner.scan(line, into: &scanned) else { return .other }
+        try apply(scanned, line: line, lineNumber: lineNumber)
+        return .records
+    }
+
+    /// Applies the operations scanned from `line`, in order, then throws the line's syntax error if any.
+    /// - Throws: ``InvalidOperation``, ``SQLiteError``, ``JSONSyntaxError``.
+    func apply(_ records: ScannedRecords, line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws {
+        let source = RecordSource(bytes: line)
+        for operation in records.operations {
+            try apply(operation, records.fields, source, lineNumber)
+        }
+        if let syntaxError = records.syntaxError { throw syntaxError }
+    }
+
+    private func apply(_ operation: ScannedOperation, _ allFields: [Field], _ source: RecordSource, _ lineNumber: Int) throws {
+        operationCount += 1
+        let opRange = operation.range
+        guard operation.isObject else {
+            throw invalid(source, opRange, lineNumber, table: nil, column: nil, "an operation must be a JSON object")
+        }
+        guard let kind = operation.kind else {
+            let reason =
+                operation.kindToken.map { "unknown op \(source.rawJSON(.string($0))); use upsert, update, delete or truncate" }
+                ?? "the operation has no \"op\" string; use upsert, update, delete or truncate"
+            throw invalid(source, opRange, lineNumber, table: nil, column: nil, reason)
+        }
+        guard let tableToken = operation.tableToken else {
+            throw invalid(source, opRange, lineNumber, table: nil, column: nil, "the \(kind.rawValue) has no \"table\" string")
+        }
+        let table: WarehouseTable
+        do {
+            table = try resolveTable(tableToken, source)
+        } catch let problem as OperationProblem {
+            throw invalid(source, opRange, lineNumber, table: try? source.string(tableToken), column: nil, problem.reason)
+        }
+        if kind == .truncate {
+            try warehouse.truncate(table)
+            return
+        }
+        let expectedKey = kind == .delete ? "keys" : "data"
+        if let payloadKey = operation.payloadKey, payloadKey != expectedKey {
+            throw invalid(
+                source, opRange, lineNumber, table: table.name, column: nil,
+                "a \(kind.rawValue) carries \"\(expectedKey)\", not \"\(payloadKey)\"")
+        }
+        switch operation.payload {
+        case .none:
+            throw invalid(
+                source, opRange, lineNumber, table: table.name, column: nil, "the \(kind.rawValue) has no \"\(expectedKey)\" object")
+        case .notAnObject(let payloadRange):
+            throw invalid(
+                source, opRange, lineNumber, table: table.name, column: nil,
+                "\"\(expectedKey)\" must be a JSON object, not \(ValueBinder.preview(source.slice(payloadRange)))")
+        case .fields(let range):
+            fields.removeAll(keepingCapacity: true)
+            fields.append(contentsOf: allFields[range])
+        }
+        if fields.isEmpty {
+            throw invalid(
+                source, opRange, lineNumber, table: table.name, column: nil,
+                "\"\(expectedKey)\" is empty; \(table.hasPrimaryKey ? "it must carry the primary key \(table.primaryKey.map(NameRules.quoted).joined(separator: ", "))" : "it must carry the row's values")"
+            )
+        }
+        do {
+            switch kind {
+            case .upsert: try warehouse.upsert(table, fields, source)
+            case .update: try warehouse.update(table, fields, source)
+            case .delete: try warehouse.delete(table, fields, source)
+            case .truncate: break
+            }
+        } catch let problem as OperationProblem {
+            throw invalid(source, opRange, lineNumber, table: table.name, column: problem.column, problem.reason)
+        } catch let problem as SchemaConflict {
+            throw invalid(source, opRange, lineNumber, table: table.name, column: nil, problem.reason)
+        }
+    }
+
     @inline(__always)
     private func resolveTable(_ token: JSONStringToken, _ source: RecordSource) throws -> WarehouseTable {
         let length = token.end - token.start
@@ -270,14 +352,6 @@ final class RecordDecoder {
     func resetCaches() {
         lastTable = nil
         lastTableName = []
-    }
-
-    private static func kind(_ token: JSONStringToken, _ scanner: JSONScanner) -> OperationKind? {
-        if scanner.tokenEquals(token, "upsert") { return .upsert }
-        if scanner.tokenEquals(token, "update") { return .update }
-        if scanner.tokenEquals(token, "delete") { return .delete }
-        if scanner.tokenEquals(token, "truncate") { return .truncate }
-        return nil
     }
 
     private func invalid(

@@ -17,6 +17,10 @@ public struct SyncOptions: Sendable {
     public var handshakeTimeout: Double = 60
     /// Seconds between closing stdin, SIGTERM and SIGKILL when stopping a connector.
     public var gracePeriod: Double = 5
+    /// Whether stdout is read and scanned on a thread of its own from `update` on, ahead of the thread
+    /// that applies the records (see ``LinePrefetcher``); `CONNECTOR_HOST_READ_AHEAD=0` turns it off in
+    /// the CLI, to measure the difference.
+    public var readAhead = true
     /// The longest protocol line accepted.
     public var maximumLineLength = 64 << 20
     /// Host environment variables to pass to the connector although they look secret (`--pass-env`).
@@ -157,6 +161,11 @@ final class SyncSession {
     private var process: ChildProcess?
     private var stderr: StderrCollector?
     private var reader: LineReader?
+    /// Reads and scans stdout ahead of this thread from `update` on (``SyncOptions/readAhead``).
+    private var prefetcher: LinePrefetcher?
+    /// The number of the stdout line being handled, and the bytes read up to its end.
+    private var lineNumber = 0
+    private var lineBytesRead = 0
     private var writer: LineWriter?
     private var nextRequestID: Int64 = 1
     /// The method of every request sent, by id, to tell a second answer from an answer to an id never sent.
@@ -179,9 +188,10 @@ final class SyncSession {
     }
 
     var elapsed: Double { monotonicSeconds() - started }
-    var bytesRead: Int { reader?.bytesRead ?? 0 }
+    var bytesRead: Int { prefetcher == nil ? reader?.bytesRead ?? 0 : lineBytesRead }
 
     func run() throws(SyncFailure) {
+        defer { prefetcher?.stop() }
         do {
             try runSteps()
         } catch {
@@ -351,6 +361,7 @@ final class SyncSession {
     private func readControlMessage(timeout: Double, waitingFor method: String, decoder: RecordDecoder? = nil) throws(SyncFailure)
         -> Message?
     {
+        if let prefetcher { return try readPrefetchedMessage(prefetcher, timeout: timeout, waitingFor: method, decoder: decoder) }
         guard let reader else { throw SyncFailure(.launch, "the connector is not running") }
         let line: UnsafeBufferPointer<UInt8>?
         do throws(LineReadError) {
@@ -359,38 +370,79 @@ final class SyncSession {
             throw lineFailure(error, waitingFor: method)
         }
         guard let line else { throw exitedFailure(waitingFor: method) }
+        lineNumber = reader.lineNumber
         var decoderError: JSONSyntaxError?
         if let decoder {
             do {
-                if try decoder.applyIfRecords(line, lineNumber: reader.lineNumber) == .records { return nil }
-            } catch let error as InvalidOperation {
-                throw error.failure(redacting: secrets)
-            } catch let error as JSONSyntaxError {
-                // Classified below by the tree parser: valid JSON that is not an object gets a better
-                // message than a syntax error. (Any ops applied before the error are rolled back.)
-                decoderError = error
-            } catch let error as SQLiteError {
-                throw warehouseFailure(error, while: "applying stdout line \(reader.lineNumber)")
+                if try decoder.applyIfRecords(line, lineNumber: lineNumber) == .records { return nil }
             } catch {
-                throw SyncFailure(
-                    .warehouse, "the warehouse \(options.files.warehouse) failed at stdout line \(reader.lineNumber): \(error)")
+                decoderError = try recordsFailure(error)
             }
         }
+        return try controlMessage(line, decoderError: decoderError)
+    }
+
+    /// ``readControlMessage(timeout:waitingFor:decoder:)`` for a line the prefetcher read and scanned.
+    private func readPrefetchedMessage(_ prefetcher: LinePrefetcher, timeout: Double, waitingFor method: String, decoder: RecordDecoder?)
+        throws(SyncFailure) -> Message?
+    {
+        let next: LinePrefetcher.Item?
+        do throws(LineReadError) {
+            next = try prefetcher.next(timeout: timeout)
+        } catch {
+            throw lineFailure(error, waitingFor: method)
+        }
+        guard let item = next else { throw exitedFailure(waitingFor: method) }
+        defer { prefetcher.recycle(item) }
+        lineNumber = item.number
+        lineBytesRead = item.bytesRead
+        return try item.bytes.withUnsafeBufferPointer { line throws(SyncFailure) -> Message? in
+            var decoderError = item.syntaxError
+            if item.isRecords {
+                if let decoder {
+                    do {
+                        try decoder.apply(item.records, line: line, lineNumber: lineNumber)
+                        return nil
+                    } catch {
+                        decoderError = try recordsFailure(error)
+                    }
+                }
+            }
+            return try controlMessage(line, decoderError: decoderError)
+        }
+    }
+
+    /// The failure for an error applying a records line; a syntax error is returned instead, for the
+    /// control path to classify.
+    private func recordsFailure(_ error: any Error) throws(SyncFailure) -> JSONSyntaxError {
+        switch error {
+        case let error as InvalidOperation: throw error.failure(redacting: secrets)
+        // Classified by the tree parser: valid JSON that is not an object gets a better message than a
+        // syntax error. (Any ops applied before the error are rolled back.)
+        case let error as JSONSyntaxError: return error
+        case let error as SQLiteError: throw warehouseFailure(error, while: "applying stdout line \(lineNumber)")
+        default:
+            throw SyncFailure(.warehouse, "the warehouse \(options.files.warehouse) failed at stdout line \(lineNumber): \(error)")
+        }
+    }
+
+    /// A control message, from the tree parser; `decoderError` is the record scanner's view of the line.
+    private func controlMessage(_ line: UnsafeBufferPointer<UInt8>, decoderError: JSONSyntaxError?) throws(SyncFailure) -> Message {
         let json: JSONValue
         do { json = try JSONParser.parse(line, maximumDepth: Self.maximumDepth) } catch {
-            throw notJSONFailure(line, reader.lineNumber, decoderError ?? error)
+            throw notJSONFailure(line, lineNumber, decoderError ?? error)
         }
         do { return try Message(json: json) } catch {
             throw SyncFailure(
                 .protocolViolation,
-                "stdout line \(reader.lineNumber) is not a JSON-RPC 2.0 message: \(error.reason): \(Self.preview(line))",
-                details: ["line": String(reader.lineNumber)])
+                "stdout line \(lineNumber) is not a JSON-RPC 2.0 message: \(error.reason): \(Self.preview(line))",
+                details: ["line": String(lineNumber)])
         }
     }
 
     /// A response whose id is not the pending request's: a second answer, or an id the host never used.
     private func strayResponse(_ id: RequestID) -> SyncFailure {
-        let line = reader?.lineNumber ?? 0
+        let line = lineNumber
         if case .number(let number) = id, let method = sentRequests[number] {
             return SyncFailure(
                 .protocolViolation,
@@ -440,6 +492,11 @@ final class SyncSession {
             .request(id: id, method: Method.update, params: ["configuration": .object(configuration), "state": state]),
             timeout: options.idleTimeout, "its update request")
         let decoder = RecordDecoder(warehouse: warehouse)
+        if options.readAhead, prefetcher == nil, let reader {
+            let prefetcher = LinePrefetcher(reader: reader)
+            prefetcher.start()
+            self.prefetcher = prefetcher
+        }
         var nextProgress = monotonicSeconds() + 1
         warehouse.setSyncedTime(TemporalValues.nowUTC())
         while true {
@@ -457,7 +514,7 @@ final class SyncSession {
             case .errorResponse(let answerID, let error) where answerID == id || answerID == nil:
                 throw connectorError(method: Method.update, error)
             case .request(let checkpointID, Method.checkpoint, let params):
-                try checkpoint(id: checkpointID, params: params, line: reader?.lineNumber ?? 0)
+                try checkpoint(id: checkpointID, params: params, line: lineNumber)
                 decoder.resetCaches()
             default:
                 try handleUnsolicited(message, during: Method.update)

@@ -1,7 +1,8 @@
 """The benchmark's Python connector: workload W through the Python SDK (Fivetran-style API).
 
 Configuration (strings): rows (required), checkpointEvery (default 100000), reportFile (optional:
-this process's peak RSS and CPU time are written there as JSON when update ends). Rows come from
+this process's peak RSS and CPU time are written there as JSON when update ends), workloadDir
+(optional: where workload_w.py is, when this file runs from a copy). Rows come from
 bench/workload/workload_w.py, the exact Python port of the reference generator, and go one
 op.upsert per row, as a Fivetran connector would send them.
 """
@@ -11,9 +12,16 @@ import os
 import resource
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "workload"))
+_WORKLOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "workload")
+sys.path.insert(0, _WORKLOAD)
 
-import workload_w  # noqa: E402
+
+def _import_workload(configuration):
+    # bench/run's Fivetran case runs a copy of this file elsewhere and says where the port is.
+    if configuration.get("workloadDir"):
+        sys.path.insert(0, configuration["workloadDir"])
+    import workload_w
+    return workload_w
 from fivetran_connector_sdk import Connector  # noqa: E402
 from fivetran_connector_sdk import Operations as op  # noqa: E402
 
@@ -29,6 +37,7 @@ def schema(configuration):
 
 
 def update(configuration, state):
+    workload_w = _import_workload(configuration)
     rows = int(configuration["rows"])
     every = max(1, int(configuration.get("checkpointEvery", "100000")))
     upsert = op.upsert
@@ -46,4 +55,6 @@ def update(configuration, state):
                        "systemSeconds": usage.ru_stime}, f)
 
 
-connector = Connector(update=update, schema=schema, name="bench-python", version="1.0.0")
+# No name/version arguments: the same file runs under the Fivetran SDK's `fivetran debug`, whose
+# Connector takes only update and schema.
+connector = Connector(update=update, schema=schema)
