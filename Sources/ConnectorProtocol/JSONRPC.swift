@@ -118,6 +118,9 @@ public enum Message: Sendable, Hashable {
     case response(id: RequestID, result: JSONValue)
     case errorResponse(id: RequestID?, error: RPCError)
 
+    /// The members of the envelope, which may each appear once.
+    static let envelopeMembers: Set<String> = ["jsonrpc", "id", "method", "params", "result", "error"]
+
     /// Classifies a decoded JSON value, checking the JSON-RPC 2.0 envelope rules.
     /// - Throws: ``MessageShapeError`` that says which rule was broken.
     public init(json: JSONValue) throws(MessageShapeError) {
@@ -126,6 +129,11 @@ public enum Message: Sendable, Hashable {
         }
         let idValue = object["id"]
         let id = idValue.flatMap(RequestID.init(json:))
+        // A member twice has no defined meaning (readers disagree on which one wins): refuse it.
+        var seen: Set<String> = []
+        for key in object.keys where Self.envelopeMembers.contains(key) {
+            guard seen.insert(key).inserted else { throw MessageShapeError(reason: "the member \"\(key)\" appears twice", id: nil) }
+        }
         guard object["jsonrpc"] == .string("2.0") else {
             throw MessageShapeError(reason: "missing \"jsonrpc\":\"2.0\"", id: id)
         }

@@ -320,6 +320,44 @@ struct StdoutGarbageTests {
                 == "stdout line 4 answers the host's request 2 (schema) a second time; answer each request exactly once")
     }
 
+    @Test("a member sent twice (envelope, params, operation, column) is refused, never resolved by picking one")
+    func duplicateMembers() throws {
+        let envelope = try failure(after: #"{"jsonrpc":"2.0","method":"log","method":"records","params":{"ops":[]}}"# + "\n")
+        #expect(
+            envelope
+                == #"stdout line 4 is not a JSON-RPC 2.0 message: the member "method" appears twice: "{"jsonrpc":"2.0","method":"log","method":"records","params":{"ops":[]}}""#
+        )
+        let ops = #"{"jsonrpc":"2.0","method":"records","params":{"ops":[],"ops":[{"op":"truncate","table":"items"}]}}"#
+        #expect(
+            try failure(after: ops + "\n")
+                == #"stdout line 4 is not a valid records message: the member "ops" appears twice in the params of records at byte 56: "#
+                + "\"\(ops)\"")
+        let table = try failure(
+            after:
+                #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"upsert","table":"items","table":"other","data":{"id":9}}]}}"#
+                + "\n")
+        #expect(
+            table?.hasPrefix(
+                #"invalid operation: operation #4 (stdout line 4), table "other": the operation has "table" twice; send each member once"#)
+                == true,
+            "\(table ?? "")")
+        let column = try failure(
+            after:
+                #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"upsert","table":"items","data":{"id":9,"value":"a","value":"b"}}]}}"#
+                + "\n")
+        #expect(
+            column?.hasPrefix(
+                #"invalid operation: operation #4 (stdout line 4), table "items", column "value": column "value" appears twice in the operation; send each column once"#
+            ) == true, "\(column ?? "")")
+        let key = try failure(
+            after: #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"delete","table":"items","keys":{"id":1,"id":2}}]}}"# + "\n"
+        )
+        #expect(
+            key?.hasPrefix(
+                #"invalid operation: operation #4 (stdout line 4), table "items", column "id": column "id" appears twice in the operation; send each column once"#
+            ) == true, "\(key ?? "")")
+    }
+
     @Test("a checkpoint id reused before its answer was read gets two answers, in order, and both commit")
     func reusedCheckpointID() throws {
         let checkpoint = { (cursor: Int) -> JSONValue in

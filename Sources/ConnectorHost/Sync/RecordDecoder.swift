@@ -39,6 +39,10 @@ struct ScannedOperation {
     /// The member the payload came in, `data` or `keys` (the last one when both appear).
     var payloadKey: String?
     var payload: Payload
+    /// Which of `op`, `table`, `data`, `keys` appeared (bits 1, 2, 4, 8), and the first one that
+    /// appeared twice: a member twice has no defined meaning, so the operation is refused.
+    var members: UInt8 = 0
+    var repeatedMember: String?
 }
 
 /// The operations of one `records` line, scanned (checked as JSON, located) but not applied.
@@ -75,15 +79,22 @@ enum RecordScanner {
             if scanner.consume(UInt8(ascii: "}")) { return false }
             var deferredParams: Range<Int>?
             var scannedParams = false
+            var sawMethod = false
             repeat {
                 let key = try scanner.scanString()
                 try scanner.expect(UInt8(ascii: ":"), "':' after an object key")
+                // A member twice has no defined meaning: the control path refuses the line (Message.init).
                 if scanner.tokenEquals(key, "method") {
+                    if sawMethod { return false }
+                    sawMethod = true
                     scanner.skipWhitespace()
                     guard scanner.peek == UInt8(ascii: "\"") else { return false }
                     let method = try scanner.scanString()
                     guard scanner.tokenEquals(method, "records") else { return false }
                     isRecords = true
+                } else if scanner.tokenEquals(key, "params"), scannedParams || deferredParams != nil {
+                    records.removeAll()
+                    return false
                 } else if scanner.tokenEquals(key, "params"), isRecords {
                     try scanParams(&scanner, into: &records)
                     scannedParams = true
@@ -114,6 +125,7 @@ enum RecordScanner {
     private static func scanParams(_ scanner: inout JSONScanner, into records: inout ScannedRecords) throws(JSONSyntaxError) {
         try scanner.expect(UInt8(ascii: "{"), "an object as the params of records")
         if scanner.consume(UInt8(ascii: "}")) { return }
+        var sawOps = false
         repeat {
             let key = try scanner.scanString()
             try scanner.expect(UInt8(ascii: ":"), "':' after an object key")
@@ -121,6 +133,8 @@ enum RecordScanner {
                 _ = try scanner.skipValue(depth: 2)
                 continue
             }
+            if sawOps { throw JSONSyntaxError("the member \"ops\" appears twice in the params of records", at: key.start - 1) }
+            sawOps = true
             try scanner.expect(UInt8(ascii: "["), "an array of operations in \"ops\"")
             if scanner.consume(UInt8(ascii: "]")) { continue }
             repeat { try scanOperation(&scanner, into: &records) } while scanner.consume(UInt8(ascii: ","))
@@ -146,6 +160,10 @@ enum RecordScanner {
             repeat {
                 let key = try scanner.scanString()
                 try scanner.expect(UInt8(ascii: ":"), "':' after an object key")
+                if let member = memberBit(key, scanner) {
+                    if operation.members & member.bit != 0 { operation.repeatedMember = operation.repeatedMember ?? member.name }
+                    operation.members |= member.bit
+                }
                 if scanner.tokenEquals(key, "op") {
                     scanner.skipWhitespace()
                     guard scanner.peek == UInt8(ascii: "\"") else {
@@ -213,6 +231,16 @@ enum RecordScanner {
         try scanner.expect(UInt8(ascii: "}"), "',' or '}' in an object")
     }
 
+    /// The bit of an operation's own member (`op`, `table`, `data`, `keys`).
+    @inline(__always)
+    private static func memberBit(_ token: JSONStringToken, _ scanner: JSONScanner) -> (bit: UInt8, name: String)? {
+        if scanner.tokenEquals(token, "op") { return (1, "op") }
+        if scanner.tokenEquals(token, "table") { return (2, "table") }
+        if scanner.tokenEquals(token, "data") { return (4, "data") }
+        if scanner.tokenEquals(token, "keys") { return (8, "keys") }
+        return nil
+    }
+
     private static func kind(_ token: JSONStringToken, _ scanner: JSONScanner) -> OperationKind? {
         if scanner.tokenEquals(token, "upsert") { return .upsert }
         if scanner.tokenEquals(token, "update") { return .update }
@@ -275,6 +303,16 @@ final class RecordDecoder {
         let opRange = operation.range
         guard operation.isObject else {
             throw invalid(source, opRange, lineNumber, table: nil, column: nil, "an operation must be a JSON object")
+        }
+        if let repeated = operation.repeatedMember {
+            throw invalid(
+                source, opRange, lineNumber, table: operation.tableToken.flatMap { try? source.string($0) }, column: nil,
+                "the operation has \"\(repeated)\" twice; send each member once")
+        }
+        if operation.members & 12 == 12 {
+            throw invalid(
+                source, opRange, lineNumber, table: operation.tableToken.flatMap { try? source.string($0) }, column: nil,
+                "the operation has both \"data\" and \"keys\"; upsert and update carry \"data\", delete carries \"keys\"")
         }
         guard let kind = operation.kind else {
             let reason =

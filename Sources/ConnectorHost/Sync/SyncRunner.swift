@@ -432,12 +432,21 @@ final class SyncSession {
         do { json = try JSONParser.parse(line, maximumDepth: Self.maximumDepth) } catch {
             throw notJSONFailure(line, lineNumber, decoderError ?? error)
         }
-        do { return try Message(json: json) } catch {
+        let message: Message
+        do { message = try Message(json: json) } catch {
             throw SyncFailure(
                 .protocolViolation,
                 "stdout line \(lineNumber) is not a JSON-RPC 2.0 message: \(error.reason): \(Self.preview(line))",
                 details: ["line": String(lineNumber)])
         }
+        if let decoderError {
+            // Valid JSON-RPC that the record decoder still refused (a member twice in the params).
+            throw SyncFailure(
+                .protocolViolation,
+                "stdout line \(lineNumber) is not a valid records message: \(decoderError): \(Self.preview(line))",
+                details: ["line": String(lineNumber)])
+        }
+        return message
     }
 
     /// A response whose id is not the pending request's: a second answer, or an id the host never used.

@@ -391,8 +391,10 @@ public final class Warehouse {
     /// Fields whose value is null and whose column does not exist yet are skipped (index -1).
     private func resolveColumns(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, into indexes: inout [Int]) throws {
         indexes.removeAll(keepingCapacity: true)
+        var named: UInt64 = 0
         for (position, field) in fields.enumerated() {
             if let index = table.columnIndex(forKey: field.key, at: position, in: source) {
+                try Self.checkNamedOnce(index, &named, indexes, table)
                 let column = table.columns[index]
                 if !column.declared, case .null = field.value {
                 } else if !column.declared,
@@ -421,6 +423,25 @@ public final class Warehouse {
             try addColumn(to: table, name: name, type: TypeRules.inferredType(field.value, source), declared: false)
             indexes.append(table.columns.count - 1)
         }
+    }
+
+    /// Throws when an earlier field of the same operation already named column `index`: a member
+    /// twice has no defined meaning in JSON, so the operation is refused rather than one value kept.
+    @inline(__always)
+    private static func checkNamedOnce(_ index: Int, _ named: inout UInt64, _ indexes: [Int], _ table: WarehouseTable)
+        throws(OperationProblem)
+    {
+        if index < 64 {
+            let bit: UInt64 = 1 << UInt64(index)
+            if named & bit != 0 { throw namedTwice(table.columns[index].name) }
+            named |= bit
+        } else if indexes.contains(index) {
+            throw namedTwice(table.columns[index].name)
+        }
+    }
+
+    private static func namedTwice(_ column: String) -> OperationProblem {
+        OperationProblem(column: column, reason: "column \(NameRules.quoted(column)) appears twice in the operation; send each column once")
     }
 
     @exclusivity(unchecked) private var columnIndexes: [Int] = []
@@ -524,6 +545,7 @@ public final class Warehouse {
                 guard let index = table.columnIndex(forKey: field.key, at: position, in: source),
                     let keyPosition = table.primaryKeyIndexes.firstIndex(of: index)
                 else { continue }
+                if keyPositions[keyPosition] >= 0 { throw Self.namedTwice(table.columns[index].name) }
                 keyPositions[keyPosition] = position
             }
             try bindKeys(table, fields, keyPositions, source, statement, firstParameter: 2)
