@@ -108,15 +108,15 @@ final class RunningCLI {
     private let captured = Capture()
     private let readers = DispatchGroup()
 
-    /// Starts `connector-host arguments` (through `launcher`, e.g. `["sh", "-c", ...]`, when given).
-    init(_ arguments: [String], launcher: [String] = []) throws {
-        let executable = productsDirectory.appendingPathComponent("connector-host").path
-        let command = launcher.isEmpty ? [executable] + arguments : launcher + [executable] + arguments
-        process.executableURL = URL(fileURLWithPath: command[0].hasPrefix("/") ? command[0] : "/usr/bin/env")
-        process.arguments = command[0].hasPrefix("/") ? Array(command.dropFirst()) : command
-        var environment = ProcessInfo.processInfo.environment
-        environment["CONNECTOR_HOST_SWIFT_BIN_PATH"] = productsDirectory.path
-        process.environment = environment
+    /// Starts `connector-host arguments` with the test's environment plus `environment`; stdin is
+    /// /dev/null and both pipes are read to EOF on threads of their own (so large output cannot deadlock).
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = productsDirectory.appendingPathComponent("connector-host")
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged["CONNECTOR_HOST_SWIFT_BIN_PATH"] = productsDirectory.path
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
         let outputPipe = Pipe()
         let errorPipe = Pipe()
         process.standardOutput = outputPipe

@@ -96,29 +96,8 @@ func render(_ value: SQLiteValue) -> String {
 
 /// Runs the built `connector-host` executable and returns its exit code, stdout and stderr.
 func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = productsDirectory.appendingPathComponent("connector-host")
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["CONNECTOR_HOST_SWIFT_BIN_PATH"] = productsDirectory.path
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read both pipes to EOF before waiting, or a large output would deadlock.
-    let errorData = Mutex(Data())
-    let errorReader = Thread { errorData.withLock { $0 = stderr.fileHandleForReading.readDataToEndOfFile() } }
-    errorReader.start()
-    let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    while errorReader.isExecuting || !errorReader.isFinished { usleep(1000) }
-    return (
-        process.terminationStatus, String(decoding: outputData, as: UTF8.self), errorData.withLock { String(decoding: $0, as: UTF8.self) }
-    )
+    let result = try RunningCLI(arguments, environment: environment).finish()
+    return (result.status, result.stdout, result.stderr)
 }
 
 /// A schema entry for the operations test connector.

@@ -37,6 +37,12 @@ public struct SyncFailure: Error, Sendable, CustomStringConvertible {
         self.details = details
     }
 
+    /// A protocol violation on stdout line `number`: the message starts "stdout line N " and the
+    /// details carry the line.
+    static func atLine(_ number: Int, _ message: String) -> SyncFailure {
+        SyncFailure(.protocolViolation, "stdout line \(number) " + message, details: ["line": String(number)])
+    }
+
     /// 130 for Ctrl-C (the shell's convention for SIGINT), 1 for every other failure.
     public var exitCode: Int32 { kind == .cancelled ? 130 : 1 }
 

@@ -434,17 +434,11 @@ final class SyncSession {
         }
         let message: Message
         do { message = try Message(json: json) } catch {
-            throw SyncFailure(
-                .protocolViolation,
-                "stdout line \(lineNumber) is not a JSON-RPC 2.0 message: \(error.reason): \(Self.preview(line))",
-                details: ["line": String(lineNumber)])
+            throw SyncFailure.atLine(lineNumber, "is not a JSON-RPC 2.0 message: \(error.reason): \(Self.preview(line))")
         }
         if let decoderError {
             // Valid JSON-RPC that the record decoder still refused (a member twice in the params).
-            throw SyncFailure(
-                .protocolViolation,
-                "stdout line \(lineNumber) is not a valid records message: \(decoderError): \(Self.preview(line))",
-                details: ["line": String(lineNumber)])
+            throw SyncFailure.atLine(lineNumber, "is not a valid records message: \(decoderError): \(Self.preview(line))")
         }
         return message
     }
@@ -453,15 +447,10 @@ final class SyncSession {
     private func strayResponse(_ id: RequestID) -> SyncFailure {
         let line = lineNumber
         if case .number(let number) = id, let method = sentRequests[number] {
-            return SyncFailure(
-                .protocolViolation,
-                "stdout line \(line) answers the host's request \(id) (\(method)) a second time; answer each request exactly once",
-                details: ["line": String(line)])
+            return SyncFailure.atLine(line, "answers the host's request \(id) (\(method)) a second time; answer each request exactly once")
         }
-        return SyncFailure(
-            .protocolViolation,
-            "stdout line \(line) answers request id \(id), which the host never sent; a response must carry the id of the host's pending request",
-            details: ["line": String(line)])
+        return SyncFailure.atLine(
+            line, "answers request id \(id), which the host never sent; a response must carry the id of the host's pending request")
     }
 
     private func handleUnsolicited(_ message: Message, during method: String) throws(SyncFailure) {
@@ -651,10 +640,8 @@ final class SyncSession {
         case .interrupted:
             return Self.cancelledFailure
         case .lineTooLong(let line, let limit):
-            return SyncFailure(
-                .protocolViolation,
-                "stdout line \(line) is longer than \(limit) bytes; send records in batches of at most ~1 MiB (the SDKs do), or raise --max-line-bytes",
-                details: ["line": String(line)])
+            return SyncFailure.atLine(
+                line, "is longer than \(limit) bytes; send records in batches of at most ~1 MiB (the SDKs do), or raise --max-line-bytes")
         case .partialLineAtEOF(let line, let prefix):
             let status = process?.wait(timeout: options.gracePeriod).map { " (the connector \($0))" } ?? ""
             return SyncFailure(
@@ -668,15 +655,15 @@ final class SyncSession {
 
     private func notJSONFailure(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, _ error: JSONSyntaxError) -> SyncFailure {
         if error.isNestingLimit {
-            return SyncFailure(
-                .protocolViolation,
-                "stdout line \(number) nests arrays and objects deeper than the host's limit of \(Self.maximumDepth) levels (at byte \(error.offset + 1)): \(Self.preview(line))\n  flatten the value, or send a deep document as a JSON string",
-                details: ["line": String(number)])
+            return SyncFailure.atLine(
+                number,
+                "nests arrays and objects deeper than the host's limit of \(Self.maximumDepth) levels (at byte \(error.offset + 1)): \(Self.preview(line))\n  flatten the value, or send a deep document as a JSON string"
+            )
         }
-        return SyncFailure(
-            .protocolViolation,
-            "stdout line \(number) is not valid JSON (\(error)): \(Self.preview(line))\n  stdout carries protocol messages only; write logs and prints to stderr (the SDKs do this for you)",
-            details: ["line": String(number)])
+        return SyncFailure.atLine(
+            number,
+            "is not valid JSON (\(error)): \(Self.preview(line))\n  stdout carries protocol messages only; write logs and prints to stderr (the SDKs do this for you)"
+        )
     }
 
     /// The deepest nesting of a protocol line, counted from the envelope.
