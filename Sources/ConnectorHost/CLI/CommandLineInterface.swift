@@ -253,7 +253,6 @@ public enum CommandLineInterface {
                 directory: ConnectorLauncher.absolutePath(directory), warehouse: arguments.values["warehouse"],
                 state: arguments.values["state"]))
         options.build = !arguments.flags.contains("no-build")
-        options.readAhead = ProcessInfo.processInfo.environment["CONNECTOR_HOST_READ_AHEAD"] != "0"
         if let value = try arguments.double("idle-timeout") { options.idleTimeout = value }
         if let value = try arguments.double("handshake-timeout") { options.handshakeTimeout = value }
         if let value = try arguments.double("grace") { options.gracePeriod = value }

@@ -47,8 +47,8 @@ struct ScannedOperation {
 
 /// The operations of one `records` line, scanned (checked as JSON, located) but not applied.
 ///
-/// A value type with no references into the warehouse: the scan may run on another thread than the
-/// sync (see ``LinePrefetcher``). Reused from line to line, keeping its arrays' capacity.
+/// A value type with no references into the warehouse (a scan could run on another thread than the
+/// sync; bench/RESULTS.md has why it does not). Reused from line to line, keeping its arrays' capacity.
 struct ScannedRecords {
     var operations: [ScannedOperation] = []
     /// The members of every operation's payload, as views into the line.

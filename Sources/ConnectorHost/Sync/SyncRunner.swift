@@ -17,10 +17,6 @@ public struct SyncOptions: Sendable {
     public var handshakeTimeout: Double = 60
     /// Seconds between closing stdin, SIGTERM and SIGKILL when stopping a connector.
     public var gracePeriod: Double = 5
-    /// Whether stdout is read and scanned on a thread of its own from `update` on, ahead of the thread
-    /// that applies the records (see ``LinePrefetcher``); `CONNECTOR_HOST_READ_AHEAD=0` turns it off in
-    /// the CLI, to measure the difference.
-    public var readAhead = true
     /// The longest protocol line accepted.
     public var maximumLineLength = 64 << 20
     /// Host environment variables to pass to the connector although they look secret (`--pass-env`).
@@ -161,11 +157,8 @@ final class SyncSession {
     private var process: ChildProcess?
     private var stderr: StderrCollector?
     private var reader: LineReader?
-    /// Reads and scans stdout ahead of this thread from `update` on (``SyncOptions/readAhead``).
-    private var prefetcher: LinePrefetcher?
-    /// The number of the stdout line being handled, and the bytes read up to its end.
+    /// The number of the stdout line being handled.
     private var lineNumber = 0
-    private var lineBytesRead = 0
     private var writer: LineWriter?
     private var nextRequestID: Int64 = 1
     /// The method of every request sent, by id, to tell a second answer from an answer to an id never sent.
@@ -188,10 +181,9 @@ final class SyncSession {
     }
 
     var elapsed: Double { monotonicSeconds() - started }
-    var bytesRead: Int { prefetcher == nil ? reader?.bytesRead ?? 0 : lineBytesRead }
+    var bytesRead: Int { reader?.bytesRead ?? 0 }
 
     func run() throws(SyncFailure) {
-        defer { prefetcher?.stop() }
         do {
             try runSteps()
         } catch {
@@ -361,7 +353,6 @@ final class SyncSession {
     private func readControlMessage(timeout: Double, waitingFor method: String, decoder: RecordDecoder? = nil) throws(SyncFailure)
         -> Message?
     {
-        if let prefetcher { return try readPrefetchedMessage(prefetcher, timeout: timeout, waitingFor: method, decoder: decoder) }
         guard let reader else { throw SyncFailure(.launch, "the connector is not running") }
         let line: UnsafeBufferPointer<UInt8>?
         do throws(LineReadError) {
@@ -380,36 +371,6 @@ final class SyncSession {
             }
         }
         return try controlMessage(line, decoderError: decoderError)
-    }
-
-    /// ``readControlMessage(timeout:waitingFor:decoder:)`` for a line the prefetcher read and scanned.
-    private func readPrefetchedMessage(_ prefetcher: LinePrefetcher, timeout: Double, waitingFor method: String, decoder: RecordDecoder?)
-        throws(SyncFailure) -> Message?
-    {
-        let next: LinePrefetcher.Item?
-        do throws(LineReadError) {
-            next = try prefetcher.next(timeout: timeout)
-        } catch {
-            throw lineFailure(error, waitingFor: method)
-        }
-        guard let item = next else { throw exitedFailure(waitingFor: method) }
-        defer { prefetcher.recycle(item) }
-        lineNumber = item.number
-        lineBytesRead = item.bytesRead
-        return try item.bytes.withUnsafeBufferPointer { line throws(SyncFailure) -> Message? in
-            var decoderError = item.syntaxError
-            if item.isRecords {
-                if let decoder {
-                    do {
-                        try decoder.apply(item.records, line: line, lineNumber: lineNumber)
-                        return nil
-                    } catch {
-                        decoderError = try recordsFailure(error)
-                    }
-                }
-            }
-            return try controlMessage(line, decoderError: decoderError)
-        }
     }
 
     /// The failure for an error applying a records line; a syntax error is returned instead, for the
@@ -490,11 +451,6 @@ final class SyncSession {
             .request(id: id, method: Method.update, params: ["configuration": .object(configuration), "state": state]),
             timeout: options.idleTimeout, "its update request")
         let decoder = RecordDecoder(warehouse: warehouse)
-        if options.readAhead, prefetcher == nil, let reader {
-            let prefetcher = LinePrefetcher(reader: reader)
-            prefetcher.start()
-            self.prefetcher = prefetcher
-        }
         var nextProgress = monotonicSeconds() + 1
         warehouse.setSyncedTime(TemporalValues.nowUTC())
         while true {
