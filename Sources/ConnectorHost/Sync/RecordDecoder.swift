@@ -56,11 +56,51 @@ struct ScannedRecords {
     /// A syntax error after ``operations``: they are applied first (as a one-pass reader would), then
     /// this is thrown.
     var syntaxError: JSONSyntaxError?
+    /// The keys of the last payload, kept across lines: consecutive records nearly always name the
+    /// same columns in the same order, so a key is first compared byte for byte with the key at its
+    /// position in the last payload (`"name"`, quotes included) and scanned only when it differs.
+    var recentKeys = RecentKeys()
 
     mutating func removeAll() {
         operations.removeAll(keepingCapacity: true)
         fields.removeAll(keepingCapacity: true)
         syntaxError = nil
+    }
+}
+
+/// The keys of the last payload scanned, as their raw JSON (`"name"`), for ``RecordScanner``.
+///
+/// Only plain keys are kept (ASCII, no escapes), and only up to the first key that is not: such a
+/// key's raw bytes equal anywhere else form the same complete string token, so a byte comparison
+/// stands in for scanning it.
+struct RecentKeys {
+    private var bytes: [UInt8] = []
+    /// End offset in `bytes` of each key (a key starts where the previous one ends).
+    private var ends: [Int] = []
+
+    var count: Int { ends.count }
+
+    /// The token of the key at `position` of a payload if `line` holds exactly that key at `offset`.
+    @inline(__always)
+    func match(_ position: Int, _ line: UnsafeBufferPointer<UInt8>, at offset: Int) -> JSONStringToken? {
+        guard position < ends.count else { return nil }
+        let start = position == 0 ? 0 : ends[position - 1]
+        let length = ends[position] - start
+        guard offset + length <= line.count else { return nil }
+        let same = bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, line.baseAddress! + offset, length) == 0 }
+        guard same else { return nil }
+        return JSONStringToken(start: offset + 1, end: offset + length - 1, hasEscapes: false, hasNonASCII: false)
+    }
+
+    /// Keeps the keys of `fields` (views into `line`), up to the first that is not plain.
+    mutating func replace(with fields: ArraySlice<Field>, in line: UnsafeBufferPointer<UInt8>) {
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        for field in fields {
+            guard !field.key.hasEscapes, !field.key.hasNonASCII else { return }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: line[field.key.start - 1..<field.key.end + 1]))
+            ends.append(bytes.count)
+        }
     }
 }
 
@@ -187,7 +227,7 @@ enum RecordScanner {
                     scanner.skipWhitespace()
                     if scanner.peek == UInt8(ascii: "{") {
                         let first = records.fields.count
-                        try scanFields(&scanner, into: &records.fields)
+                        try scanFields(&scanner, into: &records.fields, recentKeys: &records.recentKeys)
                         operation.payload = .fields(first..<records.fields.count)
                     } else {
                         operation.payload = .notAnObject(try scanner.skipValue(depth: 4))
@@ -204,11 +244,24 @@ enum RecordScanner {
 
     /// Appends an object's members to `fields` (views into the line).
     @inline(__always)
-    private static func scanFields(_ scanner: inout JSONScanner, into fields: inout [Field]) throws(JSONSyntaxError) {
+    private static func scanFields(_ scanner: inout JSONScanner, into fields: inout [Field], recentKeys: inout RecentKeys)
+        throws(JSONSyntaxError)
+    {
         try scanner.expect(UInt8(ascii: "{"), "an object")
         if scanner.consume(UInt8(ascii: "}")) { return }
+        let first = fields.count
+        var allRecent = true
         repeat {
-            let key = try scanner.scanString()
+            scanner.skipWhitespace()
+            let position = fields.count - first
+            let key: JSONStringToken
+            if let known = recentKeys.match(position, scanner.bytes, at: scanner.position) {
+                key = known
+                scanner.position = known.end + 1
+            } else {
+                key = try scanner.scanString()
+                allRecent = false
+            }
             try scanner.expect(UInt8(ascii: ":"), "':' after an object key")
             scanner.skipWhitespace()
             let value: FieldValue
@@ -229,6 +282,9 @@ enum RecordScanner {
             fields.append(Field(key: key, value: value))
         } while scanner.consume(UInt8(ascii: ","))
         try scanner.expect(UInt8(ascii: "}"), "',' or '}' in an object")
+        if !allRecent || recentKeys.count != fields.count - first {
+            recentKeys.replace(with: fields[first...], in: scanner.bytes)
+        }
     }
 
     /// The bit of an operation's own member (`op`, `table`, `data`, `keys`).
