@@ -182,23 +182,22 @@ public final class SQLiteStatement {
     /// Binds UTF-8 text without copying; `bytes` must stay valid until the statement is reset.
     @inline(__always)
     public func bindText(borrowing bytes: UnsafeBufferPointer<UInt8>, at index: Int) {
-        guard let base = bytes.baseAddress else {
-            sqlite3_bind_text(handle, Int32(index), "", 0, SQLiteBinding.transient)
-            return
-        }
-        sqlite3_bind_text(
-            handle, Int32(index), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLiteBinding.static)
+        bindText(bytes, at: index, destructor: SQLiteBinding.static)
     }
 
     /// Binds UTF-8 text, copying it.
     @inline(__always)
     public func bindText(copying bytes: UnsafeBufferPointer<UInt8>, at index: Int) {
+        bindText(bytes, at: index, destructor: SQLiteBinding.transient)
+    }
+
+    @inline(__always)
+    private func bindText(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, destructor: sqlite3_destructor_type?) {
         guard let base = bytes.baseAddress else {
             sqlite3_bind_text(handle, Int32(index), "", 0, SQLiteBinding.transient)
             return
         }
-        sqlite3_bind_text(
-            handle, Int32(index), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLiteBinding.transient)
+        sqlite3_bind_text(handle, Int32(index), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), destructor)
     }
 
     /// Binds a blob, copying it.

@@ -59,17 +59,7 @@ enum TemporalValues {
         guard civil.year >= 0, civil.year <= 9999 else { return nil }  // shifted out of the four-digit years
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
-        appendDigits(&result, civil.year, width: 4)
-        result.append(UInt8(ascii: "-"))
-        appendDigits(&result, civil.month, width: 2)
-        result.append(UInt8(ascii: "-"))
-        appendDigits(&result, civil.day, width: 2)
-        result.append(UInt8(ascii: "T"))
-        appendDigits(&result, minuteOfDay / 60, width: 2)
-        result.append(UInt8(ascii: ":"))
-        appendDigits(&result, minuteOfDay % 60, width: 2)
-        result.append(UInt8(ascii: ":"))
-        appendDigits(&result, time.second, width: 2)
+        appendDateTime(&result, civil, secondOfDay: minuteOfDay * 60 + time.second)
         result.append(contentsOf: fractionBytes)
         result.append(UInt8(ascii: "Z"))
         return result
@@ -164,11 +154,8 @@ enum TemporalValues {
         return format(epochMilliseconds: Int(spec.tv_sec) * 1000 + Int(spec.tv_nsec) / 1_000_000)
     }
 
-    static func format(epochMilliseconds: Int) -> String {
-        let seconds = epochMilliseconds / 1000
-        let civil = civilFromDays(seconds / 86400)
-        let secondOfDay = seconds % 86400
-        var output: [UInt8] = []
+    /// Appends `YYYY-MM-DDTHH:MM:SS` (no fraction, no zone).
+    static func appendDateTime(_ output: inout [UInt8], _ civil: (year: Int, month: Int, day: Int), secondOfDay: Int) {
         appendDigits(&output, civil.year, width: 4)
         output.append(UInt8(ascii: "-"))
         appendDigits(&output, civil.month, width: 2)
@@ -180,6 +167,14 @@ enum TemporalValues {
         appendDigits(&output, secondOfDay / 60 % 60, width: 2)
         output.append(UInt8(ascii: ":"))
         appendDigits(&output, secondOfDay % 60, width: 2)
+    }
+
+    static func format(epochMilliseconds: Int) -> String {
+        let seconds = epochMilliseconds / 1000
+        let civil = civilFromDays(seconds / 86400)
+        let secondOfDay = seconds % 86400
+        var output: [UInt8] = []
+        appendDateTime(&output, civil, secondOfDay: secondOfDay)
         output.append(UInt8(ascii: "."))
         appendDigits(&output, epochMilliseconds % 1000, width: 3)
         output.append(UInt8(ascii: "Z"))
