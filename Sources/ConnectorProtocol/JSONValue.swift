@@ -88,7 +88,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// A number from a double; non-finite values have no JSON form and become `0`.
     public init(_ value: Double) {
-        literal = value.isFinite ? JSONNumber.format(value) : "0"
+        literal = value.isFinite ? "\(value)" : "0"  // Swift prints the shortest round-tripping form
     }
 
     /// Whether the literal has no fraction and no exponent.
@@ -103,12 +103,6 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     public var doubleValue: Double? { Double(literal) }
 
     public var description: String { literal }
-
-    /// Shortest round-tripping text of a finite double, with integral values written as `1.0`.
-    static func format(_ value: Double) -> String {
-        let text = "\(value)"
-        return text
-    }
 }
 
 /// A JSON object that keeps its members in wire order.

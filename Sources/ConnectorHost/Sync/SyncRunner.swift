@@ -632,9 +632,9 @@ final class SyncSession {
 
     private func connectorError(method: String, _ error: RPCError) -> SyncFailure {
         let message = Redaction.redact(error.message, secrets: secrets)
-        let kind: SyncFailure.Kind = error.code == .cancelled ? .connectorError : .connectorError
         return SyncFailure(
-            kind, "the connector failed in \(method): \(message) [error \(error.code)]", details: ["code": String(error.code.rawValue)])
+            .connectorError, "the connector failed in \(method): \(message) [error \(error.code)]",
+            details: ["code": String(error.code.rawValue)])
     }
 
     static func preview(_ bytes: UnsafeBufferPointer<UInt8>) -> String { preview(Array(bytes.prefix(100)), total: bytes.count) }

@@ -58,7 +58,6 @@ public final class Warehouse {
     @exclusivity(unchecked) private var binder = ValueBinder()
     /// The `_connector_synced` value of the operations being applied, as stable bytes.
     @exclusivity(unchecked) private var syncedTime: [UInt8] = []
-    @exclusivity(unchecked) private var keyColumnScratch: [Int] = []
     @exclusivity(unchecked) private var hashScratch: [(String, String)] = []
 
     /// Opens or creates the warehouse at `path` and loads its metadata.
