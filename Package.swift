@@ -21,10 +21,12 @@ let package = Package(
         .target(name: "ConnectorProtocol"),
         .target(name: "ConnectorSDK", dependencies: ["ConnectorProtocol"]),
         .target(name: "ConnectorHost", dependencies: ["ConnectorProtocol", "CConnectorSQLite", "CConnectorSpawn"]),
+        // The command line: parsing, help, subcommands, terminal output (print, readLine, signals).
+        .target(name: "ConnectorHostCLI", dependencies: ["ConnectorHost", "ConnectorProtocol"]),
         .target(name: "BenchWorkload", path: "bench/Sources/BenchWorkload"),
 
-        // Executables: the thin CLI and the connectors that live in this repository.
-        .executableTarget(name: "connector-host", dependencies: ["ConnectorHost"]),
+        // Executables: the thin entry point and the connectors that live in this repository.
+        .executableTarget(name: "connector-host", dependencies: ["ConnectorHostCLI"]),
         .executableTarget(
             name: "hello-connector",
             dependencies: ["ConnectorSDK"],

@@ -1,15 +1,15 @@
 // The libFuzzer target for what the host reads from a connector: the line reader, the JSON-RPC
-// message decoder and the record decoder writing into a scratch SQLite warehouse.
+// message decoder and the record scanner and applier writing into a scratch SQLite warehouse.
 //
 // Built by fuzz/run.sh into the ConnectorHost module itself (so it reaches internal types such as
-// RecordDecoder), with `swiftc -sanitize=fuzzer,address`; never part of `swift build`.
+// RecordApplier), with `swiftc -sanitize=fuzzer,address`; never part of `swift build`.
 //
 // Each input is a connector's stdout: the reader splits it into lines (with a line limit chosen by
 // the input's size, so the limit, growth and partial-line paths all run), and every line goes
 // where the sync would send it. Properties checked besides "no crash, no hang, bounded memory":
 // - a line the tree parser accepts is written back by JSONWriter as text that parses to the same value;
 // - a schema result that validates applies to the warehouse or is refused with a SchemaConflict;
-// - the record decoder either applies a line or throws one of the errors the sync reports.
+// - the record applier either applies a line or throws one of the errors the sync reports.
 
 import ConnectorProtocol
 import Foundation
@@ -49,25 +49,25 @@ final class FuzzHarness {
         _ = lseek(inputFile, 0, SEEK_SET)
         let limits = [64, 4096, 1 << 20]
         let reader = LineReader(fileDescriptor: inputFile, maximumLineLength: limits[input.count % 3], readSize: 64)
-        let decoder = RecordDecoder(warehouse: warehouse)
+        let applier = RecordApplier(warehouse: warehouse)
         while true {
             let line: UnsafeBufferPointer<UInt8>?
             do throws(LineReadError) { line = try reader.nextLine(timeout: 5) } catch {
-                if case .partialLineAtEOF(_, let prefix) = error { _ = SyncSession.preview(prefix) }
+                if case .partialLineAtEOF(_, let prefix) = error { _ = HumanText.preview(prefix) }
                 break
             }
             guard let line else { break }
-            handle(line, lineNumber: reader.lineNumber, decoder: decoder)
+            handle(line, lineNumber: reader.lineNumber, applier: applier)
         }
         warehouse.rollback()
-        decoder.resetCaches()
+        applier.resetCaches()
         try! warehouse.beginTransaction()
     }
 
-    private func handle(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, decoder: RecordDecoder) {
-        _ = SyncSession.preview(line)
+    private func handle(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, applier: RecordApplier) {
+        _ = HumanText.preview(line)
         do {
-            if try decoder.applyIfRecords(line, lineNumber: lineNumber) == .records { return }
+            if try applier.applyIfRecords(line, lineNumber: lineNumber) == .records { return }
         } catch let error as InvalidOperation {
             _ = error.failure(redacting: ["secret-value"]).message
         } catch is JSONSyntaxError {
@@ -76,7 +76,7 @@ final class FuzzHarness {
             let kind = "\(error.code): \(error.message.prefix(60))"
             if sqliteErrors.insert(kind).inserted { FileHandle.standardError.write(Data("fuzz: SQLite error \(kind)\n".utf8)) }
         } catch {
-            fatalError("the record decoder threw an unexpected \(type(of: error)): \(error)")
+            fatalError("the record applier threw an unexpected \(type(of: error)): \(error)")
         }
         guard let value = try? JSONParser.parse(line, maximumDepth: 64) else { return }
         let written = JSONWriter.string(value)

@@ -1,6 +1,6 @@
 /// Parses JSON text into ``JSONValue`` trees, for the control path (handshake, schema, state).
 ///
-/// The record path does not build trees; see the host's record decoder.
+/// The record path does not build trees; see the host's record scanner.
 public enum JSONParser {
     /// Parses exactly one JSON value (surrounding whitespace allowed).
     /// - Throws: ``JSONSyntaxError`` naming the byte offset of the first problem.

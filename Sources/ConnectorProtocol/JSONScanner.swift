@@ -39,7 +39,7 @@ public struct JSONStringToken: Sendable {
 /// A forward-only, allocation-free JSON tokenizer over borrowed bytes.
 ///
 /// It is the one place that knows JSON's grammar; the tree parser (``JSONParser``) and the
-/// host's record decoder both drive it, so they accept exactly the same language (RFC 8259,
+/// host's record scanner both drive it, so they accept exactly the same language (RFC 8259,
 /// with a nesting limit). The bytes must outlive the scanner.
 public struct JSONScanner {
     /// The bytes being scanned.

@@ -1,4 +1,4 @@
-import ConnectorHost
+import ConnectorHostCLI
 
 #if canImport(Glibc)
     import Glibc
@@ -6,5 +6,6 @@ import ConnectorHost
     import Darwin
 #endif
 
-// The executable is only an entry point; everything lives in the ConnectorHost library.
+// The executable is only an entry point: the command line is the ConnectorHostCLI module, the host
+// itself the ConnectorHost library (which prints nothing and installs no signal handlers of its own).
 exit(CommandLineInterface.main(Array(CommandLine.arguments.dropFirst())))

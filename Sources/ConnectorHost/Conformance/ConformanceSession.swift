@@ -102,7 +102,7 @@ final class ConformanceSession {
         while true {
             switch next(timeout: timeout) {
             case .timedOut(let seconds):
-                return .none("got no answer within \(ConformanceSession.seconds(seconds))")
+                return .none("got no answer within \(HumanText.seconds(seconds))")
             case .ended(let how):
                 return .none("got no answer: \(how) first")
             case .message(let message):
@@ -169,7 +169,7 @@ final class ConformanceSession {
                 switch error {
                 case .timedOut: return .timedOut(timeout)
                 case .partialLineAtEOF(let number, let prefix):
-                    stdoutProblem(line: number, "ends without a newline (the connector stopped mid-message)", SyncSession.preview(prefix))
+                    stdoutProblem(line: number, "ends without a newline (the connector stopped mid-message)", HumanText.preview(prefix))
                     return end()
                 case .lineTooLong(let number, let limit):
                     stdoutProblem(line: number, "is longer than \(limit) bytes", "")
@@ -182,13 +182,13 @@ final class ConformanceSession {
             evidence.stdoutLines += 1
             let json: JSONValue
             do { json = try JSONParser.parse(line, maximumDepth: 64) } catch {
-                stdoutProblem(line: reader.lineNumber, "is not valid JSON (\(error))", SyncSession.preview(line))
+                stdoutProblem(line: reader.lineNumber, "is not valid JSON (\(error))", HumanText.preview(line))
                 transcript.append(["dir": "connector->host", "invalid": .string(String(decoding: line.prefix(200), as: UTF8.self))])
                 continue
             }
             let message: Message
             do { message = try Message(json: json) } catch {
-                stdoutProblem(line: reader.lineNumber, "is not a JSON-RPC 2.0 message (\(error.reason))", SyncSession.preview(line))
+                stdoutProblem(line: reader.lineNumber, "is not a JSON-RPC 2.0 message (\(error.reason))", HumanText.preview(line))
                 transcript.append(["dir": "connector->host", "invalid": .string(String(decoding: line.prefix(200), as: UTF8.self))])
                 continue
             }
@@ -283,6 +283,4 @@ final class ConformanceSession {
         let text = JSONWriter.string(value)
         return text.count > 120 ? String(text.prefix(120)) + "…" : text
     }
-
-    static func seconds(_ value: Double) -> String { SyncSession.seconds(value) }
 }

@@ -19,7 +19,7 @@ public struct ConformanceOptions: Sendable {
     public var transcriptDirectory: String?
 
     public init(directory: String, configurationPath: String? = nil) {
-        self.directory = ConnectorLauncher.absolutePath(directory)
+        self.directory = FilePaths.absolute(directory)
         self.configurationPath = configurationPath
     }
 }
@@ -487,7 +487,7 @@ struct ConformanceRun {
         case nil:
             return ConformanceResult(
                 check, .failed,
-                "the connector was still running \(ConformanceSession.seconds(options.grace)) after \(what); it must exit promptly with status 0"
+                "the connector was still running \(HumanText.seconds(options.grace)) after \(what); it must exit promptly with status 0"
             )
         }
     }

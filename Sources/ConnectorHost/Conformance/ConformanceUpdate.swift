@@ -48,7 +48,7 @@ extension ConformanceRun {
             switch session.next(timeout: options.timeout) {
             case .timedOut(let seconds):
                 outcome.answer = .none(
-                    "got no answer: the connector sent nothing for \(ConformanceSession.seconds(seconds)) (after \(outcome.checkpointStates.count) acknowledged checkpoints)"
+                    "got no answer: the connector sent nothing for \(HumanText.seconds(seconds)) (after \(outcome.checkpointStates.count) acknowledged checkpoints)"
                 )
                 return outcome
             case .ended(let how):
@@ -138,22 +138,22 @@ extension ConformanceRun {
     }
 }
 
-/// A throwaway warehouse that applies the connector's operations with the host's own decoder and
+/// A throwaway warehouse that applies the connector's operations with the host's own record applier and
 /// validation, to judge ``ConformanceCheck/records``. Keeps the first problem and stops applying.
 final class ConformanceWarehouse {
     private let warehouse: Warehouse
-    private let decoder: RecordDecoder
+    private let applier: RecordApplier
     private let connector: String
     private var syncID: Int64?
     /// The first operation problem, in one line.
     private(set) var problem: String?
     /// Operations applied.
-    var operations: Int { decoder.operationCount }
+    var operations: Int { applier.operationCount }
     var undeclaredTables: [String] { warehouse.undeclaredTablesCreated }
 
     init(path: String, connector: String) throws {
         warehouse = try Warehouse(path: path)
-        decoder = RecordDecoder(warehouse: warehouse)
+        applier = RecordApplier(warehouse: warehouse)
         self.connector = connector
     }
 
@@ -171,7 +171,7 @@ final class ConformanceWarehouse {
     func apply(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) {
         guard problem == nil, syncID != nil else { return }
         do {
-            _ = try decoder.applyIfRecords(line, lineNumber: lineNumber)
+            _ = try applier.applyIfRecords(line, lineNumber: lineNumber)
         } catch let error as InvalidOperation {
             var location = "operation #\(error.operationIndex) (stdout line \(error.line))"
             if let table = error.table { location += ", table \"\(table)\"" }
@@ -187,7 +187,7 @@ final class ConformanceWarehouse {
         do {
             try warehouse.checkpoint(state: JSONWriter.string(state))
             try warehouse.beginTransaction()
-            decoder.resetCaches()
+            applier.resetCaches()
         } catch {
             problem = "the checkpoint could not be committed: \(error)"
         }
@@ -202,6 +202,6 @@ final class ConformanceWarehouse {
         } else {
             warehouse.failSync(id: syncID, status: "failed", error: problem ?? "the update failed")
         }
-        decoder.resetCaches()
+        applier.resetCaches()
     }
 }

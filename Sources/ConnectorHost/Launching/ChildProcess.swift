@@ -1,4 +1,5 @@
 import CConnectorSpawn
+import ConnectorProtocol
 
 #if canImport(Glibc)
     import Glibc
@@ -211,11 +212,4 @@ public final class ChildProcess: @unchecked Sendable {
         signal(SIGKILL)
         return wait()
     }
-}
-
-/// Seconds on a monotonic clock.
-func monotonicSeconds() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }

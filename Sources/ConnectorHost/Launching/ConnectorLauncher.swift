@@ -1,38 +1,6 @@
 import ConnectorProtocol
 import Foundation
 
-/// Why a connector could not be prepared or started.
-public struct LaunchError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
-/// How to start one connector: the result of reading its directory.
-public struct LaunchPlan: Sendable, Equatable {
-    /// The connector's name (the manifest's, else the directory's).
-    public var name: String
-    /// The connector directory, absolute.
-    public var directory: String
-    /// The command, with the executable resolved.
-    public var arguments: [String]
-    /// A build command to run first (in `directory`), if any.
-    public var buildCommand: [String]?
-    /// Extra environment variables for the connector.
-    public var environment: [String: String]
-    /// Variables of the host's environment to pass even though they look secret (the manifest's
-    /// `"passEnvironment"`); see ``HostEnvironment``.
-    public var passEnvironment: [String] = []
-    /// Which kind of connector this is, for messages.
-    public var kind: Kind
-    /// A short description of the build step for the console, when the command itself is not one.
-    public var buildSummary: String? = nil
-
-    public enum Kind: String, Sendable {
-        case manifest, python
-    }
-}
-
 /// Reads a connector directory: a `connector.json` manifest, or a `connector.py` run with the Python SDK.
 ///
 /// The manifest:
@@ -53,7 +21,7 @@ public enum ConnectorLauncher {
     public static func plan(directory: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(LaunchError)
         -> LaunchPlan
     {
-        let directory = absolutePath(directory)
+        let directory = FilePaths.absolute(directory)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw LaunchError("\(directory) is not a directory; pass the folder that holds the connector")
@@ -92,7 +60,7 @@ public enum ConnectorLauncher {
             extraEnvironment[key] = text
         }
         if let product = manifest["swiftProduct"]?.stringValue {
-            let packagePath = absolutePath(manifest["package"]?.stringValue ?? "../..", relativeTo: directory)
+            let packagePath = FilePaths.absolute(manifest["package"]?.stringValue ?? "../..", relativeTo: directory)
             if let binPath = environment["CONNECTOR_HOST_SWIFT_BIN_PATH"], !binPath.isEmpty {
                 return LaunchPlan(
                     name: name, directory: directory, arguments: [binPath + "/" + product], buildCommand: nil,
@@ -111,7 +79,7 @@ public enum ConnectorLauncher {
             throw LaunchError("\(manifestPath) needs \"command\": an array of strings, e.g. [\"./my-connector\", \"--flag\"]")
         }
         var arguments = command
-        if arguments[0].contains("/") { arguments[0] = absolutePath(arguments[0], relativeTo: directory) }
+        if arguments[0].contains("/") { arguments[0] = FilePaths.absolute(arguments[0], relativeTo: directory) }
         var build: [String]?
         if let buildValue = manifest["build"] {
             guard let buildCommand = buildValue.arrayValue?.compactMap(\.stringValue), !buildCommand.isEmpty else {
@@ -153,7 +121,7 @@ public enum ConnectorLauncher {
 
     /// Finds `sdks/python` via `$CONNECTOR_HOST_PYTHON_SDK`, then upwards from the connector and from the host executable.
     static func pythonSDKPath(startingAt directory: String, environment: [String: String]) -> String? {
-        if let explicit = environment["CONNECTOR_HOST_PYTHON_SDK"], !explicit.isEmpty { return absolutePath(explicit) }
+        if let explicit = environment["CONNECTOR_HOST_PYTHON_SDK"], !explicit.isEmpty { return FilePaths.absolute(explicit) }
         return SourceCheckout.folder(containing: "sdks/python/connector_host_sdk", startingAt: SourceCheckout.starts(from: directory))
             .map { $0 + "/sdks/python" }
     }
@@ -188,82 +156,6 @@ public enum ConnectorLauncher {
             throw LaunchError(
                 "the build step `\(command.joined(separator: " "))` \(status); its last lines:\n\(tail)\nFix the build, or pass --no-build to run the existing executable"
             )
-        }
-    }
-
-    static func absolutePath(_ path: String, relativeTo base: String? = nil) -> String {
-        let start = path.hasPrefix("/") ? path : (base ?? FileManager.default.currentDirectoryPath) + "/" + path
-        return URL(fileURLWithPath: start).standardizedFileURL.path
-    }
-}
-
-/// The environment a connector (and its build step) gets.
-///
-/// Connectors are programs the user chose to run, like a build tool: they get the user's
-/// environment (PATH, HOME, locale, proxies, SDK paths) — except variables that look like secrets,
-/// which a connector has no business reading: names that look secret by the rules of
-/// ``Redaction/looksSecret(_:)`` (`GITHUB_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `PGPASSWORD`,
-/// `SSH_AUTH_SOCK`, ...) and values that carry a password in a URL (`postgres://user:pass@host`).
-/// A connector that needs one names it in its manifest's `"passEnvironment"` (or the user passes
-/// `--pass-env NAME`). The configuration, secrets included, reaches a connector through the
-/// protocol only.
-public enum HostEnvironment {
-    /// The host's environment without withheld variables (unless named in `passing`), plus `extra`,
-    /// as sorted `NAME=value` strings.
-    public static func forChild(
-        extra: [String: String], passing: Set<String> = [], from host: [String: String] = ProcessInfo.processInfo.environment
-    ) -> [String] {
-        var environment = host.filter { passing.contains($0.key) || !isWithheld(name: $0.key, value: $0.value) }
-        for (key, value) in extra { environment[key] = value }
-        return environment.map { "\($0.key)=\($0.value)" }.sorted()
-    }
-
-    /// Whether a host variable is kept from connectors by default.
-    public static func isWithheld(name: String, value: String) -> Bool {
-        Redaction.looksSecret(name) || hasCredentialsInURL(value)
-    }
-
-    /// Whether `value` holds a URL with a password: `scheme://user:password@host...`.
-    static func hasCredentialsInURL(_ value: String) -> Bool {
-        guard let scheme = value.range(of: "://") else { return false }
-        let authority = value[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard let at = authority.lastIndex(of: "@") else { return false }
-        return authority[..<at].contains(":")
-    }
-}
-
-/// Per-connector Python virtual environments for connectors with a `requirements.txt`.
-enum PythonEnvironment {
-    /// The interpreter: the connector's virtual environment when it has requirements, else `python3`.
-    static func interpreter(for directory: String, environment: [String: String]) -> String {
-        if needsVirtualEnvironment(directory) { return directory + "/files/venv/bin/python" }
-        return environment["CONNECTOR_HOST_PYTHON"] ?? "python3"
-    }
-
-    /// A command that creates the virtual environment and installs the requirements, when needed
-    /// (again only when requirements.txt changes). `fivetran_connector_sdk` lines are dropped: this
-    /// SDK provides that package, and the real one would pull in gRPC for nothing.
-    static func setupCommand(for directory: String, environment: [String: String]) -> [String]? {
-        guard needsVirtualEnvironment(directory) else { return nil }
-        let python = environment["CONNECTOR_HOST_PYTHON"] ?? "python3"
-        let script = """
-            set -e
-            if [ ! -x files/venv/bin/python ]; then mkdir -p files && \(python) -m venv files/venv; fi
-            if [ ! -f files/venv/.requirements.installed ] || ! cmp -s requirements.txt files/venv/.requirements.installed; then
-              grep -v -i -E '^[[:space:]]*fivetran[-_]connector[-_]sdk' requirements.txt > files/venv/.requirements.filtered || true
-              files/venv/bin/python -m pip install --disable-pip-version-check -q -r files/venv/.requirements.filtered
-              cp requirements.txt files/venv/.requirements.installed
-            fi
-            """
-        return ["/bin/sh", "-c", script]
-    }
-
-    private static func needsVirtualEnvironment(_ directory: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: directory + "/requirements.txt") else { return false }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").contains {
-            let line = $0.trimmingCharacters(in: .whitespaces)
-            return !line.isEmpty && !line.hasPrefix("#") && !line.hasPrefix("fivetran_connector_sdk")
-                && !line.hasPrefix("fivetran-connector-sdk")
         }
     }
 }

@@ -34,7 +34,7 @@ enum SourceCheckout {
     static func root(explicit: String?, near directory: String?, environment: [String: String]) throws(LaunchError) -> String {
         let marker = "Sources/ConnectorSDK/Connector.swift"
         if let given = explicit ?? environment["CONNECTOR_HOST_SOURCE"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            let path = ConnectorLauncher.absolutePath(given)
+            let path = FilePaths.absolute(given)
             guard FileManager.default.fileExists(atPath: path + "/" + marker) else {
                 throw LaunchError(
                     "\(path) is not a connector-host checkout (it has no \(marker)); pass the folder that holds its Package.swift")

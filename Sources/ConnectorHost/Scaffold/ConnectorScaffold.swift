@@ -56,7 +56,7 @@ public struct ConnectorScaffold: Sendable {
         }
         self.name = name
         self.language = language
-        self.directory = ConnectorLauncher.absolutePath(directory ?? name)
+        self.directory = FilePaths.absolute(directory ?? name)
         if FileManager.default.fileExists(atPath: self.directory),
             !((try? FileManager.default.contentsOfDirectory(atPath: self.directory))?.isEmpty ?? false)
         {

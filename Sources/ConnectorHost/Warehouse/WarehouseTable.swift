@@ -42,9 +42,9 @@ final class WarehouseTable {
     /// Empty when the table has no primary key; then rows are keyed by a hash (`_connector_id`).
     let primaryKey: [String]
     @exclusivity(unchecked) private(set) var columns: [WarehouseColumn] = []
-    @exclusivity(unchecked) private var indexByName: [String: Int] = [:]
+    @exclusivity(unchecked) var indexByName: [String: Int] = [:]
     /// Column indexes by ASCII-folded name: SQLite takes `ID` and `id` for the same column.
-    @exclusivity(unchecked) private var indexByFoldedName: [String: Int] = [:]
+    @exclusivity(unchecked) var indexByFoldedName: [String: Int] = [:]
     /// Indexes of the primary-key columns, in key order.
     @exclusivity(unchecked) private(set) var primaryKeyIndexes: [Int] = []
     /// Bit i set when column i is part of the primary key (tables have at most 64 key columns).
@@ -181,7 +181,7 @@ final class WarehouseTable {
         "UPDATE \(quotedName) SET \(quoteIdentifier(SystemColumn.deleted)) = 1, \(quoteIdentifier(SystemColumn.synced)) = ?1 WHERE \(quoteIdentifier(SystemColumn.deleted)) = 0"
     }
 
-    private func keyCondition(firstParameter: Int) -> String {
+    func keyCondition(firstParameter: Int) -> String {
         guard hasPrimaryKey else { return "\(quoteIdentifier(SystemColumn.rowID)) = ?\(firstParameter)" }
         return primaryKey.enumerated().map { "\(quoteIdentifier($0.element)) = ?\(firstParameter + $0.offset)" }
             .joined(separator: " AND ")

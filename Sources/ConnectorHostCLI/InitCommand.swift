@@ -1,3 +1,4 @@
+import ConnectorHost
 import Foundation
 
 extension CommandLineInterface {

@@ -13,8 +13,8 @@ public struct WorkspaceFiles: Sendable, Equatable {
 
     /// The default files under `directory/files/`, each overridable.
     public init(directory: String, warehouse: String? = nil, state: String? = nil) {
-        self.warehouse = warehouse.map { ConnectorLauncher.absolutePath($0) } ?? directory + "/files/warehouse.db"
-        self.state = state.map { ConnectorLauncher.absolutePath($0) } ?? directory + "/files/state.json"
+        self.warehouse = warehouse.map { FilePaths.absolute($0) } ?? directory + "/files/warehouse.db"
+        self.state = state.map { FilePaths.absolute($0) } ?? directory + "/files/state.json"
     }
 
     /// The lock file beside the warehouse.

@@ -1,3 +1,4 @@
+import ConnectorHost
 import Foundation
 
 extension CommandLineInterface {
@@ -39,7 +40,7 @@ extension CommandLineInterface {
         options.build = !arguments.flags.contains("no-build")
         if let value = try arguments.double("timeout") { options.timeout = value }
         if let value = try arguments.double("grace") { options.grace = value }
-        options.transcriptDirectory = arguments.values["transcripts"].map { ConnectorLauncher.absolutePath($0) }
+        options.transcriptDirectory = arguments.values["transcripts"].map { FilePaths.absolute($0) }
         let verbose = arguments.flags.contains("verbose")
         let report = ConformanceSuite.run(options) { line in if verbose { writeError(line) } }
         print(arguments.flags.contains("json") ? ConformanceReportFormatter.json(report) : ConformanceReportFormatter.text(report))

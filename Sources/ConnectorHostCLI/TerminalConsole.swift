@@ -1,3 +1,4 @@
+import ConnectorHost
 import ConnectorProtocol
 import Foundation
 import Synchronization

@@ -1,3 +1,4 @@
+import ConnectorHost
 import ConnectorProtocol
 import Foundation
 
@@ -250,7 +251,7 @@ public enum CommandLineInterface {
         var options = SyncOptions(
             directory: directory, configurationPath: arguments.values["configuration"],
             files: WorkspaceFiles(
-                directory: ConnectorLauncher.absolutePath(directory), warehouse: arguments.values["warehouse"],
+                directory: FilePaths.absolute(directory), warehouse: arguments.values["warehouse"],
                 state: arguments.values["state"]))
         options.build = !arguments.flags.contains("no-build")
         if let value = try arguments.double("idle-timeout") { options.idleTimeout = value }
@@ -289,7 +290,7 @@ public enum CommandLineInterface {
     }
 
     static func resetCommand(_ arguments: ParsedArguments) throws -> Int32 {
-        let directory = ConnectorLauncher.absolutePath(try directoryArgument(arguments, command: "reset"))
+        let directory = FilePaths.absolute(try directoryArgument(arguments, command: "reset"))
         let files = WorkspaceFiles(directory: directory, warehouse: arguments.values["warehouse"], state: arguments.values["state"])
         let paths = [files.warehouse, files.warehouse + "-wal", files.warehouse + "-shm", files.state, files.lock]
         let existing = paths.filter { FileManager.default.fileExists(atPath: $0) }
@@ -318,7 +319,7 @@ public enum CommandLineInterface {
     }
 
     static func inspectCommand(_ arguments: ParsedArguments) throws -> Int32 {
-        let directory = ConnectorLauncher.absolutePath(try directoryArgument(arguments, command: "inspect"))
+        let directory = FilePaths.absolute(try directoryArgument(arguments, command: "inspect"))
         var syncLimit = 10
         if let text = arguments.values["syncs"] {
             guard let value = Int(text), value >= 0 else { throw UsageError("--syncs takes a number >= 0, not \"\(text)\"") }

@@ -49,7 +49,7 @@ enum WarehouseProblem {
 
     /// Whether the process has a file size limit (RLIMIT_FSIZE, `ulimit -f`) that the warehouse or
     /// its -wal file has reached. SQLite reports a write past it (EFBIG) as a generic I/O error.
-    private static func fileSizeLimitReached(_ path: String) -> Bool {
+    static func fileSizeLimitReached(_ path: String) -> Bool {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int64.max) else { return false }  // RLIM_INFINITY is at least Int64.max
         return [path, path + "-wal"].contains { file in

@@ -1,0 +1,31 @@
+/// Why a connector could not be prepared or started.
+public struct LaunchError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// How to start one connector: the result of reading its directory.
+public struct LaunchPlan: Sendable, Equatable {
+    /// The connector's name (the manifest's, else the directory's).
+    public var name: String
+    /// The connector directory, absolute.
+    public var directory: String
+    /// The command, with the executable resolved.
+    public var arguments: [String]
+    /// A build command to run first (in `directory`), if any.
+    public var buildCommand: [String]?
+    /// Extra environment variables for the connector.
+    public var environment: [String: String]
+    /// Variables of the host's environment to pass even though they look secret (the manifest's
+    /// `"passEnvironment"`); see ``HostEnvironment``.
+    public var passEnvironment: [String] = []
+    /// Which kind of connector this is, for messages.
+    public var kind: Kind
+    /// A short description of the build step for the console, when the command itself is not one.
+    public var buildSummary: String? = nil
+
+    public enum Kind: String, Sendable {
+        case manifest, python
+    }
+}

@@ -1,0 +1,12 @@
+/// An invalid operation: where it is and what is wrong with it.
+public struct InvalidOperation: Error, Sendable {
+    /// The 1-based index of the operation within the sync.
+    public let operationIndex: Int
+    /// The 1-based line number on the connector's stdout.
+    public let line: Int
+    public let table: String?
+    public let column: String?
+    public let reason: String
+    /// The operation's JSON, cut and with secret-looking values masked.
+    public let excerpt: String
+}

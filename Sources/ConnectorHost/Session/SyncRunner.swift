@@ -1,0 +1,146 @@
+import ConnectorProtocol
+import Foundation
+
+/// What a sync needs to know.
+public struct SyncOptions: Sendable {
+    /// The connector directory.
+    public var directory: String
+    /// The configuration file; default `DIR/configuration.json` when it exists.
+    public var configurationPath: String?
+    /// The warehouse and state files.
+    public var files: WorkspaceFiles
+    /// Whether to run the connector's build step first.
+    public var build = true
+    /// Seconds without any message from the connector before the sync is stopped.
+    public var idleTimeout: Double = 600
+    /// Seconds allowed for `initialize` and `schema` each.
+    public var handshakeTimeout: Double = 60
+    /// Seconds between closing stdin, SIGTERM and SIGKILL when stopping a connector.
+    public var gracePeriod: Double = 5
+    /// The longest protocol line accepted.
+    public var maximumLineLength = 64 << 20
+    /// Host environment variables to pass to the connector although they look secret (`--pass-env`).
+    public var passEnvironment: [String] = []
+
+    public init(directory: String, configurationPath: String? = nil, files: WorkspaceFiles? = nil) {
+        self.directory = FilePaths.absolute(directory)
+        self.configurationPath = configurationPath
+        self.files = files ?? WorkspaceFiles(directory: self.directory)
+    }
+}
+
+/// Where a sync reports what happens while it runs.
+public protocol SyncConsole: Sendable {
+    /// A line the connector wrote to stderr (`level` nil) or sent as a `log` message.
+    func connectorLog(_ connector: String, level: LogLevel?, _ message: String)
+    /// A note from the host (build output, warnings).
+    func note(_ message: String)
+    /// Called about once a second while records flow.
+    func progress(_ counts: OperationCounts, elapsed: Double)
+}
+
+/// The outcome of a sync.
+public struct SyncReport: Sendable {
+    public var connector: String
+    public var counts: OperationCounts
+    /// Wall seconds from spawning the connector to its end.
+    public var duration: Double
+    /// Protocol bytes read from the connector's stdout.
+    public var bytesRead: Int
+    /// The failure, or `nil` when the sync succeeded.
+    public var failure: SyncFailure?
+    /// The state stored at the last checkpoint (compact JSON).
+    public var state: String?
+    /// One line per schema change (table created, column added or typed, column widened), in order.
+    public var schemaChanges: [String] = []
+    public var files: WorkspaceFiles
+
+    /// Row operations per second over the whole sync.
+    public var rowsPerSecond: Double { duration > 0 ? Double(counts.rowOperations) / duration : 0 }
+}
+
+/// Runs one sync: launch, handshake, schema, update with checkpoints, shutdown.
+///
+/// Runs entirely on the calling thread, which it blocks (pipes and SQLite are blocking I/O); the
+/// connector's stderr is read on a thread of its own.
+public enum SyncRunner {
+    /// The host's name and version, sent in `initialize`.
+    public static let hostInfo: JSONValue = ["name": "connector-host", "version": "0.1.0"]
+
+    /// Runs a sync and reports its outcome; never throws: every failure is in the report.
+    public static func run(_ options: SyncOptions, console: any SyncConsole, cancellation: CancellationSignal = CancellationSignal())
+        -> SyncReport
+    {
+        // Writing to a connector that died raises SIGPIPE, whose default action would kill the host
+        // (or the program embedding this library); ignored, the write fails with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
+        var report = SyncReport(
+            connector: URL(fileURLWithPath: options.directory).lastPathComponent, counts: OperationCounts(), duration: 0,
+            bytesRead: 0, failure: nil, state: nil, files: options.files)
+        do throws(SyncFailure) {
+            var plan: LaunchPlan
+            do { plan = try ConnectorLauncher.plan(directory: options.directory) } catch {
+                throw SyncFailure(.launch, error.message)
+            }
+            plan.passEnvironment += options.passEnvironment
+            report.connector = plan.name
+            let configuration = try loadConfiguration(options)
+            try options.files.createDirectories()
+            let lock = try WorkspaceLock(path: options.files.lock)
+            try options.files.createWarehouseFile()
+            defer { withExtendedLifetime(lock) {} }
+            let warehouse: Warehouse
+            do { warehouse = try Warehouse(path: options.files.warehouse) } catch {
+                throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
+            }
+            do { try warehouse.probeWriteAccess() } catch {
+                throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
+            }
+            if options.build, plan.buildCommand != nil {
+                console.note("building \(plan.name): \(plan.buildSummary ?? plan.buildCommand!.joined(separator: " "))")
+                do { try ConnectorLauncher.build(plan, cancellation: cancellation, log: { console.note("  " + $0) }) } catch {
+                    if cancellation.isCancelled {
+                        throw SyncFailure(
+                            .cancelled, "cancelled (Ctrl-C) during the build step; the connector did not run and nothing changed")
+                    }
+                    throw SyncFailure(.launch, error.message)
+                }
+            }
+            let session = SyncSession(
+                plan: plan, options: options, configuration: configuration, warehouse: warehouse, console: console,
+                cancellation: cancellation)
+            defer {
+                report.counts = warehouse.counts
+                report.schemaChanges = warehouse.schemaChangeLog
+                report.duration = session.elapsed
+                report.bytesRead = session.bytesRead
+                report.state = (try? warehouse.storedState()).map { Redaction.redact($0, secrets: session.secrets) }
+            }
+            try session.run()
+        } catch {
+            report.failure = error
+        }
+        return report
+    }
+
+    package static func loadConfiguration(_ options: SyncOptions) throws(SyncFailure) -> JSONObject {
+        let path = options.configurationPath.map { FilePaths.absolute($0) } ?? options.directory + "/configuration.json"
+        guard FileManager.default.fileExists(atPath: path) else {
+            if options.configurationPath != nil {
+                throw SyncFailure(.configuration, "the configuration file \(path) does not exist")
+            }
+            return [:]
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SyncFailure(.configuration, "cannot read the configuration file \(path)")
+        }
+        let value: JSONValue
+        do { value = try JSONParser.parse(Array(data)) } catch {
+            throw SyncFailure(.configuration, "the configuration file \(path) is not valid JSON: \(error)")
+        }
+        guard let object = value.objectValue else {
+            throw SyncFailure(.configuration, "the configuration file \(path) must hold a JSON object, not a \(value.kindName)")
+        }
+        return object
+    }
+}

@@ -1,0 +1,81 @@
+import ConnectorProtocol
+import Foundation
+
+extension SyncSession {
+    /// Adds the connector's last stderr lines to failures where they explain what happened.
+    func withStderrTail(_ failure: SyncFailure) -> SyncFailure {
+        guard [.connectorExited, .connectorError, .timeout, .protocolViolation].contains(failure.kind),
+            let lines = stderr?.lastLines, !lines.isEmpty
+        else { return failure }
+        let tail = lines.suffix(10).map { "    " + Redaction.redact($0, secrets: secrets) }.joined(separator: "\n")
+        return SyncFailure(failure.kind, failure.message + "\n  last lines of the connector's stderr:\n" + tail, details: failure.details)
+    }
+
+    func exitedFailure(waitingFor method: String) -> SyncFailure {
+        let status = process?.wait(timeout: options.gracePeriod)
+        let how = status.map { "\($0)" } ?? "closed its stdout"
+        return SyncFailure(
+            .connectorExited,
+            "the connector \(how) before answering \(method); the warehouse is back at the last checkpoint. A connector must answer every request and exit only on stdin EOF"
+        )
+    }
+
+    static let cancelledFailure = SyncFailure(
+        .cancelled, "cancelled (Ctrl-C): the connector was asked to stop and everything after the last checkpoint was rolled back")
+
+    func lineFailure(_ error: LineReadError, waitingFor method: String) -> SyncFailure {
+        switch error {
+        case .timedOut where method == Method.update:
+            return SyncFailure(
+                .timeout,
+                "the connector sent nothing for \(HumanText.seconds(options.idleTimeout)) during update; it was stopped. If the source is just slow, raise --idle-timeout, or send log messages to show progress (each message restarts the timer)"
+            )
+        case .timedOut:
+            return SyncFailure(
+                .timeout,
+                "the connector did not answer \(method) within \(HumanText.seconds(options.handshakeTimeout)); it was stopped. If it needs longer to start, raise --handshake-timeout"
+            )
+        case .interrupted:
+            return Self.cancelledFailure
+        case .lineTooLong(let line, let limit):
+            return SyncFailure.atLine(
+                line, "is longer than \(limit) bytes; send records in batches of at most ~1 MiB (the SDKs do), or raise --max-line-bytes")
+        case .partialLineAtEOF(let line, let prefix):
+            let status = process?.wait(timeout: options.gracePeriod).map { " (the connector \($0))" } ?? ""
+            return SyncFailure(
+                .connectorExited,
+                "stdout ended in the middle of line \(line)\(status): \(HumanText.preview(prefix)); the connector stopped while writing a message",
+                details: ["line": String(line)])
+        case .system(let operation, let code):
+            return SyncFailure(.connectorExited, "reading the connector's stdout failed (\(operation): \(String(cString: strerror(code))))")
+        }
+    }
+
+    func notJSONFailure(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, _ error: JSONSyntaxError) -> SyncFailure {
+        if error.isNestingLimit {
+            return SyncFailure.atLine(
+                number,
+                "nests arrays and objects deeper than the host's limit of \(Self.maximumDepth) levels (at byte \(error.offset + 1)): \(HumanText.preview(line))\n  flatten the value, or send a deep document as a JSON string"
+            )
+        }
+        return SyncFailure.atLine(
+            number,
+            "is not valid JSON (\(error)): \(HumanText.preview(line))\n  stdout carries protocol messages only; write logs and prints to stderr (the SDKs do this for you)"
+        )
+    }
+
+    /// The deepest nesting of a protocol line, counted from the envelope.
+    static let maximumDepth = 64
+
+    /// A warehouse failure as one message: what happened, to which file, while doing what, and the fix.
+    func warehouseFailure(_ error: SQLiteError, while action: String) -> SyncFailure {
+        SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: action))
+    }
+
+    func connectorError(method: String, _ error: RPCError) -> SyncFailure {
+        let message = Redaction.redact(error.message, secrets: secrets)
+        return SyncFailure(
+            .connectorError, "the connector failed in \(method): \(message) [error \(error.code)]",
+            details: ["code": String(error.code.rawValue)])
+    }
+}

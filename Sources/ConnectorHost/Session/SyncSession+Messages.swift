@@ -1,0 +1,147 @@
+import ConnectorProtocol
+import Foundation
+
+extension SyncSession {
+
+    /// Sends one message.
+    /// - Parameters:
+    ///   - timeout: how long a connector that does not read its stdin may hold the host.
+    ///   - purpose: what the connector was to read, for the message when it cannot (e.g. "its update request").
+    ///   - consequence: a sentence to add when the connector is gone.
+    func send(_ message: Message, timeout: Double, _ purpose: @autoclosure () -> String, consequence: String = "")
+        throws(SyncFailure)
+    {
+        guard var writer else { return }
+        writer.timeout = timeout
+        do { try writer.send(message) } catch {
+            switch error.errno {
+            case ECANCELED: throw Self.cancelledFailure
+            case ETIMEDOUT:
+                throw SyncFailure(
+                    .timeout,
+                    "the connector did not read its stdin for \(HumanText.seconds(timeout)) while the host was sending \(purpose()); it was stopped. A connector must keep reading stdin (a full pipe blocks the host)"
+                )
+            default:
+                let status = process?.wait(timeout: options.gracePeriod)
+                let how = status.map { "\($0)" } ?? "closed its stdin while still running"
+                throw SyncFailure(.connectorExited, "the connector \(how) before it read \(purpose())" + consequence)
+            }
+        }
+    }
+
+    /// Sends a request and reads until its answer, handling logs on the way.
+    /// - Parameter timeout: seconds for the whole exchange (sending included), however many logs arrive meanwhile.
+    func request(_ method: String, _ params: JSONValue, timeout: Double) throws(SyncFailure) -> JSONValue {
+        let id = RequestID.number(nextRequestID)
+        sentRequests[nextRequestID] = method
+        nextRequestID += 1
+        let deadline = monotonicSeconds() + timeout
+        try send(.request(id: id, method: method, params: params), timeout: timeout, "its \(method) request")
+        while true {
+            let remaining = max(0, deadline - monotonicSeconds())
+            guard let message = try nextControlMessage(timeout: remaining, waitingFor: method) else { continue }
+            switch message {
+            case .response(let answerID, let result) where answerID == id: return result
+            case .errorResponse(let answerID, let error) where answerID == id || answerID == nil:
+                throw connectorError(method: method, error)
+            default:
+                try handleUnsolicited(message, during: method)
+            }
+        }
+    }
+
+    /// Reads one line; a `records` batch is applied with `applier` (the hot path) and gives `nil`,
+    /// any other line is parsed as a control message (the cold path) and returned. Without an
+    /// applier (outside update) every line takes the control path.
+    func nextControlMessage(timeout: Double, waitingFor method: String, applyingRecordsWith applier: RecordApplier? = nil)
+        throws(SyncFailure)
+        -> Message?
+    {
+        guard let reader else { throw SyncFailure(.launch, "the connector is not running") }
+        let line: UnsafeBufferPointer<UInt8>?
+        do throws(LineReadError) {
+            line = try reader.nextLine(timeout: timeout)
+        } catch {
+            throw lineFailure(error, waitingFor: method)
+        }
+        guard let line else { throw exitedFailure(waitingFor: method) }
+        lineNumber = reader.lineNumber
+        var scannerError: JSONSyntaxError?
+        if let applier {
+            do {
+                if try applier.applyIfRecords(line, lineNumber: lineNumber) == .records { return nil }
+            } catch {
+                scannerError = try recordsFailure(error)
+            }
+        }
+        return try controlMessage(line, scannerError: scannerError)
+    }
+
+    /// The failure for an error applying a records line; a syntax error is returned instead, for the
+    /// control path to classify.
+    func recordsFailure(_ error: any Error) throws(SyncFailure) -> JSONSyntaxError {
+        switch error {
+        case let error as InvalidOperation: throw error.failure(redacting: secrets)
+        // Classified by the tree parser: valid JSON that is not an object gets a better message than a
+        // syntax error. (Any ops applied before the error are rolled back.)
+        case let error as JSONSyntaxError: return error
+        case let error as SQLiteError: throw warehouseFailure(error, while: "applying stdout line \(lineNumber)")
+        default:
+            throw SyncFailure(.warehouse, "the warehouse \(options.files.warehouse) failed at stdout line \(lineNumber): \(error)")
+        }
+    }
+
+    /// A control message, from the tree parser; `scannerError` is the record scanner's view of the line.
+    func controlMessage(_ line: UnsafeBufferPointer<UInt8>, scannerError: JSONSyntaxError?) throws(SyncFailure) -> Message {
+        let json: JSONValue
+        do { json = try JSONParser.parse(line, maximumDepth: Self.maximumDepth) } catch {
+            throw notJSONFailure(line, lineNumber, scannerError ?? error)
+        }
+        let message: Message
+        do { message = try Message(json: json) } catch {
+            throw SyncFailure.atLine(lineNumber, "is not a JSON-RPC 2.0 message: \(error.reason): \(HumanText.preview(line))")
+        }
+        if let scannerError {
+            // Valid JSON-RPC that the record scanner still refused (a member twice in the params).
+            throw SyncFailure.atLine(lineNumber, "is not a valid records message: \(scannerError): \(HumanText.preview(line))")
+        }
+        return message
+    }
+
+    /// A response whose id is not the pending request's: a second answer, or an id the host never used.
+    func strayResponse(_ id: RequestID) -> SyncFailure {
+        let line = lineNumber
+        if case .number(let number) = id, let method = sentRequests[number] {
+            return SyncFailure.atLine(line, "answers the host's request \(id) (\(method)) a second time; answer each request exactly once")
+        }
+        return SyncFailure.atLine(
+            line, "answers request id \(id), which the host never sent; a response must carry the id of the host's pending request")
+    }
+
+    func handleUnsolicited(_ message: Message, during method: String) throws(SyncFailure) {
+        switch message {
+        case .notification(Method.log, let params):
+            let level = params["level"]?.stringValue.flatMap(LogLevel.init(wireName:)) ?? .info
+            let text = params["message"]?.stringValue ?? JSONWriter.string(params["message"] ?? .null)
+            console.connectorLog(plan.name, level: level, Redaction.redact(text, secrets: secrets))
+        case .notification(Method.records, _):
+            throw SyncFailure(.protocolViolation, "the connector sent records during \(method); records belong inside update")
+        case .notification(let name, _):
+            if ignoredNotifications.insert(name).inserted {
+                console.note(Redaction.redact("ignoring unknown notification \"\(name)\" from the connector", secrets: secrets))
+            }
+        case .request(let id, Method.checkpoint, _):
+            throw SyncFailure(
+                .protocolViolation, "the connector sent a checkpoint (id \(id)) during \(method); checkpoints belong inside update")
+        case .request(let id, let name, _):
+            try send(
+                .errorResponse(id: id, error: RPCError(.methodNotFound, "the host has no method \"\(name)\"")),
+                timeout: options.idleTimeout,
+                "the answer to its request \(id) (\(name))")
+        case .response(let id, _), .errorResponse(let id?, _):
+            throw strayResponse(id)
+        case .errorResponse(nil, let error):
+            throw connectorError(method: method, error)
+        }
+    }
+}

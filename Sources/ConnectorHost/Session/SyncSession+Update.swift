@@ -1,0 +1,86 @@
+import ConnectorProtocol
+import Foundation
+
+extension SyncSession {
+
+    func runUpdate(state: JSONValue) throws(SyncFailure) {
+        let id = RequestID.number(nextRequestID)
+        sentRequests[nextRequestID] = Method.update
+        nextRequestID += 1
+        try send(
+            .request(id: id, method: Method.update, params: ["configuration": .object(configuration), "state": state]),
+            timeout: options.idleTimeout, "its update request")
+        let applier = RecordApplier(warehouse: warehouse)
+        var nextProgress = monotonicSeconds() + 1
+        warehouse.setSyncedTime(TemporalValues.nowUTC())
+        while true {
+            let message = try nextControlMessage(timeout: options.idleTimeout, waitingFor: Method.update, applyingRecordsWith: applier)
+            let now = monotonicSeconds()
+            if now >= nextProgress {
+                nextProgress = now + 1
+                warehouse.setSyncedTime(TemporalValues.nowUTC())
+                console.progress(warehouse.counts, elapsed: elapsed)
+            }
+            guard let message else { continue }
+            switch message {
+            case .response(let answerID, _) where answerID == id:
+                return
+            case .errorResponse(let answerID, let error) where answerID == id || answerID == nil:
+                throw connectorError(method: Method.update, error)
+            case .request(let checkpointID, Method.checkpoint, let params):
+                try checkpoint(id: checkpointID, params: params, line: lineNumber)
+                applier.resetCaches()
+            default:
+                try handleUnsolicited(message, during: Method.update)
+            }
+        }
+    }
+
+    /// Commits the data and `params.state` together, mirrors the state file, then answers.
+    ///
+    /// The state file's new content is written (and synced) before the commit, so a full disk fails
+    /// the checkpoint before anything is committed; after the commit only a rename is left.
+    func checkpoint(id: RequestID, params: JSONValue, line: Int) throws(SyncFailure) {
+        let label = "checkpoint \(id) (stdout line \(line))"
+        guard let state = params["state"], state.objectValue != nil else {
+            let problem = params["state"].map { "has a params.state that is a JSON \($0.kindName), not an object" } ?? "has no params.state"
+            answerCheckpoint(id, RPCError(.invalidParams, "checkpoint \(problem)"))
+            throw SyncFailure(
+                .protocolViolation, "\(label) \(problem); send {\"state\": {...}} with the complete state as a JSON object",
+                details: ["line": String(line)])
+        }
+        let text = JSONWriter.string(state)
+        let prepared: PreparedState
+        do { prepared = try options.files.prepareState(text) } catch {
+            answerCheckpoint(id, RPCError(.internalError, "the host could not write its state file"))
+            throw SyncFailure(
+                .warehouse,
+                "\(error.message); \(label) was not committed, so the warehouse and the state stay at the previous checkpoint. Free some disk space (or fix the folder's permissions) and run again"
+            )
+        }
+        do { try warehouse.checkpoint(state: text) } catch {
+            prepared.discard()
+            answerCheckpoint(id, RPCError(.internalError, "the host could not commit the checkpoint"))
+            throw warehouseFailure(error, while: "committing \(label)")
+        }
+        do { try options.files.commitState(prepared) } catch {
+            throw SyncFailure(
+                .warehouse,
+                "\(error.message); \(label) is committed in the warehouse, which holds the state: the next run resumes from it and repairs \(options.files.state)"
+            )
+        }
+        try send(
+            .response(id: id, result: [:]), timeout: options.idleTimeout, "the answer to its \(label)",
+            consequence: "; that checkpoint is committed, so the next run resumes from its state")
+        do { try warehouse.beginTransaction() } catch {
+            throw warehouseFailure(error, while: "starting the transaction after \(label)")
+        }
+    }
+
+    /// Answers a checkpoint the host refuses, if the connector still listens (it is stopped right after).
+    func answerCheckpoint(_ id: RequestID, _ error: RPCError) {
+        var writer = self.writer
+        writer?.timeout = 0
+        try? writer?.send(.errorResponse(id: id, error: error))
+    }
+}

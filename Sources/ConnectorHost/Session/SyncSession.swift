@@ -1,0 +1,194 @@
+import ConnectorProtocol
+import Foundation
+
+/// One connector process and the conversation with it. Confined to the sync's thread.
+final class SyncSession {
+    let plan: LaunchPlan
+    let options: SyncOptions
+    let configuration: JSONObject
+    let warehouse: Warehouse
+    let console: any SyncConsole
+    let cancellation: CancellationSignal
+    let secrets: [String]
+    var process: ChildProcess?
+    var stderr: StderrCollector?
+    var reader: LineReader?
+    /// The number of the stdout line being handled.
+    var lineNumber = 0
+    var writer: LineWriter?
+    var nextRequestID: Int64 = 1
+    /// The method of every request sent, by id, to tell a second answer from an answer to an id never sent.
+    var sentRequests: [Int64: String] = [:]
+    var started = monotonicSeconds()
+    var ignoredNotifications: Set<String> = []
+    var syncID: Int64?
+
+    init(
+        plan: LaunchPlan, options: SyncOptions, configuration: JSONObject, warehouse: Warehouse, console: any SyncConsole,
+        cancellation: CancellationSignal
+    ) {
+        self.plan = plan
+        self.options = options
+        self.configuration = configuration
+        self.warehouse = warehouse
+        self.console = console
+        self.cancellation = cancellation
+        secrets = Redaction.secretValues(in: configuration)
+    }
+
+    var elapsed: Double { monotonicSeconds() - started }
+    var bytesRead: Int { reader?.bytesRead ?? 0 }
+
+    func run() throws(SyncFailure) {
+        do {
+            try runSteps()
+        } catch {
+            // Roll back first: by the time the connector hears `cancel`, nothing after the last checkpoint is kept.
+            let failure = redacted(error)
+            if let syncID {
+                warehouse.failSync(id: syncID, status: failure.kind == .cancelled ? "cancelled" : "failed", error: failure.message)
+            }
+            let teardown = stopAfterFailure(failure)
+            var message = withStderrTail(failure).message
+            if let teardown { message += "\n  " + teardown }
+            throw SyncFailure(failure.kind, message, details: failure.details)
+        }
+    }
+
+    /// The failure with every secret value of the configuration masked.
+    func redacted(_ failure: SyncFailure) -> SyncFailure {
+        SyncFailure(failure.kind, Redaction.redact(failure.message, secrets: secrets), details: failure.details)
+    }
+
+    func runSteps() throws(SyncFailure) {
+        let initialState = try startingState()
+        try launch()
+        let initializeResult = try request(
+            Method.initialize,
+            [
+                "protocolVersion": .number(JSONNumber(ProtocolVersion.current)), "host": SyncRunner.hostInfo,
+                "configuration": .object(configuration),
+            ],
+            timeout: options.handshakeTimeout)
+        try checkVersion(initializeResult)
+        let schemaResult = try request(Method.schema, ["configuration": .object(configuration)], timeout: options.handshakeTimeout)
+        // The sync is recorded from here on, so an invalid schema shows in the history too.
+        do { syncID = try warehouse.beginSync(connector: plan.name) } catch {
+            throw SyncFailure(.warehouse, "cannot prepare the warehouse \(options.files.warehouse): \(error)")
+        }
+        let tables: [TableDefinition]
+        do { tables = try SchemaValidator.tables(from: schemaResult) } catch {
+            throw SyncFailure(.invalidSchema, "\(error)\n  Fix schema() in the connector; nothing was written.")
+        }
+        do {
+            try warehouse.apply(schema: tables)
+        } catch let error as SchemaConflict {
+            throw SyncFailure(.invalidSchema, "the schema does not fit the warehouse: \(error)", details: ["table": error.table])
+        } catch let error as SQLiteError {
+            throw warehouseFailure(error, while: "applying the schema")
+        } catch {
+            throw SyncFailure(.warehouse, "cannot prepare the warehouse \(options.files.warehouse): \(error)")
+        }
+        try runUpdate(state: initialState)
+        guard let syncID else { return }
+        do { try warehouse.finishSync(id: syncID) } catch {
+            throw warehouseFailure(error, while: "committing the end of the sync")
+        }
+        self.syncID = nil
+        shutDown()
+        for table in warehouse.undeclaredTablesCreated {
+            console.note(
+                "warning: table \"\(table)\" was not in the schema; it was created without a primary key, with inferred column types")
+        }
+    }
+
+    /// The state to resume from: the warehouse's (authoritative), else a state file the user put in place.
+    func startingState() throws(SyncFailure) -> JSONValue {
+        let stored: String?
+        do { stored = try warehouse.storedState() } catch {
+            throw warehouseFailure(error, while: "reading the state")
+        }
+        if let stored {
+            if options.files.readState()?.trimmingCharacters(in: .whitespacesAndNewlines) != stored {
+                try? options.files.writeState(stored)  // Repair a mirror left behind by a crash between commit and rename.
+            }
+            return (try? JSONParser.parse(stored)) ?? [:]
+        }
+        guard let text = options.files.readState() else { return [:] }
+        do { return try JSONParser.parse(text) } catch {
+            throw SyncFailure(.configuration, "the state file \(options.files.state) is not valid JSON: \(error); fix or delete it")
+        }
+    }
+
+    func launch() throws(SyncFailure) {
+        let console = self.console
+        let name = plan.name
+        let secrets = self.secrets
+        let connection: ConnectorConnection
+        do {
+            connection = try ConnectorConnection(plan: plan, maximumLineLength: options.maximumLineLength) { line in
+                console.connectorLog(name, level: nil, Redaction.redact(line, secrets: secrets))
+            }
+        } catch {
+            throw SyncFailure(.launch, "\(error)")
+        }
+        started = monotonicSeconds()
+        process = connection.process
+        stderr = connection.stderr
+        connection.reader.wakeDescriptor = cancellation.wakeDescriptor
+        reader = connection.reader
+        var lineWriter = connection.writer
+        lineWriter.wakeDescriptor = cancellation.wakeDescriptor
+        writer = lineWriter
+    }
+
+    func checkVersion(_ result: JSONValue) throws(SyncFailure) {
+        guard let version = result["protocolVersion"]?.int64Value else {
+            throw SyncFailure(
+                .protocolViolation, "the connector's initialize result has no integer protocolVersion; answer {\"protocolVersion\": 1, ...}"
+            )
+        }
+        guard ProtocolVersion.supported.contains(Int(version)) else {
+            throw SyncFailure(
+                .protocolViolation,
+                "the connector speaks protocol version \(version), this host speaks \(ProtocolVersion.supported.sorted().map(String.init).joined(separator: ", ")); update the connector's SDK or the host"
+            )
+        }
+    }
+
+    // MARK: Endings
+
+    func shutDown() {
+        guard let process else { return }
+        _ = try? request(Method.shutdown, [:], timeout: options.gracePeriod)
+        process.closeInput()
+        if process.wait(timeout: options.gracePeriod) == nil {
+            console.note("warning: the connector did not exit within \(HumanText.seconds(options.gracePeriod)) of shutdown; stopping it")
+            process.terminate(grace: options.gracePeriod)
+        }
+        stderr?.waitUntilFinished(timeout: 1)
+    }
+
+    /// Sends `cancel` (when the connector still runs), closes its stdin, then SIGTERM and SIGKILL as needed.
+    /// - Returns: a sentence on the signals it took, or `nil` when the connector exited by itself.
+    func stopAfterFailure(_ failure: SyncFailure) -> String? {
+        guard let process else { return nil }
+        if process.wait(timeout: 0) == nil {
+            let reason = failure.kind == .cancelled ? "cancelled by the user" : "the host stopped the sync"
+            // Best effort and never blocking: a connector that does not read stdin just misses it.
+            var writer = self.writer
+            writer?.timeout = 0
+            try? writer?.send(.notification(method: Method.cancel, params: ["reason": .string(reason)]))
+            process.terminate(grace: options.gracePeriod)
+        }
+        stderr?.waitUntilFinished(timeout: 1)
+        let grace = HumanText.seconds(options.gracePeriod)
+        switch process.stoppedWith {
+        case SIGTERM?: return "the connector did not exit within \(grace) of its stdin closing; the host stopped it with SIGTERM"
+        case SIGKILL?:
+            return
+                "the connector did not exit within \(grace) of its stdin closing, nor \(grace) after SIGTERM; the host killed it with SIGKILL"
+        default: return nil
+        }
+    }
+}

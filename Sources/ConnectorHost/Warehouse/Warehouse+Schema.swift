@@ -1,0 +1,175 @@
+import ConnectorProtocol
+
+/// Why a declared schema cannot be applied to the existing warehouse.
+public struct SchemaConflict: Error, Sendable, CustomStringConvertible {
+    public let table: String
+    public let reason: String
+    public var description: String { "table \"\(table)\": \(reason)" }
+}
+
+extension Warehouse {
+    /// Creates declared tables, adds new columns and widens changed types.
+    /// - Throws: ``SchemaConflict`` when the declaration contradicts the warehouse (a changed primary
+    ///   key, a type that is not a widening, a name that differs from an existing one only in letter
+    ///   case), or ``SQLiteError``.
+    public func apply(schema: [TableDefinition]) throws {
+        for definition in schema {
+            let table: WarehouseTable
+            if let existing = tables[definition.name] {
+                table = existing
+                if existing.primaryKey != definition.primaryKey {
+                    throw SchemaConflict(
+                        table: definition.name,
+                        reason:
+                            "the primary key changed from \(describeKey(existing.primaryKey)) to \(describeKey(definition.primaryKey)); the warehouse keeps rows by the old key. Restore the old key, or run `connector-host reset` to start over"
+                    )
+                }
+            } else if let existingName = tableNamesByFoldedName[NameRules.folded(definition.name)] {
+                throw SchemaConflict(
+                    table: definition.name, reason: NameRules.caseCollision(definition.name, existing: existingName, what: "table"))
+            } else {
+                _ = try createTable(name: definition.name, primaryKey: definition.primaryKey, declared: definition.columns)
+                continue
+            }
+            for (name, type) in definition.columns {
+                if let index = table.columnIndex(named: name) {
+                    let column = table.columns[index]
+                    guard let oldType = column.type else {
+                        try setColumnType(table, index, type, declared: true)
+                        continue
+                    }
+                    if oldType == type {
+                        if !column.declared { try setColumnType(table, index, type, declared: true) }
+                        continue
+                    }
+                    let widened = TypeRules.widened(oldType, type)
+                    guard widened == type else {
+                        throw SchemaConflict(
+                            table: definition.name,
+                            reason:
+                                "column \(NameRules.quoted(name)) is \(oldType) in the warehouse, and \(type) is not a widening of it (the order is BOOLEAN < SHORT < INT < LONG < FLOAT < DOUBLE, NAIVE_DATE < NAIVE_DATETIME < UTC_DATETIME, anything < STRING). Declare \(widened), or run `connector-host reset` to start over"
+                        )
+                    }
+                    try widen(table, index, to: type, declared: true)
+                } else if let existingName = table.columnName(matchingCase: name) {
+                    throw SchemaConflict(
+                        table: definition.name, reason: NameRules.caseCollision(name, existing: existingName, what: "column"))
+                } else {
+                    try addColumn(to: table, name: name, type: type, declared: true)
+                }
+            }
+        }
+    }
+
+    func describeKey(_ key: [String]) -> String {
+        key.isEmpty ? "none (row hash)" : "(" + key.joined(separator: ", ") + ")"
+    }
+
+    func createTable(name: String, primaryKey: [String], declared: [(name: String, type: ColumnType)], inSchema: Bool = true) throws
+        -> WarehouseTable
+    {
+        let table = WarehouseTable(name: name, primaryKey: primaryKey)
+        for (columnName, type) in declared { table.appendColumn(WarehouseColumn(name: columnName, type: type, declared: true)) }
+        // Key columns not declared get their type from their first value.
+        for keyColumn in primaryKey where table.columnIndex(named: keyColumn) == nil {
+            table.appendColumn(WarehouseColumn(name: keyColumn, type: nil, declared: false))
+        }
+        try database.execute(table.createSQL)
+        let keyJSON = JSONWriter.string(.array(primaryKey.map(JSONValue.string)))
+        try database.run(
+            #"INSERT INTO "_connector_tables" ("name", "primary_key", "created_at") VALUES (?1, ?2, ?3)"#,
+            [.text(name), .text(keyJSON), .text(TemporalValues.nowUTC())])
+        for (position, column) in table.columns.enumerated() { try saveColumn(table: name, column, position: position) }
+        tables[name] = table
+        tableNamesByFoldedName[NameRules.folded(name)] = name
+        recordSchemaChange(
+            !inSchema
+                ? "\(name): table created (not in the schema: no primary key, columns inferred)"
+                : declared.isEmpty && primaryKey.isEmpty
+                    ? "\(name): table created with no primary key, columns inferred"
+                    : "\(name): table created with \(table.columns.count) column\(table.columns.count == 1 ? "" : "s"), primary key \(describeKey(primaryKey))"
+        )
+        return table
+    }
+
+    func saveColumn(table: String, _ column: WarehouseColumn, position: Int) throws(SQLiteError) {
+        try database.run(
+            #"INSERT INTO "_connector_columns" ("table_name", "column_name", "position", "type", "precision", "scale", "declared") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT ("table_name", "column_name") DO UPDATE SET "type" = excluded."type", "precision" = excluded."precision", "scale" = excluded."scale", "declared" = excluded."declared""#,
+            [
+                .text(table), .text(column.name), .integer(Int64(position)),
+                column.type.map { .text($0.dataType.rawValue) } ?? .null,
+                column.type?.precision.map { .integer(Int64($0)) } ?? .null,
+                column.type?.scale.map { .integer(Int64($0)) } ?? .null,
+                .integer(column.declared ? 1 : 0),
+            ])
+    }
+
+    func addColumn(to table: WarehouseTable, name: String, type: ColumnType?, declared: Bool) throws(SQLiteError) {
+        let sqlType = TypeRules.sqlType(type)
+        try database.execute("ALTER TABLE \(table.quotedName) ADD COLUMN \(quoteIdentifier(name)) \(sqlType)")
+        table.appendColumn(WarehouseColumn(name: name, type: type, declared: declared))
+        try saveColumn(table: table.name, table.columns[table.columns.count - 1], position: table.columns.count - 1)
+        recordSchemaChange(
+            "\(table.name).\(name): column added as \(type.map { "\($0)" } ?? "untyped") (\(declared ? "declared" : "inferred"))")
+    }
+
+    func recordSchemaChange(_ line: String) {
+        counts.schemaChanges += 1
+        schemaChangeLog.append(line)
+    }
+
+    func setColumnType(_ table: WarehouseTable, _ index: Int, _ type: ColumnType, declared: Bool) throws(SQLiteError) {
+        table.setType(type, declared: declared, ofColumn: index)
+        try saveColumn(table: table.name, table.columns[index], position: index)
+    }
+
+    /// Changes a column to a wider type and converts its stored values so they read as the new type
+    /// (``TypeRules/conversion(from:to:)``).
+    func widen(_ table: WarehouseTable, _ index: Int, to type: ColumnType, declared: Bool) throws {
+        let column = table.columns[index]
+        let oldType = column.type ?? type
+        let quoted = quoteIdentifier(column.name)
+        let conversion = TypeRules.conversion(from: oldType, to: type)
+        if TypeRules.sqlType(oldType) != TypeRules.sqlType(type) {
+            guard !table.primaryKey.contains(column.name) else {
+                throw SchemaConflict(
+                    table: table.name,
+                    reason:
+                        "primary-key column \(NameRules.quoted(column.name)) would change from \(oldType) to \(type); declare its type in the schema so every value has the same type"
+                )
+            }
+            // SQLite cannot change a column's type (its affinity): fill a new column, drop the old, rename.
+            let temporary = quoteIdentifier(systemPrefix + "widening")
+            try database.execute("ALTER TABLE \(table.quotedName) ADD COLUMN \(temporary) \(TypeRules.sqlType(type))")
+            try convertValues(of: table, from: quoted, into: temporary, conversion)
+            try database.execute(
+                """
+                ALTER TABLE \(table.quotedName) DROP COLUMN \(quoted);
+                ALTER TABLE \(table.quotedName) RENAME COLUMN \(temporary) TO \(quoted);
+                """)
+        } else {
+            try convertValues(of: table, from: quoted, into: quoted, conversion)
+        }
+        try setColumnType(table, index, type, declared: declared)
+        recordSchemaChange("\(table.name).\(column.name): widened from \(oldType) to \(type) (\(declared ? "declared" : "inferred"))")
+    }
+
+    /// Writes `conversion` of every value of column `source` into column `target` (both quoted).
+    func convertValues(of table: WarehouseTable, from source: String, into target: String, _ conversion: TypeRules.Conversion)
+        throws(SQLiteError)
+    {
+        switch conversion {
+        case .none:
+            if source != target { try database.execute("UPDATE \(table.quotedName) SET \(target) = \(source)") }
+        case .sql(let template):
+            try database.execute("UPDATE \(table.quotedName) SET \(target) = \(template.replacingOccurrences(of: "{}", with: source))")
+        case .perValue(let convert):
+            let rows = try database.query("SELECT rowid, \(source) FROM \(table.quotedName) WHERE \(source) IS NOT NULL")
+            let statement = try database.prepare("UPDATE \(table.quotedName) SET \(target) = ?1 WHERE rowid = ?2")
+            for row in rows {
+                try statement.bind([convert(row[1]), row[0]])
+                try statement.execute()
+            }
+        }
+    }
+}

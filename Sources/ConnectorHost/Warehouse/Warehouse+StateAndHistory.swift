@@ -1,0 +1,87 @@
+import CConnectorSQLite
+import ConnectorProtocol
+
+extension Warehouse {
+    /// The state stored with the last checkpoint (compact JSON), or `nil` before the first one.
+    public func storedState() throws(SQLiteError) -> String? {
+        let rows = try database.query(#"SELECT "state" FROM "_connector_state" WHERE "id" = 1"#)
+        if case .text(let state)? = rows.first?.first { return state }
+        return nil
+    }
+
+    /// Records the start of a sync (committed on its own, so even a crash leaves a trace) and opens
+    /// the sync's transaction.
+    /// - Returns: the sync's history id.
+    public func beginSync(connector: String) throws(SQLiteError) -> Int64 {
+        try database.run(#"UPDATE "_connector_syncs" SET "status" = 'interrupted' WHERE "status" = 'running'"#)
+        try database.run(
+            #"INSERT INTO "_connector_syncs" ("started_at", "status", "connector") VALUES (?1, 'running', ?2)"#,
+            [.text(TemporalValues.nowUTC()), .text(connector)])
+        let id = try database.query("SELECT last_insert_rowid()").first?.first
+        try database.execute("BEGIN IMMEDIATE")
+        counts = OperationCounts()
+        schemaChangeLog = []
+        guard case .integer(let syncID)? = id else { return 0 }
+        return syncID
+    }
+
+    /// Takes and releases the write lock, so that a read-only file or another program writing to the
+    /// warehouse is reported before the connector starts.
+    public func probeWriteAccess() throws(SQLiteError) {
+        if database.isReadOnly {
+            throw SQLiteError(code: SQLITE_READONLY, message: "the file is not writable", sql: nil)
+        }
+        try database.execute("BEGIN IMMEDIATE")
+        try database.execute("ROLLBACK")
+    }
+
+    /// Commits every operation so far together with `state` (compact JSON). The caller opens the
+    /// next transaction with ``beginTransaction()`` once the checkpoint is acknowledged, so a failure
+    /// there is never mistaken for a failed commit.
+    public func checkpoint(state: String) throws(SQLiteError) {
+        try database.run(
+            #"INSERT INTO "_connector_state" ("id", "state", "updated_at") VALUES (1, ?1, ?2) ON CONFLICT ("id") DO UPDATE SET "state" = excluded."state", "updated_at" = excluded."updated_at""#,
+            [.text(state), .text(TemporalValues.nowUTC())])
+        try database.execute("COMMIT")
+        counts.checkpoints += 1
+    }
+
+    /// Opens the transaction that collects the operations up to the next checkpoint.
+    public func beginTransaction() throws(SQLiteError) {
+        try database.execute("BEGIN IMMEDIATE")
+    }
+
+    /// Commits the operations since the last checkpoint (the state stays the last checkpointed one)
+    /// and records the sync as successful, in the same transaction.
+    public func finishSync(id: Int64) throws(SQLiteError) {
+        try recordSyncEnd(id: id, status: "succeeded", error: nil)
+        try database.execute("COMMIT")
+    }
+
+    /// Undoes everything since the last checkpoint and records the failure.
+    public func failSync(id: Int64, status: String, error: String) {
+        rollback()
+        try? recordSyncEnd(id: id, status: status, error: error)
+    }
+
+    /// Undoes everything since the last checkpoint.
+    public func rollback() {
+        if database.isInTransaction { try? database.execute("ROLLBACK") }
+        try? loadMetadata()
+    }
+
+    func recordSyncEnd(id: Int64, status: String, error: String?) throws(SQLiteError) {
+        try database.run(
+            """
+            UPDATE "_connector_syncs" SET "ended_at" = ?1, "status" = ?2, "upserts" = ?3, "updates" = ?4,
+            "deletes" = ?5, "truncates" = ?6, "checkpoints" = ?7, "schema_changes" = ?8, "noop_updates" = ?9,
+            "noop_deletes" = ?10, "error" = ?11 WHERE "id" = ?12
+            """,
+            [
+                .text(TemporalValues.nowUTC()), .text(status), .integer(Int64(counts.upserts)), .integer(Int64(counts.updates)),
+                .integer(Int64(counts.deletes)), .integer(Int64(counts.truncates)), .integer(Int64(counts.checkpoints)),
+                .integer(Int64(counts.schemaChanges)), .integer(Int64(counts.noopUpdates)), .integer(Int64(counts.noopDeletes)),
+                error.map(SQLiteValue.text) ?? .null, .integer(id),
+            ])
+    }
+}
