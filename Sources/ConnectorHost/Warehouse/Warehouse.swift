@@ -18,7 +18,7 @@ public final class Warehouse {
     let database: SQLiteDatabase
     /// The file path.
     public let path: String
-    internal(set) var tables: [String: WarehouseTable] = [:]
+    var tables: [String: WarehouseTable] = [:]
     /// What this sync has done so far.
     @exclusivity(unchecked) public internal(set) var counts = OperationCounts()
     /// Tables created on first sight in this sync (not declared), for a warning.
