@@ -261,15 +261,35 @@ struct SchemaEvolutionTests {
         )
     }
 
-    @Test("an inferred primary-key column cannot change its storage within a run")
-    func inferredKeyCannotWiden() throws {
+    @Test("an inferred primary-key column widens like any inferred column, to another storage class too, keeping its rows")
+    func inferredKeyWidens() throws {
         let fixture = try ConnectorFixture(
-            schema: [table("t", primaryKey: ["id"])],
-            steps: [["upsert": ["table": "t", "data": ["id": 1]]], ["upsert": ["table": "t", "data": ["id": "b"]]]])
-        let failure = try #require(fixture.sync().0.failure)
+            schema: [table("t", primaryKey: ["id"], columns: ["v": "STRING"])],
+            steps: [
+                ["upsert": ["table": "t", "data": ["id": 1, "v": "one"]]], ["upsert": ["table": "t", "data": ["id": 2, "v": "two"]]],
+                ["upsert": ["table": "t", "data": ["id": "b", "v": "bee"]]], ["update": ["table": "t", "data": ["id": "1", "v": "uno"]]],
+            ])
+        let (report, _) = fixture.sync()
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        #expect(report.schemaChanges.contains("t.id: typed LONG from its first value (inferred)"), "\(report.schemaChanges)")
+        #expect(report.schemaChanges.contains("t.id: widened from LONG to STRING (inferred)"), "\(report.schemaChanges)")
         #expect(
-            failure.message.hasPrefix(
-                #"invalid operation: operation #2 (stdout line 3), table "t": primary-key column "id" would change from LONG to STRING; declare its type in the schema so every value has the same type"#
-            ))
+            try fixture.values(#"SELECT "id", "v", "_connector_deleted" FROM "t" ORDER BY "id""#) == [
+                [.text("1"), .text("uno"), .integer(0)], [.text("2"), .text("two"), .integer(0)], [.text("b"), .text("bee"), .integer(0)],
+            ])
+        #expect(try fixture.rows(#"SELECT "type" FROM "_connector_columns" WHERE "column_name" = 'id'"#) == [["STRING"]])
+    }
+
+    @Test("a declared primary-key column declared wider in a later run is rebuilt into its new storage class")
+    func declaredKeyWidensAcrossRuns() throws {
+        let fixture = try ConnectorFixture(
+            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])], steps: [["upsert": ["table": "t", "data": ["id": 7]]]])
+        #expect(fixture.sync().0.failure == nil)
+        try fixture.script(
+            schema: [table("t", primaryKey: ["id"], columns: ["id": "STRING"])], steps: [["upsert": ["table": "t", "data": ["id": "x"]]]])
+        let (report, _) = fixture.sync()
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        #expect(report.schemaChanges == ["t.id: widened from LONG to STRING (declared)"])
+        #expect(try fixture.values(#"SELECT "id" FROM "t" ORDER BY "id""#) == [[.text("7")], [.text("x")]])
     }
 }

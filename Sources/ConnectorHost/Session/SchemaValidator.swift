@@ -84,7 +84,6 @@ public enum SchemaValidator {
             default:
                 problem("\(path).columns", "columns must be an object mapping names to types")
             }
-            let hasColumnObject = table["columns"]?.objectValue.map { !$0.isEmpty } ?? false
 
             var primaryKey: [String] = []
             let keyPath = table["primaryKey"] != nil ? "\(path).primaryKey" : "\(path).primary_key"
@@ -100,15 +99,15 @@ public enum SchemaValidator {
                     if primaryKey.contains(keyName) { problem(elementPath, "column \(NameRules.quoted(keyName)) is listed twice") }
                     if let message = NameRules.problem(keyName, what: "column") {
                         problem(elementPath, message)
-                    } else if hasColumnObject, !columns.contains(where: { $0.name == keyName }) {
-                        // With declared columns, an unknown key column is almost always a typo.
-                        let sameLetters = columns.first { NameRules.folded($0.name) == NameRules.folded(keyName) }
+                    } else if !columns.contains(where: { $0.name == keyName }),
+                        let sameLetters = columns.first(where: { NameRules.folded($0.name) == NameRules.folded(keyName) })
+                    {
+                        // An undeclared key column is inferred like any other (a partial declaration);
+                        // one that differs from a declared column only in case would be a second
+                        // column SQLite takes for the same one.
                         problem(
                             elementPath,
-                            sameLetters.map {
-                                "primary-key column \(NameRules.quoted(keyName)) is not declared; did you mean \(NameRules.quoted($0.name))? (names are compared exactly)"
-                            }
-                                ?? "primary-key column \(NameRules.quoted(keyName)) is not among the declared columns (\(columns.map(\.name).joined(separator: ", "))); declare it, or omit \"columns\" to infer every column"
+                            "primary-key column \(NameRules.quoted(keyName)) differs from the declared column \(NameRules.quoted(sameLetters.name)) only in letter case; SQLite names are case-insensitive, so use \(NameRules.quoted(sameLetters.name))"
                         )
                     }
                     primaryKey.append(keyName)

@@ -130,14 +130,12 @@ extension Warehouse {
         let oldType = column.type ?? type
         let quoted = quoteIdentifier(column.name)
         let conversion = TypeRules.conversion(from: oldType, to: type)
+        if TypeRules.sqlType(oldType) != TypeRules.sqlType(type), table.primaryKey.contains(column.name) {
+            try rebuild(table, widening: index, from: oldType, to: type, declared: declared)
+            recordSchemaChange("\(table.name).\(column.name): widened from \(oldType) to \(type) (\(declared ? "declared" : "inferred"))")
+            return
+        }
         if TypeRules.sqlType(oldType) != TypeRules.sqlType(type) {
-            guard !table.primaryKey.contains(column.name) else {
-                throw SchemaConflict(
-                    table: table.name,
-                    reason:
-                        "primary-key column \(NameRules.quoted(column.name)) would change from \(oldType) to \(type); declare its type in the schema so every value has the same type"
-                )
-            }
             // SQLite cannot change a column's type (its affinity): fill a new column, drop the old, rename.
             let temporary = quoteIdentifier(systemPrefix + "widening")
             try database.execute("ALTER TABLE \(table.quotedName) ADD COLUMN \(temporary) \(TypeRules.sqlType(type))")
@@ -152,6 +150,34 @@ extension Warehouse {
         }
         try setColumnType(table, index, type, declared: declared)
         recordSchemaChange("\(table.name).\(column.name): widened from \(oldType) to \(type) (\(declared ? "declared" : "inferred"))")
+    }
+
+    /// Widens a primary-key column to another storage class. SQLite can neither change a column's
+    /// affinity nor drop a key column, so the table is copied into a new one with the wider type,
+    /// its values converted (``TypeRules/conversion(from:to:)``), and renamed over the old one, in the
+    /// sync's transaction like any other change.
+    func rebuild(_ table: WarehouseTable, widening index: Int, from oldType: ColumnType, to type: ColumnType, declared: Bool) throws {
+        let conversion = TypeRules.conversion(from: oldType, to: type)
+        let oldColumns = table.columnListSQL
+        table.invalidateStatements()
+        try setColumnType(table, index, type, declared: declared)
+        let temporary = systemPrefix + "rebuilt"
+        try database.execute(table.createSQL(named: temporary))
+        var selected = table.columns.map { quoteIdentifier($0.name) }
+        if case .sql(let template) = conversion {
+            selected[index] = template.replacingOccurrences(of: "{}", with: quoteIdentifier(table.columns[index].name))
+        }
+        selected += table.systemColumnNames.map(quoteIdentifier)
+        try database.execute(
+            """
+            INSERT INTO \(quoteIdentifier(temporary)) (\(oldColumns)) SELECT \(selected.joined(separator: ", ")) FROM \(table.quotedName);
+            DROP TABLE \(table.quotedName);
+            ALTER TABLE \(quoteIdentifier(temporary)) RENAME TO \(table.quotedName);
+            """)
+        if case .perValue = conversion {
+            let quoted = quoteIdentifier(table.columns[index].name)
+            try convertValues(of: table, from: quoted, into: quoted, conversion)
+        }
     }
 
     /// Writes `conversion` of every value of column `source` into column `target` (both quoted).

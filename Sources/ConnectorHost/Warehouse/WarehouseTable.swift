@@ -128,7 +128,10 @@ final class WarehouseTable {
     // MARK: SQL
 
     /// `CREATE TABLE` for this table's current columns.
-    var createSQL: String {
+    var createSQL: String { createSQL(named: name) }
+
+    /// `CREATE TABLE` for this table's current columns under another name (a rebuild's copy).
+    func createSQL(named tableName: String) -> String {
         var definitions: [String] = []
         if !hasPrimaryKey { definitions.append("\(quoteIdentifier(SystemColumn.rowID)) TEXT PRIMARY KEY") }
         for column in columns {
@@ -138,7 +141,17 @@ final class WarehouseTable {
         definitions.append("\(quoteIdentifier(SystemColumn.synced)) TEXT NOT NULL")
         definitions.append("\(quoteIdentifier(SystemColumn.deleted)) INTEGER NOT NULL DEFAULT 0")
         if hasPrimaryKey { definitions.append("PRIMARY KEY (\(primaryKey.map(quoteIdentifier).joined(separator: ", ")))") }
-        return "CREATE TABLE \(quotedName) (\(definitions.joined(separator: ", ")))"
+        return "CREATE TABLE \(quoteIdentifier(tableName)) (\(definitions.joined(separator: ", ")))"
+    }
+
+    /// The system columns this table has, in the order ``columnListSQL`` lists them after the data columns.
+    var systemColumnNames: [String] {
+        [SystemColumn.synced, SystemColumn.deleted] + (hasPrimaryKey ? [] : [SystemColumn.rowID])
+    }
+
+    /// Every column, data then system, quoted and comma-separated (for copying the table's rows).
+    var columnListSQL: String {
+        (columns.map(\.name) + systemColumnNames).map(quoteIdentifier).joined(separator: ", ")
     }
 
     /// Upsert: parameters 1...n are the columns in order, n+1 the synced time, n+2 the row id (no key).
