@@ -56,6 +56,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "ConnectorProtocolTests", dependencies: ["ConnectorProtocol"]),
         .testTarget(name: "ConnectorSDKTests", dependencies: ["ConnectorSDK", "ConnectorProtocol"]),
+        .testTarget(name: "ConnectorHostCLITests", dependencies: ["ConnectorHostCLI", "ConnectorHost"]),
         .testTarget(
             name: "ConnectorHostTests",
             dependencies: [

@@ -1,0 +1,56 @@
+import ConnectorHost
+
+/// `connector-host inspect DIR`: show a connector's warehouse.
+struct InspectOptions: ParsableArguments {
+    var directory = ""
+    var files = FileOptions()
+    var configuration: String?
+    var syncs = 10
+    var json = false
+
+    static var arguments: [Argument<Self>] {
+        [
+            .directory(\.directory),
+            .lifted(FileOptions.warehouse, into: \.files),
+            .lifted(ConnectorOptions.configuration, into: \.connectorOptions)
+                .withHelp("configuration whose secret values are masked (default: DIR/configuration.json if present)"),
+            .option("syncs", "N", \.syncs, .integer(0...1_000_000), help: "how many recent syncs to show (default 10)"),
+            .flag("json", \.json, help: "print one JSON object instead of text"),
+        ]
+    }
+
+    /// `configuration` seen as the shared option group, so `inspect` reuses its declaration.
+    private var connectorOptions: ConnectorOptions {
+        get { ConnectorOptions(configuration: configuration) }
+        set { configuration = newValue.configuration }
+    }
+}
+
+extension CommandLineInterface {
+    static var inspectCommand: Command<InspectOptions> {
+        Command(
+            name: "inspect", summary: "Show a connector's warehouse: tables, row counts, state and the last syncs.",
+            details: """
+                Reads DIR/files/warehouse.db without changing it (also while a sync runs: it sees the last
+                checkpoint). For each table: its columns with their declared or inferred types, and its live
+                and soft-deleted rows. Then the stored state and the most recent syncs from the history (start,
+                duration, status, operation counts, the error of a failed sync). Values under secret-looking
+                keys in the state, and the configuration's secret values anywhere, are masked.
+                """
+        ) { options in
+            let directory = FilePaths.absolute(options.directory)
+            // Secrets of the configuration are masked wherever they show up (state, error messages).
+            let sync = SyncOptions(directory: directory, configurationPath: options.configuration)
+            let secrets = (try? SyncRunner.loadConfiguration(sync)).map(Redaction.secretValues(in:)) ?? []
+            let warehouse = options.files.workspace(directory: directory).warehouse
+            do throws(InspectionError) {
+                let inspection = try Inspector.inspect(warehouse: warehouse, secrets: secrets, syncLimit: options.syncs)
+                print(options.json ? Inspector.json(inspection) : Inspector.text(inspection))
+                return 0
+            } catch {
+                writeError("error: \(error.message)")
+                return 1
+            }
+        }
+    }
+}

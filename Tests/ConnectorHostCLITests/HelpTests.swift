@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+@testable import ConnectorHostCLI
+
+/// The package's root folder.
+private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+@Suite("Command-line help")
+struct HelpTests {
+    /// The option labels (`--name VALUE`) in a command's help, in order.
+    private func optionLabels(_ help: String) -> [String] {
+        let options = help.components(separatedBy: "\nOPTIONS:\n").last ?? ""
+        return options.split(separator: "\n").compactMap { line in
+            let label = line.trimmingCharacters(in: .whitespaces).components(separatedBy: "  ").first ?? ""
+            return label.hasPrefix("--") ? label : nil
+        }
+    }
+
+    @Test("the README lists every command and, for each, exactly the flags its help shows")
+    func readmeAgreesWithHelp() throws {
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let paragraphs = readme.components(separatedBy: "\n\n")
+        for command in CommandLineInterface.commands {
+            #expect(readme.contains("| `connector-host \(command.name)"), "the README's command table has no row for \(command.name)")
+            let labels = optionLabels(command.help(path: "connector-host \(command.name)"))
+            guard let paragraph = paragraphs.first(where: { $0.hasPrefix("`\(command.name)` flags:") }) else {
+                Issue.record("the README has no paragraph \"`\(command.name)` flags:\"")
+                continue
+            }
+            let pattern = try NSRegularExpression(pattern: "`(--[a-z][a-z-]*(?: [A-Z]+)?)`")
+            let range = NSRange(paragraph.startIndex..., in: paragraph)
+            let listed = pattern.matches(in: paragraph, range: range).map { String(paragraph[Range($0.range(at: 1), in: paragraph)!]) }
+            #expect(listed.sorted() == labels.filter { $0 != "--help" }.sorted(), "README and `help \(command.name)` differ")
+        }
+    }
+
+    @Test("help reads like a man page: overview, usage, arguments, options, --help last")
+    func helpShape() {
+        let help = CommandLineInterface.inspectCommand.help(path: "connector-host inspect")
+        #expect(help.hasPrefix("OVERVIEW: Show a connector's warehouse: tables, row counts, state and the last syncs.\n\n"))
+        #expect(help.contains("\nUSAGE: connector-host inspect DIR [options]\n\nARGUMENTS:\n  DIR  "))
+        #expect(
+            help.hasSuffix(
+                """
+                OPTIONS:
+                  --warehouse FILE      the SQLite warehouse (default: DIR/files/warehouse.db)
+                  --configuration FILE  configuration whose secret values are masked (default: DIR/configuration.json if present)
+                  --syncs N             how many recent syncs to show (default 10)
+                  --json                print one JSON object instead of text
+                  -h, --help            show this help
+
+                """))
+    }
+}
