@@ -22,17 +22,26 @@ struct HelpTests {
     func readmeAgreesWithHelp() throws {
         let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
         let paragraphs = readme.components(separatedBy: "\n\n")
+        // A command with subcommands has a paragraph per subcommand ("`connection add` flags:").
+        var leaves: [(name: String, command: any AnyCommand)] = []
         for command in CommandLineInterface.commands {
             #expect(readme.contains("| `connector-host \(command.name)"), "the README's command table has no row for \(command.name)")
-            let labels = optionLabels(command.help(path: "connector-host \(command.name)"))
-            guard let paragraph = paragraphs.first(where: { $0.hasPrefix("`\(command.name)` flags:") }) else {
-                Issue.record("the README has no paragraph \"`\(command.name)` flags:\"")
+            if let group = command as? CommandGroup {
+                leaves += group.commands.map { ("\(group.name) \($0.name)", $0) }
+            } else {
+                leaves.append((command.name, command))
+            }
+        }
+        for (name, command) in leaves {
+            let labels = optionLabels(command.help(path: "connector-host \(name)"))
+            guard let paragraph = paragraphs.first(where: { $0.hasPrefix("`\(name)` flags:") }) else {
+                Issue.record("the README has no paragraph \"`\(name)` flags:\"")
                 continue
             }
             let pattern = try NSRegularExpression(pattern: "`(--[a-z][a-z-]*(?: [A-Z]+)?)`")
             let range = NSRange(paragraph.startIndex..., in: paragraph)
             let listed = pattern.matches(in: paragraph, range: range).map { String(paragraph[Range($0.range(at: 1), in: paragraph)!]) }
-            #expect(listed.sorted() == labels.filter { $0 != "--help" }.sorted(), "README and `help \(command.name)` differ")
+            #expect(listed.sorted() == labels.filter { $0 != "--help" }.sorted(), "README and `help \(name)` differ")
         }
     }
 
