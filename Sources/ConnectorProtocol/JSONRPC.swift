@@ -144,8 +144,9 @@ public enum Message: Sendable, Hashable {
             guard case .string(let method) = methodValue else {
                 throw MessageShapeError(reason: "\"method\" must be a string", id: id)
             }
+            // Always an object in this protocol (PROTOCOL.md section 3), never JSON-RPC's by-position array.
             let params = object["params"] ?? .object([:])
-            guard params.objectValue != nil || params.arrayValue != nil else {
+            guard params.objectValue != nil else {
                 throw MessageShapeError(reason: "\"params\" must be an object", id: id)
             }
             if let id {

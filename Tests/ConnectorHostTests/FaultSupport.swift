@@ -98,6 +98,19 @@ func shell(_ command: [String]) -> (status: Int32, output: String) {
 /// the disk-full and read-only tests use to get a real full or read-only file system.
 let canMountInUserNamespace: Bool = shell(["unshare", "-rm", "true"]).status == 0
 
+/// Whether a file can be made read-only for this process: by its permission bits, or, for root
+/// (which ignores them), by `chattr +i` (which needs a file system and a capability that allow it).
+let canMakeFileReadOnly: Bool = {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("connector-host-read-only-\(getpid())").path
+    guard FileManager.default.createFile(atPath: path, contents: Data()) else { return false }
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    chmod(path, 0o444)
+    if access(path, W_OK) != 0 { return true }
+    guard shell(["chattr", "+i", path]).status == 0 else { return false }
+    shell(["chattr", "-i", path])
+    return true
+}()
+
 /// The built `connector-host`, started without waiting for it: for tests that signal it while it runs.
 final class RunningCLI {
     let process = Process()

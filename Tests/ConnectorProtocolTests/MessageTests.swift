@@ -38,6 +38,8 @@ struct MessageTests {
             (#"{"id":1,"method":"x"}"#, #"missing "jsonrpc":"2.0""#, .number(1)),
             (#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#, #""id" must be an integer or a string"#, nil),
             (#"{"jsonrpc":"2.0","id":2,"method":3}"#, #""method" must be a string"#, .number(2)),
+            (#"{"jsonrpc":"2.0","id":3,"method":"x","params":[1]}"#, #""params" must be an object"#, .number(3)),
+            (#"{"jsonrpc":"2.0","method":"log","params":"hi"}"#, #""params" must be an object"#, nil),
             (#"{"jsonrpc":"2.0","result":{}}"#, #"a response needs the "id" of its request"#, nil),
             (#"{"jsonrpc":"2.0","id":4}"#, #"a message needs "method", "result" or "error""#, .number(4)),
         ]

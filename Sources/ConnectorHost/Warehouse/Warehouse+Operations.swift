@@ -4,7 +4,9 @@ extension Warehouse {
     /// Sets the `_connector_synced` time for the operations that follow.
     func setSyncedTime(_ time: String) { syncedTime = Array(time.utf8) }
 
-    /// The table named by `token`, creating it (without primary key) on first sight.
+    /// The table called `name`, creating it (without primary key) on first sight.
+    /// - Throws: ``OperationProblem`` for a name the warehouse refuses, or one that differs from an
+    ///   existing table's only in letter case; ``SQLiteError`` when creating it fails.
     func table(named name: String) throws -> WarehouseTable {
         if let table = tables[name] { return table }
         if let message = NameRules.problem(name, what: "table") { throw OperationProblem(column: nil, reason: message) }
