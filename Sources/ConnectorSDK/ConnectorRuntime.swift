@@ -38,26 +38,21 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
         return await Log.$taskChannel.withValue(channel) { await serve() }
     }
 
+    /// Answers the host's requests one at a time, in the order they came; a request that arrives
+    /// while `update` runs waits for it to end (the host sends none: only `cancel`, which the
+    /// channel's reader handles at once).
     private func serve() async -> Int32 {
+        channel.startReading()
         var initialized = false
-        while true {
-            let message: Message?
-            do {
-                message = try channel.readMessage()
-            } catch {
-                switch error {
-                case .framing(let framing):
-                    writeStderr("connector: unreadable input from the host: \(framing)")
-                    return 1
-                case .syntax(let syntax):
-                    try? channel.send(.errorResponse(id: nil, error: RPCError(.parseError, "invalid JSON: \(syntax)")))
-                case .shape(let shape):
-                    try? channel.send(.errorResponse(id: shape.id, error: RPCError(.invalidRequest, shape.reason)))
-                }
-                continue
-            }
-            guard let message else { return 0 }
-            switch message {
+        for await item in channel.inbox {
+            switch item {
+            case .end(let error?):
+                writeStderr("connector: unreadable input from the host: \(error)")
+                return 1
+            case .end(nil):
+                return 0
+            case .invalid(let reply):
+                try? channel.send(reply)
             case .request(let id, let method, let params):
                 let answer: Result<JSONValue, RPCError>
                 if method == Method.initialize {
@@ -73,13 +68,11 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
                     case .success(let result): .response(id: id, result: result)
                     case .failure(let error): .errorResponse(id: id, error: error)
                     }
-                do { try channel.send(reply) } catch { return 1 }
-            case .notification(let method, _):
-                if method == Method.cancel { channel.markCancelled() }
-            case .response, .errorResponse:
-                continue  // No request of ours is outstanding outside update; ignore strays.
+                // A host that closed stdin may have closed stdout too: that is its way to end the session.
+                do { try channel.send(reply) } catch { return channel.isClosed ? 0 : 1 }
             }
         }
+        return 0
     }
 
     private func initialize(_ params: JSONValue) -> Result<JSONValue, RPCError> {
@@ -108,11 +101,22 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
                 return .success(["ok": .bool(result.ok), "message": .string(result.message)])
             case Method.update:
                 let operations = Operations(channel: channel)
+                let state = params["state"] ?? [:]
+                // A task of its own, so that `cancel` (seen by the channel's reader) cancels it: Task.sleep,
+                // Task.checkCancellation and cancellation-aware libraries stop at once.
+                let update = Task { [connector] in
+                    try await connector.update(configuration: configuration, state: state, operations: operations)
+                }
+                channel.setUpdateTask(update)
+                defer { channel.setUpdateTask(nil) }
                 do {
-                    try await connector.update(configuration: configuration, state: params["state"] ?? [:], operations: operations)
+                    try await update.value
                     try channel.flush()
                 } catch {
                     channel.discardBatch()
+                    if channel.isCancelled, !(error is ConnectorError) {
+                        throw ConnectorError(.cancelled, "the host cancelled the sync")
+                    }
                     throw error
                 }
                 return .success([:])

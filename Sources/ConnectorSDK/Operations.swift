@@ -4,7 +4,9 @@ public import ConnectorProtocol
 ///
 /// Operations are batched into `records` messages; a batch is flushed when it is full, before
 /// every checkpoint and when `update` returns. Writing blocks while the host is busy (pipe
-/// backpressure), which is the protocol's flow control. Safe to use from several tasks.
+/// backpressure), which is the protocol's flow control. Safe to use from several tasks at once,
+/// checkpoints included: each waits for the answer to its own request. After the host sends
+/// `cancel` (or closes stdin), every call throws ``ConnectorError`` with code `cancelled`.
 public final class Operations: Sendable {
     let channel: ProtocolChannel
 
@@ -78,35 +80,26 @@ public final class Operations: Sendable {
 
     /// Stores `state` together with every operation sent before it, durably, and returns once the
     /// host has acknowledged. After a crash, the next run starts from the last acknowledged state.
-    /// - Throws: ``ConnectorError`` when the host refuses (it has stopped the sync) or the pipe is closed.
+    ///
+    /// Blocks the calling thread until the answer arrives (the protocol's reader runs on a thread of
+    /// its own, so several tasks may wait at once).
+    /// - Throws: ``ConnectorError`` when the host refuses (it has stopped the sync), cancels, or
+    ///   closes the connection.
     public func checkpoint(_ state: JSONValue) throws(ConnectorError) {
         try checkCancelled()
-        let id: RequestID
+        let waiter: ResponseWaiter
         do {
-            id = try channel.sendRequest(method: Method.checkpoint, params: ["state": state])
+            waiter = try channel.sendRequest(method: Method.checkpoint, params: ["state": state])
         } catch { throw ConnectorError(.internalError, "cannot write to the host: errno \(error.errno)") }
-        while true {
-            let message: Message?
-            do { message = try channel.readMessage() } catch {
-                throw ConnectorError(.internalError, "unreadable answer from the host: \(error)")
-            }
-            switch message {
-            case nil:
-                throw ConnectorError(.cancelled, "the host closed the connection before acknowledging the checkpoint")
-            case .response(let answerID, _)? where answerID == id:
-                return
-            case .errorResponse(let answerID, let error)? where answerID == id || answerID == nil:
-                throw ConnectorError(error.code, "checkpoint refused by the host: \(error.message)")
-            case .notification(Method.cancel, _)?:
-                channel.markCancelled()
-                throw ConnectorError(.cancelled, "the host cancelled the sync")
-            case .request(let requestID, let method, _)?:
-                try? channel.send(
-                    .errorResponse(
-                        id: requestID, error: RPCError(.invalidRequest, "\(method) is not allowed during update")))
-            default:
-                continue
-            }
+        switch waiter.wait() {
+        case .answered(.success):
+            return
+        case .answered(.failure(let error)):
+            throw ConnectorError(error.code, "checkpoint refused by the host: \(error.message)")
+        case .cancelled:
+            throw ConnectorError(.cancelled, "the host cancelled the sync")
+        case .closed:
+            throw ConnectorError(.cancelled, "the host closed the connection before acknowledging the checkpoint")
         }
     }
 

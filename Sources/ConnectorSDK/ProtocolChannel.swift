@@ -1,4 +1,5 @@
 import ConnectorProtocol
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,8 +11,15 @@ import Synchronization
 /// The connector's end of the protocol: one reader of the host's lines, one writer of its own,
 /// and the pending `records` batch.
 ///
-/// Sendable because every piece of mutable state sits behind a `Mutex`: `Operations` may be used
-/// from several tasks of a connector at once, and a `Log` call may come from any thread.
+/// One reader, on a serial queue of its own, reads every line the host sends, as the Python SDK's
+/// reader thread does: requests go to ``inbox`` in order for the runtime's loop, each response goes
+/// to the ``ResponseWaiter`` of its request id, and `cancel` takes effect at once (the flag is set,
+/// the running `update` task is cancelled and every waiting checkpoint is woken). So any number of
+/// tasks may checkpoint at once, and a connector hears `cancel` while it works, not at its next
+/// checkpoint.
+///
+/// Sendable because every piece of mutable state sits behind a `Mutex` (or is an `Atomic`):
+/// `Operations` may be used from several tasks at once, and a `Log` call may come from any thread.
 final class ProtocolChannel: Sendable {
     /// Flush a batch once it holds this many operations...
     static let batchOperationLimit = 1000
@@ -25,32 +33,137 @@ final class ProtocolChannel: Sendable {
         var nextRequestID: Int64 = 1
     }
 
+    /// What the reader knows that others wait on.
+    private struct Session {
+        /// The waiter of every request of ours not answered yet, by id.
+        var waiters: [Int64: ResponseWaiter] = [:]
+        /// Set by `cancel` or by the end of input; every later wait ends with it at once.
+        var stopped: ResponseWaiter.Outcome?
+        /// The task running the connector's `update`, cancelled by `cancel` and at the end of input.
+        var update: Task<Void, any Error>?
+    }
+
+    /// What the reader hands to the runtime's loop, in the order the host sent it.
+    enum InboxItem: Sendable {
+        /// A request from the host.
+        case request(id: RequestID, method: String, params: JSONValue)
+        /// A line that is not a valid message: the error answer to send.
+        case invalid(Message)
+        /// The host closed its end (`nil`) or the stream broke (the reason, for stderr).
+        case end(LineReadError?)
+    }
+
+    private let input: Int32
     private let outbox: Mutex<Outbox>
-    private let reader: Mutex<LineReader>
+    private let session = Mutex(Session())
     private let cancelledFlag = Atomic<Bool>(false)
+    private let closedFlag = Atomic<Bool>(false)
+    /// Requests and invalid lines from the host, in order; ends at the end of input.
+    let inbox: AsyncStream<InboxItem>
+    private let inboxContinuation: AsyncStream<InboxItem>.Continuation
 
     init(input: Int32, output: Int32) {
+        self.input = input
         outbox = Mutex(Outbox(writer: LineWriter(fileDescriptor: output)))
-        reader = Mutex(LineReader(fileDescriptor: input))
+        (inbox, inboxContinuation) = AsyncStream.makeStream(of: InboxItem.self)
     }
 
-    /// Whether the host sent `cancel`.
+    /// Whether the host sent `cancel` (or closed stdin during the session).
     var isCancelled: Bool { cancelledFlag.load(ordering: .relaxed) }
 
-    func markCancelled() { cancelledFlag.store(true, ordering: .relaxed) }
+    /// Whether the host closed stdin.
+    var isClosed: Bool { closedFlag.load(ordering: .relaxed) }
 
-    /// Reads and classifies the next message; `nil` at end of input.
-    /// - Throws: ``ChannelReadError`` for framing, JSON and envelope problems.
-    func readMessage() throws(ChannelReadError) -> Message? {
-        try reader.withLock { reader throws(ChannelReadError) -> Message? in
-            let line: UnsafeBufferPointer<UInt8>?
-            do throws(LineReadError) { line = try reader.nextLine() } catch { throw .framing(error) }
-            guard let line else { return nil }
-            let json: JSONValue
-            do throws(JSONSyntaxError) { json = try JSONParser.parse(line) } catch { throw .syntax(error) }
-            do throws(MessageShapeError) { return try Message(json: json) } catch { throw .shape(error) }
+    // MARK: Reading
+
+    /// Starts the reader on a queue of its own: it blocks in read(2) for the whole session, so it
+    /// stays off the cooperative thread pool.
+    func startReading() {
+        let input = self.input
+        DispatchQueue(label: "connector-sdk.protocol-reader").async { [self] in
+            let reader = LineReader(fileDescriptor: input)
+            while true {
+                let line: UnsafeBufferPointer<UInt8>?
+                do throws(LineReadError) { line = try reader.nextLine() } catch {
+                    endOfInput(error)
+                    return
+                }
+                guard let line else {
+                    endOfInput(nil)
+                    return
+                }
+                route(line)
+            }
         }
     }
+
+    private func route(_ line: UnsafeBufferPointer<UInt8>) {
+        let message: Message
+        do throws(JSONSyntaxError) {
+            let json = try JSONParser.parse(line)
+            do throws(MessageShapeError) { message = try Message(json: json) } catch {
+                inboxContinuation.yield(.invalid(.errorResponse(id: error.id, error: RPCError(.invalidRequest, error.reason))))
+                return
+            }
+        } catch {
+            inboxContinuation.yield(.invalid(.errorResponse(id: nil, error: RPCError(.parseError, "invalid JSON: \(error)"))))
+            return
+        }
+        switch message {
+        case .request(let id, let method, let params):
+            inboxContinuation.yield(.request(id: id, method: method, params: params))
+        case .notification(Method.cancel, _):
+            stop(.cancelled)
+        case .notification:
+            break  // Unknown notifications are ignored (PROTOCOL.md section 3).
+        case .response(let id, let result):
+            answer(id, .answered(.success(result)))
+        case .errorResponse(let id?, let error):
+            answer(id, .answered(.failure(error)))
+        case .errorResponse(nil, let error):
+            // The host could not tell which request failed: every waiting one has.
+            for waiter in session.withLock({ $0.waiters.values }) { waiter.resolve(.answered(.failure(error))) }
+        }
+    }
+
+    private func answer(_ id: RequestID, _ outcome: ResponseWaiter.Outcome) {
+        guard case .number(let number) = id, let waiter = session.withLock({ $0.waiters.removeValue(forKey: number) }) else {
+            writeStderr("connector: ignoring an answer to request id \(id), which is not waiting")
+            return
+        }
+        waiter.resolve(outcome)
+    }
+
+    /// `cancel`, or the end of input: the flag, the update task, every waiter.
+    private func stop(_ outcome: ResponseWaiter.Outcome) {
+        cancelledFlag.store(true, ordering: .relaxed)
+        let (waiters, update) = session.withLock { session in
+            if session.stopped == nil { session.stopped = outcome }
+            defer { session.waiters.removeAll() }
+            return (Array(session.waiters.values), session.update)
+        }
+        update?.cancel()
+        for waiter in waiters { waiter.resolve(outcome) }
+    }
+
+    private func endOfInput(_ error: LineReadError?) {
+        closedFlag.store(true, ordering: .relaxed)
+        stop(.closed)
+        inboxContinuation.yield(.end(error))
+        inboxContinuation.finish()
+    }
+
+    /// Makes `task` (running the connector's `update`) the one `cancel` cancels; cancelled at once
+    /// when the host already cancelled. `nil` when the update is over.
+    func setUpdateTask(_ task: Task<Void, any Error>?) {
+        let stopped = session.withLock { session in
+            session.update = task
+            return session.stopped != nil
+        }
+        if stopped { task?.cancel() }
+    }
+
+    // MARK: Writing
 
     /// Sends one message now (after flushing pending records, which must precede it on the wire).
     func send(_ message: Message) throws(LineWriteError) {
@@ -60,14 +173,29 @@ final class ProtocolChannel: Sendable {
         }
     }
 
-    /// Sends a request and returns its id; the caller reads the answer.
-    func sendRequest(method: String, params: JSONValue) throws(LineWriteError) -> RequestID {
-        try outbox.withLock { outbox throws(LineWriteError) -> RequestID in
+    /// Sends a request (after the pending records) and returns the waiter of its answer. The waiter
+    /// is registered before the request is written, so no answer can come first.
+    func sendRequest(method: String, params: JSONValue) throws(LineWriteError) -> ResponseWaiter {
+        try outbox.withLock { outbox throws(LineWriteError) -> ResponseWaiter in
             try Self.flush(&outbox)
-            let id = RequestID.number(outbox.nextRequestID)
+            let number = outbox.nextRequestID
             outbox.nextRequestID += 1
-            try outbox.writer.send(.request(id: id, method: method, params: params))
-            return id
+            let waiter = ResponseWaiter()
+            let stopped = session.withLock { session in
+                if session.stopped == nil { session.waiters[number] = waiter }
+                return session.stopped
+            }
+            if let stopped {
+                waiter.resolve(stopped)
+                return waiter
+            }
+            do throws(LineWriteError) {
+                try outbox.writer.send(.request(id: .number(number), method: method, params: params))
+            } catch {
+                _ = session.withLock { $0.waiters.removeValue(forKey: number) }
+                throw error
+            }
+            return waiter
         }
     }
 
@@ -113,9 +241,35 @@ final class ProtocolChannel: Sendable {
     }
 }
 
-/// Why the channel could not read a message from the host.
-enum ChannelReadError: Error {
-    case framing(LineReadError)
-    case syntax(JSONSyntaxError)
-    case shape(MessageShapeError)
+/// Where the answer to one request of the connector arrives; the requesting thread blocks in
+/// ``wait()`` until the reader resolves it.
+final class ResponseWaiter: Sendable {
+    /// How a request ended.
+    enum Outcome: Sendable {
+        /// The host answered.
+        case answered(Result<JSONValue, RPCError>)
+        /// The host sent `cancel`.
+        case cancelled
+        /// The host closed stdin.
+        case closed
+    }
+
+    private let outcome = Mutex<Outcome?>(nil)
+    private let resolved = DispatchSemaphore(value: 0)
+
+    /// Sets the outcome (the first one wins) and wakes the waiting thread.
+    func resolve(_ value: Outcome) {
+        let first = outcome.withLock { outcome in
+            guard outcome == nil else { return false }
+            outcome = value
+            return true
+        }
+        if first { resolved.signal() }
+    }
+
+    /// Blocks until the outcome is known.
+    func wait() -> Outcome {
+        resolved.wait()
+        return outcome.withLock { $0! }
+    }
 }

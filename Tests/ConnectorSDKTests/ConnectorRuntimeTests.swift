@@ -1,5 +1,7 @@
 import ConnectorProtocol
+import Dispatch
 import Foundation
+import Synchronization
 import Testing
 
 @testable import ConnectorSDK
@@ -65,23 +67,139 @@ private struct FailingConnector: Connector {
     }
 }
 
-/// Runs `connector` in-process over two pipes fed with `input`, and returns the lines it wrote.
-private func converse<C: Connector>(_ connector: C, _ input: [String]) async throws -> (status: Int32, lines: [String]) {
+/// The host's end of the pipes to an in-process connector runtime, used from one thread.
+private final class HostEnd {
+    let input: Int32
+    let reader: LineReader
+    /// Every line the connector wrote, in order.
+    var lines: [String] = []
+
+    init(input: Int32, output: Int32) {
+        self.input = input
+        reader = LineReader(fileDescriptor: output)
+    }
+
+    func send(_ line: String) {
+        try? LineWriter(fileDescriptor: input).write(Array((line + "\n").utf8))
+    }
+
+    /// The connector's next line, or nil at its end or after `timeout` seconds.
+    func next(timeout: Double = 60) -> String? {
+        guard let line = try? reader.nextLine(timeout: timeout) else { return nil }
+        let text = String(decoding: line, as: UTF8.self)
+        lines.append(text)
+        return text
+    }
+
+    /// Reads until a line with `"id":N` and a member `member` ("method", "result" or "error"); false at
+    /// the end of output or on timeout.
+    func readUntil(id: Int64, _ members: [String], timeout: Double = 60) -> Bool {
+        while let line = next(timeout: timeout) {
+            guard let message = try? JSONParser.parse(Array(line.utf8)), message["id"]?.int64Value == id else { continue }
+            if members.contains(where: { message[$0] != nil }) { return true }
+        }
+        return false
+    }
+
+    func closeInput() { close(input) }
+}
+
+/// Runs `connector` in-process over two pipes while `host` plays the host on a thread of its own
+/// (blocking reads, off the cooperative pool); returns the runtime's exit status and the lines it wrote.
+private func converse<C: Connector>(_ connector: C, host: @escaping @Sendable (HostEnd) -> Void) async throws -> (
+    status: Int32, lines: [String]
+) {
     var toConnector: [Int32] = [0, 0]
     var fromConnector: [Int32] = [0, 0]
     #expect(pipe(&toConnector) == 0 && pipe(&fromConnector) == 0)
-    let text = input.map { $0 + "\n" }.joined()
-    try LineWriter(fileDescriptor: toConnector[1]).write(Array(text.utf8))
-    close(toConnector[1])
+    let (hostInput, hostOutput) = (toConnector[1], fromConnector[0])
+    let hostDone = DispatchSemaphore(value: 0)
+    let hostLines = Mutex<[String]>([])
+    Thread {
+        let end = HostEnd(input: hostInput, output: hostOutput)
+        host(end)
+        end.closeInput()
+        while end.next() != nil {}
+        hostLines.withLock { $0 = end.lines }
+        hostDone.signal()
+    }.start()
     let status = await ConnectorRuntime(connector: connector, input: toConnector[0], output: fromConnector[1]).run()
     close(fromConnector[1])
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            hostDone.wait()
+            continuation.resume()
+        }
+    }
     close(toConnector[0])
-    let reader = LineReader(fileDescriptor: fromConnector[0])
-    var lines: [String] = []
-    while let line = try reader.nextLine() { lines.append(String(decoding: line, as: UTF8.self)) }
     close(fromConnector[0])
-    return (status, lines)
+    return (status, hostLines.withLock { $0 })
 }
+
+/// Plays `input` to `connector` as a host would: a response line is sent only once the connector
+/// has sent the request it answers; stdin is closed once every request of `input` is answered.
+private func converse<C: Connector>(_ connector: C, _ input: [String]) async throws -> (status: Int32, lines: [String]) {
+    try await converse(connector) { host in
+        var requests: [Int64] = []
+        for line in input {
+            let message = try? JSONParser.parse(Array(line.utf8))
+            if let id = message?["id"]?.int64Value {
+                if message?["method"] != nil {
+                    requests.append(id)
+                } else if !host.readUntil(id: id, ["method"]) {
+                    return
+                }
+            }
+            host.send(line)
+        }
+        for id in requests
+        where !host.lines.contains(where: { $0.contains("\"id\":\(id),\"result\"") || $0.contains("\"id\":\(id),\"error\"") }) {
+            guard host.readUntil(id: id, ["result", "error"]) else { return }
+        }
+    }
+}
+
+/// Checkpoints from two threads at once (the class doc permits any number of tasks or threads).
+private struct ConcurrentCheckpoints: Connector {
+    func schema(configuration: Configuration) throws -> [TableDefinition] { [] }
+    func update(configuration: Configuration, state: JSONValue, operations: Operations) async throws {
+        let failures = Mutex<[String]>([])
+        let done = DispatchGroup()
+        for thread in 1...2 {
+            done.enter()
+            Thread {
+                do { try operations.checkpoint(["thread": .number(JSONNumber(thread))]) } catch {
+                    failures.withLock { $0.append("thread \(thread): \(error)") }
+                }
+                done.leave()
+            }.start()
+        }
+        await withCheckedContinuation { continuation in done.notify(queue: .global()) { continuation.resume() } }
+        if let failure = failures.withLock({ $0.first }) { throw ConnectorError(.sourceError, failure) }
+    }
+}
+
+/// Upserts for 20 s without a checkpoint, sleeping between rows (`sleeping`) or not (`busy`).
+private struct LongUpdate: Connector {
+    let sleeping: Bool
+    init() { sleeping = true }
+    init(sleeping: Bool) { self.sleeping = sleeping }
+
+    func schema(configuration: Configuration) throws -> [TableDefinition] { [] }
+    func update(configuration: Configuration, state: JSONValue, operations: Operations) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        var id: Int64 = 0
+        while ContinuousClock.now < deadline {
+            id += 1
+            try operations.upsert("t") { $0.field("id", id) }
+            if sleeping { try await Task.sleep(for: .milliseconds(5)) }
+        }
+    }
+}
+
+private let initializeLine =
+    #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":1,"host":{"name":"test","version":"0"},"configuration":{}}}"#
+private let updateLine = #"{"jsonrpc":"2.0","id":2,"method":"update","params":{"configuration":{},"state":{}}}"#
 
 @Suite("Swift SDK runtime")
 struct ConnectorRuntimeTests {
@@ -180,4 +298,39 @@ struct ConnectorRuntimeTests {
             #expect(error.message == "configuration key \"missing\" is missing; add it to configuration.json")
         }
     }
+
+    @Test("two threads checkpointing at once each get their own answer, whatever order the host answers in")
+    func concurrentCheckpoints() async throws {
+        let (status, lines) = try await converse(ConcurrentCheckpoints()) { host in
+            host.send(initializeLine)
+            guard host.readUntil(id: 1, ["result"]) else { return }
+            host.send(updateLine)
+            var checkpointIDs: [Int64] = []
+            while checkpointIDs.count < 2, let line = host.next() {
+                let message = try? JSONParser.parse(Array(line.utf8))
+                if message?["method"]?.stringValue == "checkpoint", let id = message?["id"]?.int64Value { checkpointIDs.append(id) }
+            }
+            // The later request first: a reader that drops answers meant for others would lose one.
+            for id in checkpointIDs.reversed() { host.send(#"{"jsonrpc":"2.0","id":\#(id),"result":{}}"#) }
+            _ = host.readUntil(id: 2, ["result", "error"])
+        }
+        #expect(status == 0)
+        #expect(lines.filter { $0.contains(#""method":"checkpoint""#) }.count == 2)
+        #expect(lines.last == #"{"jsonrpc":"2.0","id":2,"result":{}}"#)
+    }
+
+    @Test("cancel during a long update reaches the connector at once, not at its next checkpoint", arguments: [true, false])
+    func cancelDuringUpdate(sleeping: Bool) async throws {
+        let (status, lines) = try await converse(LongUpdate(sleeping: sleeping)) { host in
+            host.send(initializeLine)
+            guard host.readUntil(id: 1, ["result"]) else { return }
+            host.send(updateLine)
+            Thread.sleep(forTimeInterval: 0.2)
+            host.send(#"{"jsonrpc":"2.0","method":"cancel","params":{"reason":"cancelled by the user"}}"#)
+            _ = host.readUntil(id: 2, ["result", "error"])
+        }
+        #expect(status == 0)
+        #expect(lines.last == #"{"jsonrpc":"2.0","id":2,"error":{"code":-32014,"message":"the host cancelled the sync"}}"#)
+    }
+
 }
