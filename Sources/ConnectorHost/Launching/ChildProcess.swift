@@ -51,13 +51,29 @@ public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// How ``ChildProcess/terminate(grace:)`` stopped a child: its exit status and the signal it took.
+public struct Termination: Sendable, Equatable {
+    /// What the host had to do after closing the child's stdin.
+    public enum Escalation: Sendable, Equatable {
+        /// Nothing: the child exited within the grace period.
+        case none
+        /// SIGTERM, after which it exited within the grace period.
+        case sigterm
+        /// SIGKILL, after SIGTERM was not enough.
+        case sigkill
+    }
+
+    public let status: ExitStatus
+    public let escalation: Escalation
+}
+
 /// A child process with pipes on stdin, stdout and stderr, in its own process group.
 ///
 /// The host owns the parent ends. A process group of its own keeps the terminal's Ctrl-C away
 /// from the connector, so that the host decides how to stop it (cancel, grace, SIGTERM, SIGKILL).
-public final class ChildProcess: @unchecked Sendable {
-    // @unchecked: the descriptors and pid are immutable after init; `exitStatus` is written only
-    // by `wait()`, which the owning sync thread calls once.
+/// Not Sendable: it has mutable state (`input`, `exitStatus`) and is confined to the thread that
+/// owns it (the sync's, a conformance session's, the build step's).
+public final class ChildProcess {
     public let pid: pid_t
     /// Write end of the child's stdin (closed by ``closeInput()``).
     public private(set) var input: Int32
@@ -66,9 +82,6 @@ public final class ChildProcess: @unchecked Sendable {
     /// Read end of the child's stderr.
     public let errorOutput: Int32
     public private(set) var exitStatus: ExitStatus?
-    /// The signal ``terminate(grace:)`` had to send (SIGTERM or SIGKILL), or `nil` when the child
-    /// exited by itself once its stdin closed.
-    public private(set) var stoppedWith: Int32?
 
     /// Starts `arguments[0]` (searched on PATH when it has no slash) in `directory`.
     /// - Parameters:
@@ -201,15 +214,17 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Stops the child: `cancel` is the caller's job; this closes stdin, waits `grace` seconds,
     /// sends SIGTERM, waits `grace` again, then SIGKILL.
+    /// - Returns: the exit status and how far the sequence had to go.
     @discardableResult
-    public func terminate(grace: Double) -> ExitStatus {
+    public func terminate(grace: Double) -> Termination {
         closeInput()
-        if let status = wait(timeout: grace) { return status }
-        stoppedWith = SIGTERM
+        if let status = wait(timeout: grace) { return Termination(status: status, escalation: .none) }
         signal(SIGTERM)
-        if let status = wait(timeout: grace) { return status }
-        stoppedWith = SIGKILL
+        if let status = wait(timeout: grace) { return Termination(status: status, escalation: .sigterm) }
         signal(SIGKILL)
-        return wait()
+        return Termination(status: wait(), escalation: .sigkill)
     }
 }
+
+@available(*, unavailable)
+extension ChildProcess: Sendable {}

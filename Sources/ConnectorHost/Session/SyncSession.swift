@@ -173,19 +173,20 @@ final class SyncSession {
     /// - Returns: a sentence on the signals it took, or `nil` when the connector exited by itself.
     func stopAfterFailure(_ failure: SyncFailure) -> String? {
         guard let process else { return nil }
+        var termination: Termination?
         if process.wait(timeout: 0) == nil {
             let reason = failure.kind == .cancelled ? "cancelled by the user" : "the host stopped the sync"
             // Best effort and never blocking: a connector that does not read stdin just misses it.
             var writer = self.writer
             writer?.timeout = 0
             try? writer?.send(.notification(method: Method.cancel, params: ["reason": .string(reason)]))
-            process.terminate(grace: options.gracePeriod)
+            termination = process.terminate(grace: options.gracePeriod)
         }
         stderr?.waitUntilFinished(timeout: 1)
         let grace = HumanText.seconds(options.gracePeriod)
-        switch process.stoppedWith {
-        case SIGTERM?: return "the connector did not exit within \(grace) of its stdin closing; the host stopped it with SIGTERM"
-        case SIGKILL?:
+        switch termination?.escalation {
+        case .sigterm?: return "the connector did not exit within \(grace) of its stdin closing; the host stopped it with SIGTERM"
+        case .sigkill?:
             return
                 "the connector did not exit within \(grace) of its stdin closing, nor \(grace) after SIGTERM; the host killed it with SIGKILL"
         default: return nil
