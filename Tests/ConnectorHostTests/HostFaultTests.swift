@@ -81,13 +81,21 @@ extension InterruptTests {
     @Test("a state file left behind by a kill between commit and rename is repaired from the warehouse, which wins")
     func staleStateFileRepaired() throws {
         let fixture = try ConnectorFixture.seeded(then: ["update": [["stderrState": true], ["reply": true]]])
-        for stale in [#"{"c":1}"#, "not json", nil] {
+        for stale in [#"{"c":1}"#, "", nil] {
             if let stale { try fixture.write("files/state.json", stale) } else { unlink(fixture.statePath) }
             let (report, console) = fixture.sync()
             #expect(report.failure == nil)
             #expect(console.all.contains(#"[fixture] state: {"c":3}"#), "\(stale ?? "no state file")")
             #expect(fixture.stateFile() == #"{"c":3}"#)
         }
+        // A file that is not JSON was not written by the host (its writes are atomic): it is kept, and the sync refused.
+        try fixture.write("files/state.json", "not json")
+        let (report, _) = fixture.sync()
+        #expect(
+            report.failure?.message
+                == "the state file \(fixture.statePath) is not valid JSON (invalid literal, found 'n' at byte 1); the host never overwrites a file it did not write. Fix or delete it, or choose another --state"
+        )
+        #expect(fixture.stateFile() == "not json")
     }
 }
 

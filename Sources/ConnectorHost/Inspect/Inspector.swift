@@ -98,7 +98,8 @@ public enum Inspector {
                     type = ColumnType(dataType, precision: column[2].integer.map(Int.init), scale: column[3].integer.map(Int.init))
                 }
                 return Inspection.Column(
-                    name: columnName, type: type, declared: column[4] == .integer(1), isPrimaryKey: primaryKey.contains(columnName))
+                    name: columnName, type: type, declared: column[4] == .integer(1),
+                    isPrimaryKey: primaryKey.contains(where: { NameRules.same($0, columnName) }))
             }
             let counts = try database.query(
                 "SELECT coalesce(sum(\(quoteIdentifier(SystemColumn.deleted)) = 0), 0), coalesce(sum(\(quoteIdentifier(SystemColumn.deleted)) <> 0), 0) FROM \(quoteIdentifier(name))"

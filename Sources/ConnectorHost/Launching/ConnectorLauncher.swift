@@ -45,18 +45,18 @@ public enum ConnectorLauncher {
     private static func manifestPlan(manifestPath: String, directory: String, defaultName: String, environment: [String: String])
         throws(LaunchError) -> LaunchPlan
     {
-        guard let data = FileManager.default.contents(atPath: manifestPath) else {
-            throw LaunchError("cannot read \(manifestPath)")
-        }
-        let manifest: JSONValue
-        do { manifest = try JSONParser.parse(Array(data)) } catch {
-            throw LaunchError("\(manifestPath) is not valid JSON: \(error)")
-        }
-        guard manifest.objectValue != nil else { throw LaunchError("\(manifestPath) must hold a JSON object") }
-        let name = manifest["name"]?.stringValue ?? defaultName
+        let manifest = try readManifest(manifestPath)
+        let name = try manifestName(manifest, manifestPath: manifestPath) ?? defaultName
         var extraEnvironment: [String: String] = [:]
         for (key, value) in manifest["environment"]?.objectValue ?? [:] {
-            guard let text = value.stringValue else { throw LaunchError("\(manifestPath): environment.\(key) must be a string") }
+            guard let text = value.stringValue else {
+                throw LaunchError("\(manifestPath): environment.\(HumanText.quoted(key)) must be a string")
+            }
+            guard !key.isEmpty, !key.contains("="), !key.utf8.contains(0), !text.utf8.contains(0) else {
+                throw LaunchError(
+                    "\(manifestPath): environment.\(HumanText.quoted(key)) is not a valid variable: names are non-empty, without \"=\" or NUL, and values have no NUL"
+                )
+            }
             extraEnvironment[key] = text
         }
         if let product = manifest["swiftProduct"]?.stringValue {
@@ -78,11 +78,16 @@ public enum ConnectorLauncher {
         else {
             throw LaunchError("\(manifestPath) needs \"command\": an array of strings, e.g. [\"./my-connector\", \"--flag\"]")
         }
+        guard !command.contains(where: { $0.utf8.contains(0) }) else {
+            throw LaunchError("\(manifestPath): \"command\" has an argument with a NUL character, which no program can receive")
+        }
         var arguments = command
         if arguments[0].contains("/") { arguments[0] = FilePaths.absolute(arguments[0], relativeTo: directory) }
         var build: [String]?
         if let buildValue = manifest["build"] {
-            guard let buildCommand = buildValue.arrayValue?.compactMap(\.stringValue), !buildCommand.isEmpty else {
+            guard let buildCommand = buildValue.arrayValue?.compactMap(\.stringValue), !buildCommand.isEmpty,
+                buildCommand.count == buildValue.arrayValue?.count, !buildCommand.contains(where: { $0.utf8.contains(0) })
+            else {
                 throw LaunchError("\(manifestPath): \"build\" must be an array of strings")
             }
             build = buildCommand
@@ -91,11 +96,37 @@ public enum ConnectorLauncher {
             name: name, directory: directory, arguments: arguments, buildCommand: build, environment: extraEnvironment, kind: .manifest)
     }
 
+    /// The manifest's JSON object, read without following it into a pipe or device and at most 1 MiB.
+    private static func readManifest(_ manifestPath: String) throws(LaunchError) -> JSONValue {
+        let bytes: [UInt8]?
+        do { bytes = try SafeFile.read(manifestPath, limit: 1 << 20) } catch {
+            throw LaunchError("\(manifestPath) \(error.description); a manifest is a small JSON file")
+        }
+        guard let bytes else { throw LaunchError("cannot read \(manifestPath)") }
+        let manifest: JSONValue
+        do { manifest = try JSONParser.parse(bytes) } catch {
+            throw LaunchError("\(manifestPath) is not valid JSON: \(error)")
+        }
+        guard manifest.objectValue != nil else { throw LaunchError("\(manifestPath) must hold a JSON object") }
+        return manifest
+    }
+
+    /// The manifest's `"name"`, if any: it is shown in front of every log line and stored in the history,
+    /// so it must be a short line of text.
+    private static func manifestName(_ manifest: JSONValue, manifestPath: String) throws(LaunchError) -> String? {
+        guard let value = manifest["name"] else { return nil }
+        guard let name = value.stringValue, !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: HumanText.isControl)
+        else {
+            throw LaunchError(
+                "\(manifestPath): \"name\" must be a string of 1 to 200 characters without control characters, not \(HumanText.quoted(JSONWriter.string(value)))"
+            )
+        }
+        return name
+    }
+
     /// The manifest's `"passEnvironment"`: names of host variables the connector needs although they look secret.
     private static func passedEnvironment(manifestPath: String) throws(LaunchError) -> [String] {
-        guard let data = FileManager.default.contents(atPath: manifestPath), let manifest = try? JSONParser.parse(Array(data)),
-            let value = manifest["passEnvironment"]
-        else { return [] }
+        guard let value = try readManifest(manifestPath)["passEnvironment"] else { return [] }
         guard let names = value.arrayValue?.compactMap(\.stringValue), names.count == value.arrayValue?.count else {
             throw LaunchError("\(manifestPath): \"passEnvironment\" must be an array of variable names, e.g. [\"GITHUB_TOKEN\"]")
         }

@@ -27,7 +27,8 @@ enum PythonEnvironment {
     }
 
     private static func needsVirtualEnvironment(_ directory: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: directory + "/requirements.txt") else { return false }
+        // Never blocks on a named pipe nor reads a link to a device (a folder may come from anywhere).
+        guard let data = try? SafeFile.read(directory + "/requirements.txt", limit: SafeFile.configurationLimit) else { return false }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").contains {
             let line = $0.trimmingCharacters(in: .whitespaces)
             return !line.isEmpty && !line.hasPrefix("#") && !line.hasPrefix("fivetran_connector_sdk")

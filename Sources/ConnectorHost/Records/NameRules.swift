@@ -2,9 +2,13 @@ import ConnectorProtocol
 
 /// The rules every table and column name follows, in the schema and in operations alike.
 ///
-/// SQLite compares identifiers case-insensitively for ASCII letters only (`"Items"` and `"items"` are
-/// one table, `"É"` and `"é"` are two), so collisions and the reserved prefix are compared on the
-/// ASCII-folded name.
+/// SQLite compares identifiers byte for byte after folding ASCII letters (`"Items"` and `"items"` are
+/// one table, `"É"` and `"é"` are two), so names are compared with ``same(_:_:)``, never with Swift's
+/// `==` (which takes canonically equivalent spellings, NFC `"é"` and NFD `"e\u{301}"`, for one
+/// string). Two names that SQLite would take for one (letter case), or that people would (the same
+/// characters in another Unicode normalization), are a collision: an error, never a silent mapping.
+/// Collisions and the reserved prefix are found on the folded name, a Swift string, whose equality
+/// covers both.
 enum NameRules {
     /// Why `name` cannot be a table or column name (`what` is "table" or "column"), or `nil`.
     static func problem(_ name: String, what: String) -> String? {
@@ -28,9 +32,30 @@ enum NameRules {
         return String(decoding: name.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
-    /// The message for two names that SQLite would take for one.
-    static func caseCollision(_ name: String, existing: String, what: String) -> String {
-        "\(what) \(quoted(name)) differs from the existing \(what) \(quoted(existing)) only in letter case; SQLite names are case-insensitive, so use \(quoted(existing)) everywhere"
+    /// Whether two names are one name to SQLite before its case folding: the same bytes.
+    @inline(__always)
+    static func same(_ first: String, _ second: String) -> Bool { first.utf8.elementsEqual(second.utf8) }
+
+    /// Whether two lists of names (primary keys) are the same names in the same order.
+    static func same(_ first: [String], _ second: [String]) -> Bool {
+        first.count == second.count && zip(first, second).allSatisfy { same($0, $1) }
+    }
+
+    /// The message for a name that collides with an existing one (equal folded names, different bytes).
+    static func collision(_ name: String, existing: String, what: String) -> String {
+        if same(folded(name), folded(existing)) {
+            return
+                "\(what) \(quoted(name)) differs from the existing \(what) \(quoted(existing)) only in letter case; SQLite names are case-insensitive, so use \(quoted(existing)) everywhere"
+        }
+        return
+            "\(what) \(codePoints(name)) is the existing \(what) \(codePoints(existing)) written with other Unicode code points (another normalization, or letter case too); SQLite compares names byte for byte, so they would be two \(what)s that look alike. Send one form (NFC) everywhere"
+    }
+
+    /// The name quoted with its non-ASCII characters as `\u{...}` code points, so two spellings
+    /// that look alike can be told apart.
+    static func codePoints(_ name: String) -> String {
+        "\"" + name.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{" + String($0.value, radix: 16, uppercase: true) + "}" }.joined()
+            + "\""
     }
 
     /// U+0000-U+001F and U+007F-U+009F (C0, DEL and C1).

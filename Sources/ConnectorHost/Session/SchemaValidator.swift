@@ -50,9 +50,11 @@ public enum SchemaValidator {
             if let previous = seen[NameRules.folded(name)] {
                 problem(
                     "\(path).table",
-                    previous.name == name
+                    NameRules.same(previous.name, name)
                         ? "duplicate table \(NameRules.quoted(name)) (already declared at tables[\(previous.index)])"
-                        : "table \(NameRules.quoted(name)) differs from \(NameRules.quoted(previous.name)) (tables[\(previous.index)]) only in letter case; SQLite names are case-insensitive"
+                        : NameRules.same(NameRules.folded(previous.name), NameRules.folded(name))
+                            ? "table \(NameRules.quoted(name)) differs from \(NameRules.quoted(previous.name)) (tables[\(previous.index)]) only in letter case; SQLite names are case-insensitive"
+                            : NameRules.collision(name, existing: previous.name, what: "table") + " (tables[\(previous.index)])"
                 )
             } else {
                 seen[NameRules.folded(name)] = (name, tableIndex)
@@ -69,9 +71,11 @@ public enum SchemaValidator {
                     if let previous = seenColumns[NameRules.folded(columnName)] {
                         problem(
                             columnPath,
-                            previous == columnName
+                            NameRules.same(previous, columnName)
                                 ? "duplicate column"
-                                : "column \(NameRules.quoted(columnName)) differs from \(NameRules.quoted(previous)) only in letter case; SQLite names are case-insensitive"
+                                : NameRules.same(NameRules.folded(previous), NameRules.folded(columnName))
+                                    ? "column \(NameRules.quoted(columnName)) differs from \(NameRules.quoted(previous)) only in letter case; SQLite names are case-insensitive"
+                                    : NameRules.collision(columnName, existing: previous, what: "column")
                         )
                     } else {
                         seenColumns[NameRules.folded(columnName)] = columnName
@@ -96,10 +100,12 @@ public enum SchemaValidator {
                         problem(elementPath, "primary-key entries must be column names (strings)")
                         continue
                     }
-                    if primaryKey.contains(keyName) { problem(elementPath, "column \(NameRules.quoted(keyName)) is listed twice") }
+                    if primaryKey.contains(where: { NameRules.same($0, keyName) }) {
+                        problem(elementPath, "column \(NameRules.quoted(keyName)) is listed twice")
+                    }
                     if let message = NameRules.problem(keyName, what: "column") {
                         problem(elementPath, message)
-                    } else if !columns.contains(where: { $0.name == keyName }),
+                    } else if !columns.contains(where: { NameRules.same($0.name, keyName) }),
                         let sameLetters = columns.first(where: { NameRules.folded($0.name) == NameRules.folded(keyName) })
                     {
                         // An undeclared key column is inferred like any other (a partial declaration);
@@ -117,7 +123,9 @@ public enum SchemaValidator {
                 problem(keyPath, "primaryKey must be an array of column names")
             }
             for (columnName, type) in columns
-            where primaryKey.contains(columnName) && [.json, .binary, .float, .double].contains(type.dataType) {
+            where primaryKey.contains(where: { NameRules.same($0, columnName) })
+                && [.json, .binary, .float, .double].contains(type.dataType)
+            {
                 problem(
                     path + ".columns" + member(columnName),
                     "a primary-key column cannot be \(type.dataType.rawValue); use an integer, DECIMAL, STRING or date/time type")

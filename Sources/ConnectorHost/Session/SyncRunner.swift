@@ -85,10 +85,11 @@ public enum SyncRunner {
             plan.passEnvironment += options.passEnvironment
             report.connector = plan.name
             let configuration = try loadConfiguration(options)
+            try options.files.checkOwnership(
+                configuration: configurationFile(options),
+                manifest: plan.kind == .manifest ? options.directory + "/" + ConnectorLauncher.manifestName : nil)
             try options.files.createDirectories()
-            let lock = try WorkspaceLock(path: options.files.lock)
-            try options.files.createWarehouseFile()
-            defer { withExtendedLifetime(lock) {} }
+            let workspace = try WorkspaceHold(options.files)
             let warehouse: Warehouse
             do { warehouse = try Warehouse(path: options.files.warehouse) } catch {
                 throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
@@ -107,8 +108,8 @@ public enum SyncRunner {
                 }
             }
             let session = SyncSession(
-                plan: plan, options: options, configuration: configuration, warehouse: warehouse, console: console,
-                cancellation: cancellation)
+                plan: plan, options: options, configuration: configuration, warehouse: warehouse, workspace: workspace,
+                console: console, cancellation: cancellation)
             defer {
                 report.counts = warehouse.counts
                 report.schemaChanges = warehouse.schemaChangeLog
@@ -123,19 +124,22 @@ public enum SyncRunner {
         return report
     }
 
+    /// The configuration file a sync reads: `--configuration`, else `DIR/configuration.json` when it exists.
+    static func configurationFile(_ options: SyncOptions) -> String? {
+        if let explicit = options.configurationPath { return FilePaths.absolute(explicit) }
+        let path = options.directory + "/configuration.json"
+        return SafeFile.kind(of: path) == .missing ? nil : path
+    }
+
     package static func loadConfiguration(_ options: SyncOptions) throws(SyncFailure) -> JSONObject {
-        let path = options.configurationPath.map { FilePaths.absolute($0) } ?? options.directory + "/configuration.json"
-        guard FileManager.default.fileExists(atPath: path) else {
-            if options.configurationPath != nil {
-                throw SyncFailure(.configuration, "the configuration file \(path) does not exist")
-            }
-            return [:]
+        guard let path = configurationFile(options) else { return [:] }
+        let data: [UInt8]?
+        do { data = try SafeFile.read(path, limit: SafeFile.configurationLimit) } catch {
+            throw SyncFailure(.configuration, "the configuration file \(path) \(error.description); it must be a JSON file")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SyncFailure(.configuration, "cannot read the configuration file \(path)")
-        }
+        guard let data else { throw SyncFailure(.configuration, "the configuration file \(path) does not exist") }
         let value: JSONValue
-        do { value = try JSONParser.parse(Array(data)) } catch {
+        do { value = try JSONParser.parse(data) } catch {
             throw SyncFailure(.configuration, "the configuration file \(path) is not valid JSON: \(error)")
         }
         guard let object = value.objectValue else {

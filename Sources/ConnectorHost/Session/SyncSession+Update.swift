@@ -50,6 +50,10 @@ extension SyncSession {
                 details: ["line": String(line)])
         }
         let text = JSONWriter.string(state)
+        if let problem = workspace.problem() {
+            answerCheckpoint(id, RPCError(.internalError, "the host could not commit the checkpoint"))
+            throw SyncFailure(.warehouse, "\(problem); \(label) was not committed to it. Run again")
+        }
         let prepared: PreparedState
         do { prepared = try options.files.prepareState(text) } catch {
             answerCheckpoint(id, RPCError(.internalError, "the host could not write its state file"))

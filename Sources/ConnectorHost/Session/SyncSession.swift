@@ -7,6 +7,8 @@ final class SyncSession {
     let options: SyncOptions
     let configuration: JSONObject
     let warehouse: Warehouse
+    /// The lock and the warehouse file this sync opened, checked before every commit.
+    let workspace: WorkspaceHold
     let console: any SyncConsole
     let cancellation: CancellationSignal
     let secrets: [String]
@@ -24,9 +26,10 @@ final class SyncSession {
     var syncID: Int64?
 
     init(
-        plan: LaunchPlan, options: SyncOptions, configuration: JSONObject, warehouse: Warehouse, console: any SyncConsole,
-        cancellation: CancellationSignal
+        plan: LaunchPlan, options: SyncOptions, configuration: JSONObject, warehouse: Warehouse, workspace: WorkspaceHold,
+        console: any SyncConsole, cancellation: CancellationSignal
     ) {
+        self.workspace = workspace
         self.plan = plan
         self.options = options
         self.configuration = configuration
@@ -91,6 +94,9 @@ final class SyncSession {
         }
         try runUpdate(state: initialState)
         guard let syncID else { return }
+        if let problem = workspace.problem() {
+            throw SyncFailure(.warehouse, "\(problem); the end of the sync was not committed to it. Run again")
+        }
         do { try warehouse.finishSync(id: syncID) } catch {
             throw warehouseFailure(error, while: "committing the end of the sync")
         }
@@ -108,16 +114,22 @@ final class SyncSession {
         do { stored = try warehouse.storedState() } catch {
             throw warehouseFailure(error, while: "reading the state")
         }
+        // The state file was checked before the lock was taken (checkOwnership); read it again now
+        // that no other run can change it.
+        let mirror = try options.files.stateContents()
         if let stored {
+            guard let state = (try? JSONParser.parse(stored))?.objectValue else {
+                throw SyncFailure(
+                    .warehouse,
+                    "the warehouse \(options.files.warehouse) holds a stored state that is not a JSON object (\(HumanText.preview(Array(stored.utf8))) in _connector_state); it was changed outside connector-host. Restore it, or run `connector-host reset` to start over"
+                )
+            }
             if options.files.readState()?.trimmingCharacters(in: .whitespacesAndNewlines) != stored {
                 try? options.files.writeState(stored)  // Repair a mirror left behind by a crash between commit and rename.
             }
-            return (try? JSONParser.parse(stored)) ?? [:]
+            return .object(state)
         }
-        guard let text = options.files.readState() else { return [:] }
-        do { return try JSONParser.parse(text) } catch {
-            throw SyncFailure(.configuration, "the state file \(options.files.state) is not valid JSON: \(error); fix or delete it")
-        }
+        return mirror.map(JSONValue.object) ?? [:]
     }
 
     func launch() throws(SyncFailure) {

@@ -1,3 +1,4 @@
+import ConnectorProtocol
 import Foundation
 
 #if canImport(Glibc)
@@ -7,24 +8,37 @@ import Foundation
 #endif
 
 /// The files a connector's syncs keep: `files/warehouse.db`, `files/state.json` and a lock.
+///
+/// The host writes (and `reset` deletes) only files it can tell are its own: see
+/// ``checkOwnership(configuration:manifest:)``.
 public struct WorkspaceFiles: Sendable, Equatable {
     public var warehouse: String
     public var state: String
+    /// The connector directory: inside it, no folder or file on the way to a workspace file may be a
+    /// symbolic link (the folder may come from an untrusted repository).
+    public var directory: String
 
     /// The default files under `directory/files/`, each overridable.
     public init(directory: String, warehouse: String? = nil, state: String? = nil) {
-        self.warehouse = warehouse.map { FilePaths.absolute($0) } ?? directory + "/files/warehouse.db"
-        self.state = state.map { FilePaths.absolute($0) } ?? directory + "/files/state.json"
+        self.directory = FilePaths.absolute(directory)
+        self.warehouse = warehouse.map { FilePaths.absolute($0) } ?? self.directory + "/files/warehouse.db"
+        self.state = state.map { FilePaths.absolute($0) } ?? self.directory + "/files/state.json"
     }
 
     /// The lock file beside the warehouse.
     public var lock: String { warehouse + ".lock" }
 
+    /// The temporary file a new state is written to before it is renamed over the state file.
+    var temporaryState: String { state + ".tmp" }
+
+    /// SQLite's companions of the warehouse file.
+    var warehouseCompanions: [String] { [warehouse + "-wal", warehouse + "-shm", warehouse + "-journal"] }
+
     /// Creates the warehouse file, empty and user-only (0600), unless it exists. SQLite would create
     /// it with 0644; it gives the -wal and -shm files the database file's permissions, so they are
     /// user-only too.
     func createWarehouseFile() throws(SyncFailure) {
-        let descriptor = open(warehouse, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let descriptor = open(warehouse, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if descriptor >= 0 {
             close(descriptor)
         } else if errno != EEXIST {
@@ -53,8 +67,11 @@ public struct WorkspaceFiles: Sendable, Equatable {
     /// Writes `json` to a temporary file beside the state file and syncs it to disk, so that only a
     /// rename is left to do (which needs no space): a full disk fails here, before anything is committed.
     func prepareState(_ json: String) throws(SyncFailure) -> PreparedState {
-        let temporary = state + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let temporary = temporaryState
+        // A leftover of a crash is removed first and the file created anew (never opened through a
+        // link, never truncated in place: it might be a hard link to someone else's file).
+        unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw SyncFailure(.warehouse, "cannot write the state file \(temporary): \(String(cString: strerror(errno)))")
         }
@@ -93,10 +110,12 @@ public struct WorkspaceFiles: Sendable, Equatable {
         }
     }
 
-    /// The state file's content, if it exists.
+    /// The state file's content, if it exists (``checkOwnership(configuration:manifest:)`` has
+    /// made sure it is a regular file holding a JSON object, or empty).
     func readState() -> String? {
-        guard let data = FileManager.default.contents(atPath: state) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        guard let bytes = try? SafeFile.read(state, limit: Int.max, followLinks: false) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.allSatisfy(\.isWhitespace) ? nil : text
     }
 }
 
@@ -108,13 +127,17 @@ struct PreparedState {
     func discard() { unlink(temporary) }
 }
 
-/// An exclusive lock on a workspace, so two runs never write the same warehouse at once.
+/// An exclusive lock on a workspace, so two runs never write the same warehouse at once, and
+/// `reset` never deletes the files of a running sync.
 final class WorkspaceLock {
     private let descriptor: Int32
+    let path: String
 
     /// Takes the lock or fails at once, naming the lock file and the holder's pid.
-    init(path: String) throws(SyncFailure) {
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    /// - Parameter refusal: the start of the message when another process holds it.
+    init(path: String, refusal: String = "another connector-host") throws(SyncFailure) {
+        self.path = path
+        descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let code = errno
             let folder = (path as NSString).deletingLastPathComponent
@@ -134,7 +157,7 @@ final class WorkspaceLock {
             close(descriptor)
             throw SyncFailure(
                 .warehouse,
-                "another connector-host (pid \(holder)) is syncing into this warehouse; it holds the lock \(path). Wait for it to finish or stop it"
+                "\(refusal) (pid \(holder)) is syncing into this warehouse; it holds the lock \(path). Wait for it to finish or stop it"
             )
         }
         let pid = Array("\(getpid())\n".utf8)
@@ -145,5 +168,45 @@ final class WorkspaceLock {
     deinit {
         flock(descriptor, LOCK_UN)
         close(descriptor)
+    }
+
+    /// Whether the lock file is still at its path: deleted or replaced (by hand, or by an old
+    /// `reset`), it no longer keeps a second run out.
+    var isInPlace: Bool {
+        var held = stat()
+        var current = stat()
+        guard fstat(descriptor, &held) == 0, lstat(path, &current) == 0 else { return false }
+        return held.st_dev == current.st_dev && held.st_ino == current.st_ino
+    }
+}
+
+/// What a running sync holds on its workspace: the lock, and the identity of the warehouse file it
+/// opened. Checked before every commit, so that a sync never acknowledges a checkpoint into a
+/// warehouse that was deleted or replaced under it, or while its lock no longer keeps others out.
+final class WorkspaceHold {
+    let files: WorkspaceFiles
+    let lock: WorkspaceLock
+    private let warehouseIdentity: (device: UInt64, inode: UInt64)?
+
+    /// Takes the workspace's lock (failing at once when another process holds it) and creates the
+    /// warehouse file, user-only, if needed.
+    init(_ files: WorkspaceFiles) throws(SyncFailure) {
+        self.files = files
+        lock = try WorkspaceLock(path: files.lock)
+        try files.createWarehouseFile()
+        warehouseIdentity = SafeFile.identity(of: files.warehouse)
+    }
+
+    /// Why the workspace is no longer the one this sync opened, or `nil` when it still is.
+    func problem() -> String? {
+        if warehouseIdentity == nil || SafeFile.identity(of: files.warehouse).map({ $0 != warehouseIdentity! }) ?? true {
+            return
+                "the warehouse \(files.warehouse) was deleted or replaced while this sync ran (by hand, or by another program)"
+        }
+        if !lock.isInPlace {
+            return
+                "the lock file \(files.lock) was deleted or replaced while this sync ran, so it no longer keeps another run out"
+        }
+        return nil
     }
 }

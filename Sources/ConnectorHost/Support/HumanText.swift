@@ -1,3 +1,4 @@
+import ConnectorProtocol
 import Foundation
 
 /// Short human-readable renderings shared by the sync, conformance and warehouse messages.
@@ -13,6 +14,46 @@ enum HumanText {
         }.joined()
         return "\"\(shown)\"" + ((total ?? bytes.count) > 100 ? "… (\(total ?? bytes.count) bytes)" : "")
     }
+
+    /// Whether a scalar must not reach a terminal as is: C0 controls (tab included), DEL, C1 controls,
+    /// and the invisible characters that reorder or break a line (bidirectional overrides and
+    /// isolates, the line and paragraph separators).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F: true
+        case 0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
+    }
+
+    /// Text that came from outside the host (a connector's log, stderr, error message, name) made
+    /// safe to print: every control character but the tab is escaped (`\n`, `\r`, `\x1B`,
+    /// `\u{202E}`), so it can neither start a line of its own (forging `error:` or `outcome:`), nor
+    /// move the cursor, colour or retitle the terminal.
+    static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { isControl($0) && $0 != "\t" }) else { return text }
+        var result = ""
+        result.reserveCapacity(text.utf8.count + 16)
+        for scalar in text.unicodeScalars {
+            guard isControl(scalar), scalar != "\t" else {
+                result.unicodeScalars.append(scalar)
+                continue
+            }
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            default:
+                result +=
+                    scalar.value < 0x80
+                    ? "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
+                    : "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            }
+        }
+        return result
+    }
+
+    /// A name or value as a JSON string, for messages (quotes and control characters escaped).
+    static func quoted(_ text: String) -> String { JSONWriter.string(.string(text)) }
 
     /// A duration for messages: "5 s", "0.5 s".
     static func seconds(_ value: Double) -> String {

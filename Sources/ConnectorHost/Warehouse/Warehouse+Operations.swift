@@ -4,14 +4,20 @@ extension Warehouse {
     /// Sets the `_connector_synced` time for the operations that follow.
     func setSyncedTime(_ time: String) { syncedTime = Array(time.utf8) }
 
+    /// The table of exactly this name (byte for byte), if it exists.
+    func table(exactly name: String) -> WarehouseTable? {
+        guard let table = tables[name], NameRules.same(table.name, name) else { return nil }
+        return table
+    }
+
     /// The table called `name`, creating it (without primary key) on first sight.
     /// - Throws: ``OperationProblem`` for a name the warehouse refuses, or one that differs from an
     ///   existing table's only in letter case; ``SQLiteError`` when creating it fails.
     func table(named name: String) throws -> WarehouseTable {
-        if let table = tables[name] { return table }
+        if let table = table(exactly: name) { return table }
         if let message = NameRules.problem(name, what: "table") { throw OperationProblem(column: nil, reason: message) }
         if let existingName = tableNamesByFoldedName[NameRules.folded(name)] {
-            throw OperationProblem(column: nil, reason: NameRules.caseCollision(name, existing: existingName, what: "table"))
+            throw OperationProblem(column: nil, reason: NameRules.collision(name, existing: existingName, what: "table"))
         }
         let table = try createTable(name: name, primaryKey: [], declared: [], inSchema: false)
         undeclaredTablesCreated.append(name)
@@ -49,7 +55,7 @@ extension Warehouse {
             }
             if let message = NameRules.problem(name, what: "column") { throw OperationProblem(column: name, reason: message) }
             if let existingName = table.columnName(matchingCase: name) {
-                throw OperationProblem(column: name, reason: NameRules.caseCollision(name, existing: existingName, what: "column"))
+                throw OperationProblem(column: name, reason: NameRules.collision(name, existing: existingName, what: "column"))
             }
             try addColumn(to: table, name: name, type: TypeRules.inferredType(field.value, source), declared: false)
             indexes.append(table.columns.count - 1)
@@ -241,7 +247,7 @@ extension Warehouse {
     func missingKey(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, boundKeys: UInt64) -> OperationProblem {
         for index in table.primaryKeyIndexes where boundKeys & (1 << UInt64(index)) == 0 {
             let name = table.columns[index].name
-            let present = fields.contains { (try? source.string($0.key)) == name }
+            let present = fields.contains { (try? source.string($0.key)).map { NameRules.same($0, name) } ?? false }
             return OperationProblem(
                 column: name,
                 reason: present

@@ -15,9 +15,9 @@ extension Warehouse {
     public func apply(schema: [TableDefinition]) throws {
         for definition in schema {
             let table: WarehouseTable
-            if let existing = tables[definition.name] {
+            if let existing = self.table(exactly: definition.name) {
                 table = existing
-                if existing.primaryKey != definition.primaryKey {
+                if !NameRules.same(existing.primaryKey, definition.primaryKey) {
                     throw SchemaConflict(
                         table: definition.name,
                         reason:
@@ -26,7 +26,7 @@ extension Warehouse {
                 }
             } else if let existingName = tableNamesByFoldedName[NameRules.folded(definition.name)] {
                 throw SchemaConflict(
-                    table: definition.name, reason: NameRules.caseCollision(definition.name, existing: existingName, what: "table"))
+                    table: definition.name, reason: NameRules.collision(definition.name, existing: existingName, what: "table"))
             } else {
                 _ = try createTable(name: definition.name, primaryKey: definition.primaryKey, declared: definition.columns)
                 continue
@@ -53,7 +53,7 @@ extension Warehouse {
                     try widen(table, index, to: type, declared: true)
                 } else if let existingName = table.columnName(matchingCase: name) {
                     throw SchemaConflict(
-                        table: definition.name, reason: NameRules.caseCollision(name, existing: existingName, what: "column"))
+                        table: definition.name, reason: NameRules.collision(name, existing: existingName, what: "column"))
                 } else {
                     try addColumn(to: table, name: name, type: type, declared: true)
                 }
@@ -130,7 +130,7 @@ extension Warehouse {
         let oldType = column.type ?? type
         let quoted = quoteIdentifier(column.name)
         let conversion = TypeRules.conversion(from: oldType, to: type)
-        if TypeRules.sqlType(oldType) != TypeRules.sqlType(type), table.primaryKey.contains(column.name) {
+        if TypeRules.sqlType(oldType) != TypeRules.sqlType(type), table.primaryKey.contains(where: { NameRules.same($0, column.name) }) {
             try rebuild(table, widening: index, from: oldType, to: type, declared: declared)
             recordSchemaChange("\(table.name).\(column.name): widened from \(oldType) to \(type) (\(declared ? "declared" : "inferred"))")
             return

@@ -67,7 +67,12 @@ final class WarehouseTable {
     var hasPrimaryKey: Bool { !primaryKey.isEmpty }
     var quotedName: String { quoteIdentifier(name) }
 
-    func columnIndex(named name: String) -> Int? { indexByName[name] }
+    /// The column of exactly this name (byte for byte): the dictionary's String keys would also
+    /// match a canonically equivalent spelling, which is another column to SQLite.
+    func columnIndex(named name: String) -> Int? {
+        guard let index = indexByName[name], NameRules.same(columns[index].name, name) else { return nil }
+        return index
+    }
 
     /// The existing column that `name` differs from only in ASCII letter case, if any.
     func columnName(matchingCase name: String) -> String? {
@@ -78,7 +83,7 @@ final class WarehouseTable {
     func appendColumn(_ column: WarehouseColumn) {
         indexByName[column.name] = columns.count
         indexByFoldedName[NameRules.folded(column.name)] = columns.count
-        if let keyPosition = primaryKey.firstIndex(of: column.name) {
+        if let keyPosition = primaryKey.firstIndex(where: { NameRules.same($0, column.name) }) {
             primaryKeyMask |= 1 << UInt64(columns.count)
             if primaryKeyIndexes.count <= keyPosition {
                 primaryKeyIndexes += Array(repeating: -1, count: keyPosition + 1 - primaryKeyIndexes.count)
@@ -116,7 +121,7 @@ final class WarehouseTable {
                 return candidate
             }
         }
-        guard let name = try? source.string(key), let index = indexByName[name] else { return nil }
+        guard let name = try? source.string(key), let index = columnIndex(named: name) else { return nil }
         if position < lastKeyOrder.count {
             lastKeyOrder[position] = index
         } else if position == lastKeyOrder.count {

@@ -22,12 +22,15 @@ extension CommandLineInterface {
     static var resetCommand: Command<ResetOptions> {
         Command(
             name: "reset", summary: "Delete a connector's warehouse and state, to start over.",
-            details: "Removes DIR/files/warehouse.db (with its -wal and -shm files) and DIR/files/state.json. Asks first unless --yes.",
+            details: """
+                Removes DIR/files/warehouse.db (with its -wal and -shm files), DIR/files/state.json and the
+                lock. Refused while a sync of the warehouse runs, and for files that are not the host's own
+                (a link, a file that is not a JSON state or a connector-host warehouse). Asks first unless --yes.
+                """,
             synopsis: "DIR [--yes] [options]"
         ) { options in
             let files = options.files.workspace(directory: FilePaths.absolute(options.directory))
-            let paths = [files.warehouse, files.warehouse + "-wal", files.warehouse + "-shm", files.state, files.lock]
-            let existing = paths.filter { FileManager.default.fileExists(atPath: $0) }
+            let existing = files.existingFiles
             guard !existing.isEmpty else {
                 print("nothing to reset: \(files.warehouse) and \(files.state) do not exist")
                 return 0
@@ -42,14 +45,15 @@ extension CommandLineInterface {
                     return 1
                 }
             }
-            for path in existing {
-                do { try FileManager.default.removeItem(atPath: path) } catch {
-                    writeError("error: cannot delete \(path): \(error.localizedDescription)")
-                    return 1
-                }
+            // The library refuses while a sync holds the lock, and deletes only the host's own files.
+            do {
+                let deleted = try files.reset()
+                print("deleted \(deleted.joined(separator: ", "))")
+                return 0
+            } catch {
+                writeError("error: \(error.message)")
+                return 1
             }
-            print("deleted \(existing.joined(separator: ", "))")
-            return 0
         }
     }
 }

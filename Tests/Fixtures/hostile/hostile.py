@@ -10,6 +10,7 @@ of actions to run instead of the normal answer:
 
     {"send": OBJECT}             one JSON line (the envelope's "jsonrpc" is added when missing)
     {"raw": TEXT}                TEXT written as is (no newline added), Latin-1 encoded, so any byte fits
+    {"rawUTF8": TEXT}            TEXT written as is (no newline added), UTF-8 encoded
     {"repeat": [TEXT, N]}        TEXT written N times
     {"records": [OP, ...]}       a records notification
     {"rows": [TABLE, FIRST, N]}  a records notification upserting {"id": i, "value": "row i"}
@@ -31,11 +32,17 @@ of actions to run instead of the normal answer:
     {"env": [NAME, ...]}         writes "env NAME=value" (or "env NAME unset") to stderr
     {"readUntilEOF": true}       reads stdin until EOF (a `cancel` is noted on stderr), then exits 0
     {"stderrState": true}        writes "state: STATE" (the state `update` received) to stderr
+    {"unlink": [PATH, ...]}      deletes these files (those that exist)
+    {"spawn": {"argv": [...], "newSession": BOOL, "pidFile": PATH}}
+                                 starts a process that inherits stdout and stderr (in a new session
+                                 when newSession, else in this process's group) and writes its pid to PATH
+    {"stderrRaw": TEXT}          TEXT written to stderr as is (no newline added), Latin-1 encoded
 """
 
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -89,6 +96,20 @@ def run(actions, reply, params):
             send(argument)
         elif kind == "raw":
             write(argument.encode("latin-1"))
+        elif kind == "rawUTF8":
+            write(argument.encode("utf-8"))
+        elif kind == "stderrRaw":
+            sys.stderr.buffer.write(argument.encode("latin-1"))
+            sys.stderr.flush()
+        elif kind == "unlink":
+            for path in argument:
+                if os.path.lexists(path):
+                    os.unlink(path)
+        elif kind == "spawn":
+            child = subprocess.Popen(argument["argv"], stdin=subprocess.DEVNULL, start_new_session=argument.get("newSession", False))
+            if "pidFile" in argument:
+                with open(argument["pidFile"], "w") as file:
+                    file.write(str(child.pid))
         elif kind == "repeat":
             write(argument[0].encode("latin-1") * argument[1])
         elif kind == "records":
