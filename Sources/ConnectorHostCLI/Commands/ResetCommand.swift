@@ -46,7 +46,7 @@ extension CommandLineInterface {
                 }
             }
             // The library refuses while a sync holds the lock, and deletes only the host's own files.
-            do {
+            do throws(SyncFailure) {
                 let deleted = try files.reset()
                 print("deleted \(deleted.joined(separator: ", "))")
                 return 0
