@@ -57,17 +57,17 @@ struct ArgumentParsingTests {
         }
     }
 
-    @Test("whole numbers are bounded: --max-line-bytes from 1024 to 1 GiB, --syncs from 0")
+    @Test("whole numbers are bounded: --max-line-bytes from 1024 to 512 MiB, --syncs from 0")
     func integersAreBounded() {
         #expect(
             runError(["d", "--max-line-bytes", "1e19"])
-                == "--max-line-bytes takes a whole number of bytes from 1024 to 1073741824, not \"1e19\"")
+                == "--max-line-bytes takes a whole number of bytes from 1024 to 536870912, not \"1e19\"")
         #expect(
             runError(["d", "--max-line-bytes", "99999999999999999999"])
-                == "--max-line-bytes takes a whole number of bytes from 1024 to 1073741824, not \"99999999999999999999\"")
+                == "--max-line-bytes takes a whole number of bytes from 1024 to 536870912, not \"99999999999999999999\"")
         #expect(
             runError(["d", "--max-line-bytes", "1023"])
-                == "--max-line-bytes takes a whole number of bytes from 1024 to 1073741824, not \"1023\"")
+                == "--max-line-bytes takes a whole number of bytes from 1024 to 536870912, not \"1023\"")
         #expect(throws: UsageError.self, performing: { try InspectOptions.parse(["d", "--syncs=-1"], command: "inspect") })
         #expect((try? InspectOptions.parse(["d", "--syncs", "0"], command: "inspect"))?.syncs == 0)
     }

@@ -85,21 +85,11 @@ public enum Inspector {
 
     private static func tables(_ database: SQLiteDatabase) throws -> [Inspection.Table] {
         var tables: [Inspection.Table] = []
-        for row in try database.query(#"SELECT "name", "primary_key" FROM "_connector_tables" ORDER BY "name""#) {
-            guard case .text(let name) = row[0], case .text(let keyJSON) = row[1] else { continue }
-            let primaryKey = (try? JSONParser.parse(keyJSON))?.arrayValue?.compactMap(\.stringValue) ?? []
-            let columns = try database.query(
-                #"SELECT "column_name", "type", "precision", "scale", "declared" FROM "_connector_columns" WHERE "table_name" = ?1 ORDER BY "position""#,
-                [.text(name)]
-            ).compactMap { column -> Inspection.Column? in
-                guard case .text(let columnName) = column[0] else { return nil }
-                var type: ColumnType?
-                if case .text(let typeName) = column[1], let dataType = DataType(rawValue: typeName) {
-                    type = ColumnType(dataType, precision: column[2].integer.map(Int.init), scale: column[3].integer.map(Int.init))
-                }
-                return Inspection.Column(
-                    name: columnName, type: type, declared: column[4] == .integer(1),
-                    isPrimaryKey: primaryKey.contains(where: { NameRules.same($0, columnName) }))
+        for table in try WarehouseCatalog.tables(in: database) {
+            let (name, primaryKey) = (table.name, table.primaryKey)
+            let columns = table.columns.map { column in
+                Inspection.Column(
+                    name: column.name, type: column.type, declared: column.declared, isPrimaryKey: primaryKey.contains(where: { NameRules.same($0, column.name) }))
             }
             let counts = try database.query(
                 "SELECT coalesce(sum(\(quoteIdentifier(SystemColumn.deleted)) = 0), 0), coalesce(sum(\(quoteIdentifier(SystemColumn.deleted)) <> 0), 0) FROM \(quoteIdentifier(name))"
@@ -122,25 +112,17 @@ public enum Inspector {
     private static func syncs(_ database: SQLiteDatabase, _ secrets: [String], limit: Int) throws -> [Inspection.Sync] {
         try database.query(
             """
-            SELECT "id", "started_at", "ended_at", (julianday("ended_at") - julianday("started_at")) * 86400.0, "status",
-            "upserts", "updates", "deletes", "truncates", "checkpoints", "schema_changes", "noop_updates", "noop_deletes", "error"
+            SELECT "id", "started_at", "ended_at", (julianday("ended_at") - julianday("started_at")) * 86400.0, "status", "error",
+            \(WarehouseCatalog.countColumnList)
             FROM "_connector_syncs" ORDER BY "id" DESC LIMIT ?1
             """, [.integer(Int64(max(0, limit)))]
         ).map { row in
-            var counts = OperationCounts()
-            counts.upserts = Int(row[5].integer ?? 0)
-            counts.updates = Int(row[6].integer ?? 0)
-            counts.deletes = Int(row[7].integer ?? 0)
-            counts.truncates = Int(row[8].integer ?? 0)
-            counts.checkpoints = Int(row[9].integer ?? 0)
-            counts.schemaChanges = Int(row[10].integer ?? 0)
-            counts.noopUpdates = Int(row[11].integer ?? 0)
-            counts.noopDeletes = Int(row[12].integer ?? 0)
+            let counts = WarehouseCatalog.counts(from: row.dropFirst(6))
             var duration: Double?
             if case .real(let seconds) = row[3] { duration = (seconds * 1000).rounded() / 1000 }
             return Inspection.Sync(
                 id: row[0].integer ?? 0, startedAt: row[1].text ?? "", endedAt: row[2].text, durationSeconds: duration,
-                status: row[4].text ?? "", counts: counts, error: row[13].text.map { Redaction.redact($0, secrets: secrets) })
+                status: row[4].text ?? "", counts: counts, error: row[5].text.map { Redaction.redact($0, secrets: secrets) })
         }
     }
 
@@ -244,18 +226,6 @@ public enum Inspector {
 
     private static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-    }
-}
-
-extension SQLiteValue {
-    var integer: Int64? {
-        if case .integer(let value) = self { return value }
-        return nil
-    }
-
-    var text: String? {
-        if case .text(let value) = self { return value }
-        return nil
     }
 }
 

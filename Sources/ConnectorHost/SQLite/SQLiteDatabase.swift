@@ -9,36 +9,36 @@ public final class SQLiteDatabase {
     /// Opens (creating if needed) the database at `path`.
     /// - Throws: ``SQLiteError`` when the file cannot be opened.
     public init(path: String) throws(SQLiteError) {
-        _ = Self.processSettings
-        var pointer: OpaquePointer?
         // Never through a symbolic link: the host writes only its own files (WorkspaceFiles.checkOwnership).
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
-        let status = sqlite3_open_v2(path, &pointer, flags, nil)
+        handle = try Self.openConnection(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW)
+    }
+
+    /// Opens an existing database read-only.
+    /// - Throws: ``SQLiteError`` when the file cannot be opened.
+    public init(readOnlyPath path: String) throws(SQLiteError) {
+        handle = try Self.openConnection(path: path, flags: SQLITE_OPEN_READONLY)
+    }
+
+    /// The one way a connection opens, whatever the mode: extended result codes on (they are what
+    /// tells a full disk from a read-only file system), the defensive flag set.
+    private static func openConnection(path: String, flags: Int32) throws(SQLiteError) -> OpaquePointer {
+        _ = processSettings
+        var pointer: OpaquePointer?
+        let status = sqlite3_open_v2(path, &pointer, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard status == SQLITE_OK, let pointer else {
             let message = pointer.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            let code = pointer.map { sqlite3_extended_errcode($0) } ?? status
             sqlite3_close(pointer)
-            throw SQLiteError(code: status, message: "\(message) (\(path))", sql: nil)
+            throw SQLiteError(code: code, message: "\(message) (\(path))", sql: nil)
         }
-        handle = pointer
-        sqlite3_extended_result_codes(handle, 1)
-        _ = cconnector_sqlite_enable_defensive(handle)
+        sqlite3_extended_result_codes(pointer, 1)
+        _ = cconnector_sqlite_enable_defensive(pointer)
+        return pointer
     }
 
     /// Process-wide SQLite settings, applied once before the first connection opens: no memory
     /// statistics (they cost a global mutex per allocation, ~2% of the host's instructions per row).
     private static let processSettings: Void = { _ = cconnector_sqlite_disable_memory_statistics() }()
-
-    /// Opens an existing database read-only.
-    public init(readOnlyPath path: String) throws(SQLiteError) {
-        var pointer: OpaquePointer?
-        let status = sqlite3_open_v2(path, &pointer, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
-        guard status == SQLITE_OK, let pointer else {
-            let message = pointer.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            sqlite3_close(pointer)
-            throw SQLiteError(code: status, message: "\(message) (\(path))", sql: nil)
-        }
-        handle = pointer
-    }
 
     deinit { sqlite3_close_v2(handle) }
 
@@ -84,6 +84,34 @@ public final class SQLiteDatabase {
     /// Whether a transaction is open.
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
+    // MARK: Transactions
+
+    /// How a transaction takes its locks (<https://sqlite.org/lang_transaction.html>).
+    public enum TransactionKind: String, Sendable {
+        /// Locks on first read or write.
+        case deferred = "DEFERRED"
+        /// Takes the write lock at once: a transaction that will write fails now, not halfway.
+        case immediate = "IMMEDIATE"
+        /// As immediate (in WAL mode).
+        case exclusive = "EXCLUSIVE"
+    }
+
+    /// Opens a transaction.
+    public func beginTransaction(_ kind: TransactionKind = .deferred) throws(SQLiteError) {
+        try execute("BEGIN \(kind.rawValue)")
+    }
+
+    /// Commits the open transaction.
+    public func commit() throws(SQLiteError) {
+        try execute("COMMIT")
+    }
+
+    /// Rolls back the open transaction, if one is open (SQLite may already have rolled it back
+    /// after an I/O error; a ROLLBACK then would fail).
+    public func rollback() throws(SQLiteError) {
+        if isInTransaction { try execute("ROLLBACK") }
+    }
+
     var lastErrorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
     func error(_ status: Int32, sql: String?) -> SQLiteError {
@@ -98,12 +126,6 @@ extension SQLiteDatabase: Sendable {}
 
 /// Quotes an identifier for SQL: names are data, never SQL.
 public func quoteIdentifier(_ name: String) -> String {
-    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard contains(target) else { return self }
-        return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
-    }
+    guard name.contains("\"") else { return "\"" + name + "\"" }
+    return "\"" + name.replacing("\"", with: "\"\"") + "\""
 }

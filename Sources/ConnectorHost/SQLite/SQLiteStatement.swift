@@ -17,6 +17,20 @@ public enum SQLiteValue: Sendable, Hashable {
     case blob([UInt8])
 }
 
+extension SQLiteValue {
+    /// The integer, when the value is one.
+    var integer: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+
+    /// The text, when the value is text.
+    var text: String? {
+        if case .text(let value) = self { return value }
+        return nil
+    }
+}
+
 /// A compiled statement; finalized when released.
 public final class SQLiteStatement {
     let handle: OpaquePointer
@@ -44,20 +58,25 @@ public final class SQLiteStatement {
             case .real(let number): bind(number, at: index + 1)
             case .text(let text): bind(text, at: index + 1)
             case .blob(let bytes):
-                bytes.withUnsafeBytes { raw in
-                    _ = sqlite3_bind_blob(
-                        handle, Int32(index + 1), raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count),
-                        SQLiteBinding.transient)
-                }
+                bytes.withUnsafeBytes { raw in bindBlob(copying: raw, at: index + 1) }
             }
         }
     }
 
-    @inline(__always) public func bindNull(_ index: Int) { sqlite3_bind_null(handle, Int32(index)) }
-    @inline(__always) public func bind(_ value: Int64, at index: Int) { sqlite3_bind_int64(handle, Int32(index), value) }
-    @inline(__always) public func bind(_ value: Double, at index: Int) { sqlite3_bind_double(handle, Int32(index), value) }
+    /// Checks a bind's result code. A bind fails only for a parameter index out of range
+    /// (SQLITE_RANGE) or a value longer than SQLite's limit (SQLITE_TOOBIG, 1e9 bytes): the first is
+    /// a bug of the host's hand-numbered parameters, the second cannot come from a protocol line
+    /// (the CLI caps lines below it). Asserted, as GRDB does, at no cost in release builds.
+    @inline(__always)
+    private func checked(_ code: Int32, _ index: Int) {
+        assert(code == SQLITE_OK, "binding parameter \(index) of \(sql) failed: SQLite \(code), \(database.lastErrorMessage)")
+    }
+
+    @inline(__always) public func bindNull(_ index: Int) { checked(sqlite3_bind_null(handle, Int32(index)), index) }
+    @inline(__always) public func bind(_ value: Int64, at index: Int) { checked(sqlite3_bind_int64(handle, Int32(index), value), index) }
+    @inline(__always) public func bind(_ value: Double, at index: Int) { checked(sqlite3_bind_double(handle, Int32(index), value), index) }
     public func bind(_ value: String, at index: Int) {
-        sqlite3_bind_text(handle, Int32(index), value, -1, SQLiteBinding.transient)
+        checked(sqlite3_bind_text(handle, Int32(index), value, -1, SQLiteBinding.transient), index)
     }
 
     /// Binds UTF-8 text without copying; `bytes` must stay valid until the statement is reset.
@@ -75,16 +94,21 @@ public final class SQLiteStatement {
     @inline(__always)
     private func bindText(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, destructor: sqlite3_destructor_type?) {
         guard let base = bytes.baseAddress else {
-            sqlite3_bind_text(handle, Int32(index), "", 0, SQLiteBinding.transient)
+            checked(sqlite3_bind_text(handle, Int32(index), "", 0, SQLiteBinding.transient), index)
             return
         }
-        sqlite3_bind_text(handle, Int32(index), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), destructor)
+        checked(
+            sqlite3_bind_text(
+                handle, Int32(index), UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), destructor),
+            index)
     }
 
     /// Binds a blob, copying it.
     public func bindBlob(copying bytes: UnsafeRawBufferPointer, at index: Int) {
-        sqlite3_bind_blob(
-            handle, Int32(index), bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), SQLiteBinding.transient)
+        checked(
+            sqlite3_bind_blob(
+                handle, Int32(index), bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), SQLiteBinding.transient),
+            index)
     }
 
     /// Steps once. Returns `true` when a row is available, `false` when done.

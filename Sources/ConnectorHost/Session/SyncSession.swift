@@ -77,7 +77,7 @@ final class SyncSession {
         let schemaResult = try request(Method.schema, ["configuration": .object(configuration)], timeout: options.handshakeTimeout)
         // The sync is recorded from here on, so an invalid schema shows in the history too.
         do { syncID = try warehouse.beginSync(connector: plan.name) } catch {
-            throw SyncFailure(.warehouse, "cannot prepare the warehouse \(options.files.warehouse): \(error)")
+            throw warehouseFailure(error, while: "recording the start of the sync")
         }
         let tables: [TableDefinition]
         do { tables = try SchemaValidator.tables(from: schemaResult) } catch {

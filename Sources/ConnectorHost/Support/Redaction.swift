@@ -52,7 +52,7 @@ public enum Redaction {
     /// `text` with every occurrence of each secret replaced by the mask.
     public static func redact(_ text: String, secrets: [String]) -> String {
         var result = text
-        for secret in secrets where result.contains(secret) { result = result.replacingOccurrences(of: secret, with: mask) }
+        for secret in secrets where result.contains(secret) { result = result.replacing(secret, with: mask) }
         return result
     }
 

@@ -14,6 +14,6 @@ extension Warehouse {
     package func benchmarkUpsert(table name: String) throws -> BenchmarkUpsert {
         guard let table = tables[name] else { throw SQLiteError(code: 1, message: "no table \(name)", sql: nil) }
         return BenchmarkUpsert(
-            statement: try upsertStatement(table), columns: table.columns.map(\.name), syncedParameter: table.columns.count + 1)
+            statement: try statement(.upsert, of: table), columns: table.columns.map(\.name), syncedParameter: table.columns.count + 1)
     }
 }

@@ -84,7 +84,7 @@ extension Warehouse {
     /// Applies an upsert.
     func upsert(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource) throws {
         try resolveColumns(table, fields, source, into: &columnIndexes)
-        let statement = try upsertStatement(table)
+        let statement = try statement(.upsert, of: table)
         // Columns the record leaves out must be NULL; when it names every column, all get rebound.
         if !Self.namesEveryColumn(columnIndexes, table.columns.count) { statement.clearBindings() }
         var boundKeys: UInt64 = 0
@@ -117,11 +117,12 @@ extension Warehouse {
         return mask == (count == 64 ? ~0 : (1 << UInt64(count)) - 1)
     }
 
-    /// The table's cached upsert statement, prepared on first use.
-    func upsertStatement(_ table: WarehouseTable) throws(SQLiteError) -> SQLiteStatement {
-        if let cached = table.upsertStatement { return cached }
-        let statement = try database.prepare(table.upsertSQL)
-        table.upsertStatement = statement
+    /// The table's statement of `kind`, prepared on first use and cached until its columns change.
+    @inline(__always)
+    func statement(_ kind: WarehouseTable.StatementKind, of table: WarehouseTable) throws(SQLiteError) -> SQLiteStatement {
+        if let cached = table.cachedStatement(kind) { return cached }
+        let statement = try database.prepare(table.sql(for: kind))
+        table.cache(statement, for: kind)
         return statement
     }
 
@@ -143,13 +144,7 @@ extension Warehouse {
                 valueColumns.append(index)
             }
         }
-        let statement: SQLiteStatement
-        if let cached = table.updateStatements[valueColumns] {
-            statement = cached
-        } else {
-            statement = try database.prepare(table.updateSQL(columnIndexes: valueColumns))
-            table.updateStatements[valueColumns] = statement
-        }
+        let statement = try statement(.update(valueColumns: valueColumns), of: table)
         defer { binder.recycle() }
         var parameter = 1
         for (position, index) in columnIndexes.enumerated() where index >= 0 && !table.primaryKeyIndexes.contains(index) {
@@ -165,13 +160,7 @@ extension Warehouse {
 
     /// Applies a soft delete; a row that does not exist is a counted no-op.
     func delete(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource) throws {
-        let statement: SQLiteStatement
-        if let cached = table.deleteStatement {
-            statement = cached
-        } else {
-            statement = try database.prepare(table.deleteSQL)
-            table.deleteStatement = statement
-        }
+        let statement = try statement(.delete, of: table)
         defer { binder.recycle() }
         syncedTime.withUnsafeBufferPointer { statement.bindText(borrowing: $0, at: 1) }
         if table.hasPrimaryKey {
@@ -195,13 +184,7 @@ extension Warehouse {
 
     /// Soft-deletes every live row of the table.
     func truncate(_ table: WarehouseTable) throws {
-        let statement: SQLiteStatement
-        if let cached = table.truncateStatement {
-            statement = cached
-        } else {
-            statement = try database.prepare(table.truncateSQL)
-            table.truncateStatement = statement
-        }
+        let statement = try statement(.truncate, of: table)
         syncedTime.withUnsafeBufferPointer { statement.bindText(borrowing: $0, at: 1) }
         try statement.execute()
         counts.truncates += 1

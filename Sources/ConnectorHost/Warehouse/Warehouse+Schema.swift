@@ -165,7 +165,7 @@ extension Warehouse {
         try database.execute(table.createSQL(named: temporary))
         var selected = table.columns.map { quoteIdentifier($0.name) }
         if case .sql(let template) = conversion {
-            selected[index] = template.replacingOccurrences(of: "{}", with: quoteIdentifier(table.columns[index].name))
+            selected[index] = template.replacing("{}", with: quoteIdentifier(table.columns[index].name))
         }
         selected += table.systemColumnNames.map(quoteIdentifier)
         try database.execute(
@@ -188,7 +188,7 @@ extension Warehouse {
         case .none:
             if source != target { try database.execute("UPDATE \(table.quotedName) SET \(target) = \(source)") }
         case .sql(let template):
-            try database.execute("UPDATE \(table.quotedName) SET \(target) = \(template.replacingOccurrences(of: "{}", with: source))")
+            try database.execute("UPDATE \(table.quotedName) SET \(target) = \(template.replacing("{}", with: source))")
         case .perValue(let convert):
             let rows = try database.query("SELECT rowid, \(source) FROM \(table.quotedName) WHERE \(source) IS NOT NULL")
             let statement = try database.prepare("UPDATE \(table.quotedName) SET \(target) = ?1 WHERE rowid = ?2")

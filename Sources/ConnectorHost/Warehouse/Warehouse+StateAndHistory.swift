@@ -18,7 +18,7 @@ extension Warehouse {
             #"INSERT INTO "_connector_syncs" ("started_at", "status", "connector") VALUES (?1, 'running', ?2)"#,
             [.text(TemporalValues.nowUTC()), .text(connector)])
         let id = try database.query("SELECT last_insert_rowid()").first?.first
-        try database.execute("BEGIN IMMEDIATE")
+        try database.beginTransaction(.immediate)
         counts = OperationCounts()
         schemaChangeLog = []
         guard case .integer(let syncID)? = id else { return 0 }
@@ -31,8 +31,8 @@ extension Warehouse {
         if database.isReadOnly {
             throw SQLiteError(code: SQLITE_READONLY, message: "the file is not writable", sql: nil)
         }
-        try database.execute("BEGIN IMMEDIATE")
-        try database.execute("ROLLBACK")
+        try database.beginTransaction(.immediate)
+        try database.rollback()
     }
 
     /// Commits every operation so far together with `state` (compact JSON). The caller opens the
@@ -42,20 +42,20 @@ extension Warehouse {
         try database.run(
             #"INSERT INTO "_connector_state" ("id", "state", "updated_at") VALUES (1, ?1, ?2) ON CONFLICT ("id") DO UPDATE SET "state" = excluded."state", "updated_at" = excluded."updated_at""#,
             [.text(state), .text(TemporalValues.nowUTC())])
-        try database.execute("COMMIT")
+        try database.commit()
         counts.checkpoints += 1
     }
 
     /// Opens the transaction that collects the operations up to the next checkpoint.
     public func beginTransaction() throws(SQLiteError) {
-        try database.execute("BEGIN IMMEDIATE")
+        try database.beginTransaction(.immediate)
     }
 
     /// Commits the operations since the last checkpoint (the state stays the last checkpointed one)
     /// and records the sync as successful, in the same transaction.
     public func finishSync(id: Int64) throws(SQLiteError) {
         try recordSyncEnd(id: id, status: "succeeded", error: nil)
-        try database.execute("COMMIT")
+        try database.commit()
     }
 
     /// Undoes everything since the last checkpoint and records the failure.
@@ -66,22 +66,12 @@ extension Warehouse {
 
     /// Undoes everything since the last checkpoint.
     public func rollback() {
-        if database.isInTransaction { try? database.execute("ROLLBACK") }
+        try? database.rollback()
         try? loadMetadata()
     }
 
     func recordSyncEnd(id: Int64, status: String, error: String?) throws(SQLiteError) {
-        try database.run(
-            """
-            UPDATE "_connector_syncs" SET "ended_at" = ?1, "status" = ?2, "upserts" = ?3, "updates" = ?4,
-            "deletes" = ?5, "truncates" = ?6, "checkpoints" = ?7, "schema_changes" = ?8, "noop_updates" = ?9,
-            "noop_deletes" = ?10, "error" = ?11 WHERE "id" = ?12
-            """,
-            [
-                .text(TemporalValues.nowUTC()), .text(status), .integer(Int64(counts.upserts)), .integer(Int64(counts.updates)),
-                .integer(Int64(counts.deletes)), .integer(Int64(counts.truncates)), .integer(Int64(counts.checkpoints)),
-                .integer(Int64(counts.schemaChanges)), .integer(Int64(counts.noopUpdates)), .integer(Int64(counts.noopDeletes)),
-                error.map(SQLiteValue.text) ?? .null, .integer(id),
-            ])
+        try WarehouseCatalog.recordSyncEnd(
+            in: database, id: id, status: status, counts: counts, error: error, at: TemporalValues.nowUTC())
     }
 }

@@ -45,22 +45,8 @@ public final class Warehouse {
             PRAGMA busy_timeout = 2000;
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = FULL;
-            CREATE TABLE IF NOT EXISTS "_connector_tables" (
-                "name" TEXT PRIMARY KEY, "primary_key" TEXT NOT NULL, "created_at" TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS "_connector_columns" (
-                "table_name" TEXT NOT NULL, "column_name" TEXT NOT NULL, "position" INTEGER NOT NULL,
-                "type" TEXT, "precision" INTEGER, "scale" INTEGER, "declared" INTEGER NOT NULL,
-                PRIMARY KEY ("table_name", "column_name"));
-            CREATE TABLE IF NOT EXISTS "_connector_state" (
-                "id" INTEGER PRIMARY KEY CHECK ("id" = 1), "state" TEXT NOT NULL, "updated_at" TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS "_connector_syncs" (
-                "id" INTEGER PRIMARY KEY AUTOINCREMENT, "started_at" TEXT NOT NULL, "ended_at" TEXT,
-                "status" TEXT NOT NULL, "connector" TEXT, "upserts" INTEGER NOT NULL DEFAULT 0,
-                "updates" INTEGER NOT NULL DEFAULT 0, "deletes" INTEGER NOT NULL DEFAULT 0,
-                "truncates" INTEGER NOT NULL DEFAULT 0, "checkpoints" INTEGER NOT NULL DEFAULT 0,
-                "schema_changes" INTEGER NOT NULL DEFAULT 0, "noop_updates" INTEGER NOT NULL DEFAULT 0,
-                "noop_deletes" INTEGER NOT NULL DEFAULT 0, "error" TEXT);
             """)
+        try database.execute(WarehouseCatalog.createSQL)
         try loadMetadata()
     }
 
@@ -68,27 +54,13 @@ public final class Warehouse {
     func loadMetadata() throws(SQLiteError) {
         tables.removeAll()
         tableNamesByFoldedName.removeAll()
-        for row in try database.query(#"SELECT "name", "primary_key" FROM "_connector_tables""#) {
-            guard case .text(let name) = row[0], case .text(let keyJSON) = row[1] else { continue }
-            let primaryKey = (try? JSONParser.parse(keyJSON))?.arrayValue?.compactMap(\.stringValue) ?? []
-            tables[name] = WarehouseTable(name: name, primaryKey: primaryKey)
-            tableNamesByFoldedName[NameRules.folded(name)] = name
-        }
-        let columnRows = try database.query(
-            #"SELECT "table_name", "column_name", "type", "precision", "scale", "declared" FROM "_connector_columns" ORDER BY "table_name", "position""#
-        )
-        for row in columnRows {
-            guard case .text(let tableName) = row[0], case .text(let columnName) = row[1], let table = tables[tableName]
-            else { continue }
-            var type: ColumnType?
-            if case .text(let typeName) = row[2], let dataType = DataType(rawValue: typeName) {
-                var precision: Int?
-                var scale: Int?
-                if case .integer(let value) = row[3] { precision = Int(value) }
-                if case .integer(let value) = row[4] { scale = Int(value) }
-                type = ColumnType(dataType, precision: precision, scale: scale)
+        for entry in try WarehouseCatalog.tables(in: database) {
+            let table = WarehouseTable(name: entry.name, primaryKey: entry.primaryKey)
+            for column in entry.columns {
+                table.appendColumn(WarehouseColumn(name: column.name, type: column.type, declared: column.declared))
             }
-            table.appendColumn(WarehouseColumn(name: columnName, type: type, declared: row[5] == .integer(1)))
+            tables[entry.name] = table
+            tableNamesByFoldedName[NameRules.folded(entry.name)] = entry.name
         }
     }
 }

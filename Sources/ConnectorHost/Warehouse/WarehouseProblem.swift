@@ -14,32 +14,32 @@ enum WarehouseProblem {
     ///   - action: what the host was doing, e.g. "applying stdout line 12".
     static func message(_ error: SQLiteError, path: String, while action: String) -> String {
         let reason = "\(error.message) [SQLite \(error.code)]"
-        if [SQLITE_FULL, SQLITE_IOERR].contains(error.primaryCode), fileSizeLimitReached(path) {
+        if [.full, .ioError].contains(error.code.primary), fileSizeLimitReached(path) {
             return
                 "the warehouse \(path) reached the file size limit while \(action) (\(reason)); nothing after the last checkpoint was kept. Raise the limit (ulimit -f) and run again"
         }
-        switch error.primaryCode {
-        case SQLITE_FULL:
+        switch error.code {
+        case .full:
             return
                 "the disk is full: the warehouse \(path) could not grow while \(action) (\(reason)); nothing after the last checkpoint was kept. Free some space, or move the warehouse with --warehouse, and run again"
-        case SQLITE_READONLY, SQLITE_PERM:
+        case .readOnly, .permission:
             return
                 "the warehouse \(path) is read-only (\(reason)) while \(action); make the file, its -wal and -shm files and its folder writable (chmod u+w), or choose another file with --warehouse"
-        case SQLITE_BUSY, SQLITE_LOCKED:
+        case .busy, .locked:
             return
                 "the warehouse \(path) is locked by another program (\(reason)) while \(action); close the program that writes to it (for example a sqlite3 shell with an open transaction) and run again"
-        case SQLITE_CORRUPT, SQLITE_NOTADB:
+        case .corrupt, .notADatabase:
             return
                 "the warehouse \(path) is damaged or not an SQLite database (\(reason)) while \(action); move it away, or run `connector-host reset` to start over"
-        case SQLITE_CANTOPEN:
+        case .cannotOpen:
             return "cannot open the warehouse \(path) (\(reason)) while \(action); check that its folder exists and is writable"
-        case SQLITE_IOERR where [ENOSPC, EDQUOT].contains(error.systemErrno):
+        case .ioError where [ENOSPC, EDQUOT].contains(error.systemErrno):
             return
                 "the disk is full: the warehouse \(path) could not grow while \(action) (\(reason), \(String(cString: strerror(error.systemErrno)))); nothing after the last checkpoint was kept. Free some space, or move the warehouse with --warehouse, and run again"
-        case SQLITE_IOERR where error.systemErrno == EROFS:
+        case .ioError where error.systemErrno == EROFS:
             return
                 "the warehouse \(path) is on a read-only file system (\(reason)) while \(action); choose another file with --warehouse"
-        case SQLITE_IOERR:
+        case .ioError:
             return
                 "the warehouse \(path) could not be read or written while \(action) (\(reason)); check the disk and the file, then run again"
         default:

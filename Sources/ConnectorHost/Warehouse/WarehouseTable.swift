@@ -54,10 +54,48 @@ final class WarehouseTable {
     /// the same columns in the same order, which a byte comparison confirms without hashing.
     @exclusivity(unchecked) var lastKeyOrder: [Int] = []
 
-    @exclusivity(unchecked) var upsertStatement: SQLiteStatement?
-    @exclusivity(unchecked) var deleteStatement: SQLiteStatement?
-    @exclusivity(unchecked) var truncateStatement: SQLiteStatement?
-    @exclusivity(unchecked) var updateStatements: [[Int]: SQLiteStatement] = [:]
+    @exclusivity(unchecked) private var upsertStatement: SQLiteStatement?
+    @exclusivity(unchecked) private var deleteStatement: SQLiteStatement?
+    @exclusivity(unchecked) private var truncateStatement: SQLiteStatement?
+    @exclusivity(unchecked) private var updateStatements: [[Int]: SQLiteStatement] = [:]
+
+    /// The statements a table caches: one per kind of operation, an update's per set of columns it sets.
+    enum StatementKind {
+        case upsert, delete, truncate
+        /// An update setting the columns at these indexes (the primary key excluded).
+        case update(valueColumns: [Int])
+    }
+
+    /// The cached statement of `kind`, if prepared since the columns last changed.
+    @inline(__always)
+    func cachedStatement(_ kind: StatementKind) -> SQLiteStatement? {
+        switch kind {
+        case .upsert: upsertStatement
+        case .delete: deleteStatement
+        case .truncate: truncateStatement
+        case .update(let columns): updateStatements[columns]
+        }
+    }
+
+    /// Keeps `statement` as the statement of `kind`.
+    func cache(_ statement: SQLiteStatement, for kind: StatementKind) {
+        switch kind {
+        case .upsert: upsertStatement = statement
+        case .delete: deleteStatement = statement
+        case .truncate: truncateStatement = statement
+        case .update(let columns): updateStatements[columns] = statement
+        }
+    }
+
+    /// The SQL of the statement of `kind`.
+    func sql(for kind: StatementKind) -> String {
+        switch kind {
+        case .upsert: upsertSQL
+        case .delete: deleteSQL
+        case .truncate: truncateSQL
+        case .update(let columns): updateSQL(columnIndexes: columns)
+        }
+    }
 
     init(name: String, primaryKey: [String]) {
         self.name = name

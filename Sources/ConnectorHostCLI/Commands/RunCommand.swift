@@ -28,8 +28,9 @@ struct RunOptions: ParsableArguments {
             .option("handshake-timeout", "SECONDS", \.handshakeTimeout, .seconds, help: "limit for initialize and schema (default 60)"),
             .option(
                 "grace", "SECONDS", \.grace, .seconds, help: "wait between close of stdin, SIGTERM and SIGKILL when stopping (default 5)"),
+            // At most 512 MiB: one value of a longer line could exceed SQLite's 1e9-byte limit on a value.
             .option(
-                "max-line-bytes", "BYTES", \.maximumLineBytes, .integer(1024...(1 << 30), unit: "bytes"),
+                "max-line-bytes", "BYTES", \.maximumLineBytes, .integer(1024...(1 << 29), unit: "bytes"),
                 help: "longest protocol line accepted (default 67108864)"),
             .option(
                 "pass-env", "NAMES", \.passEnvironment, .commaSeparated,

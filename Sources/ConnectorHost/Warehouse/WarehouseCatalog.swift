@@ -1,0 +1,106 @@
+import ConnectorProtocol
+
+/// The warehouse's own tables — `_connector_tables`, `_connector_columns`, `_connector_state` and
+/// `_connector_syncs` — in one place: their DDL, and how the table catalog and the sync history are
+/// read and written. ``Warehouse`` and ``Inspector`` both go through it, so a column added here is
+/// added for both.
+enum WarehouseCatalog {
+    /// Creates the catalog tables when they are missing.
+    static var createSQL: String {
+        """
+        CREATE TABLE IF NOT EXISTS "_connector_tables" (
+            "name" TEXT PRIMARY KEY, "primary_key" TEXT NOT NULL, "created_at" TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS "_connector_columns" (
+            "table_name" TEXT NOT NULL, "column_name" TEXT NOT NULL, "position" INTEGER NOT NULL,
+            "type" TEXT, "precision" INTEGER, "scale" INTEGER, "declared" INTEGER NOT NULL,
+            PRIMARY KEY ("table_name", "column_name"));
+        CREATE TABLE IF NOT EXISTS "_connector_state" (
+            "id" INTEGER PRIMARY KEY CHECK ("id" = 1), "state" TEXT NOT NULL, "updated_at" TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS "_connector_syncs" (
+            "id" INTEGER PRIMARY KEY AUTOINCREMENT, "started_at" TEXT NOT NULL, "ended_at" TEXT,
+            "status" TEXT NOT NULL, "connector" TEXT, \(countColumns.map { "\(quoteIdentifier($0.name)) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ", ")),
+            "error" TEXT);
+        """
+    }
+
+    // MARK: Tables and columns
+
+    /// A column as the catalog records it.
+    struct Column: Equatable {
+        var name: String
+        /// `nil` while the column has seen only nulls.
+        var type: ColumnType?
+        var declared: Bool
+    }
+
+    /// A table as the catalog records it.
+    struct Table: Equatable {
+        var name: String
+        var primaryKey: [String]
+        /// In position order.
+        var columns: [Column]
+    }
+
+    /// Every table of the catalog, sorted by name, with its columns in position order.
+    static func tables(in database: SQLiteDatabase) throws(SQLiteError) -> [Table] {
+        var tables: [Table] = []
+        var indexByName: [String: Int] = [:]
+        for row in try database.query(#"SELECT "name", "primary_key" FROM "_connector_tables" ORDER BY "name""#) {
+            guard case .text(let name) = row[0], case .text(let keyJSON) = row[1] else { continue }
+            let primaryKey = (try? JSONParser.parse(keyJSON))?.arrayValue?.compactMap(\.stringValue) ?? []
+            indexByName[name] = tables.count
+            tables.append(Table(name: name, primaryKey: primaryKey, columns: []))
+        }
+        let columnRows = try database.query(
+            #"SELECT "table_name", "column_name", "type", "precision", "scale", "declared" FROM "_connector_columns" ORDER BY "table_name", "position""#
+        )
+        for row in columnRows {
+            guard case .text(let tableName) = row[0], case .text(let columnName) = row[1], let index = indexByName[tableName]
+            else { continue }
+            var type: ColumnType?
+            if case .text(let typeName) = row[2], let dataType = DataType(rawValue: typeName) {
+                type = ColumnType(dataType, precision: row[3].integer.map(Int.init), scale: row[4].integer.map(Int.init))
+            }
+            tables[index].columns.append(Column(name: columnName, type: type, declared: row[5] == .integer(1)))
+        }
+        return tables
+    }
+
+    // MARK: Sync history
+
+    /// The `_connector_syncs` column of each of ``OperationCounts``' counters, in column order: the
+    /// one list the history is written and read by.
+    static var countColumns: [(name: String, keyPath: WritableKeyPath<OperationCounts, Int>)] {
+        [
+            ("upserts", \.upserts), ("updates", \.updates), ("deletes", \.deletes), ("truncates", \.truncates),
+            ("checkpoints", \.checkpoints), ("schema_changes", \.schemaChanges), ("noop_updates", \.noopUpdates),
+            ("noop_deletes", \.noopDeletes),
+        ]
+    }
+
+    /// The count columns, quoted and comma-separated, for a SELECT.
+    static var countColumnList: String { countColumns.map { quoteIdentifier($0.name) }.joined(separator: ", ") }
+
+    /// Records the end of sync `id`: its status, counts and error.
+    static func recordSyncEnd(
+        in database: SQLiteDatabase, id: Int64, status: String, counts: OperationCounts, error: String?, at time: String
+    )
+        throws(SQLiteError)
+    {
+        let columns = countColumns
+        let assignments = columns.enumerated().map { "\(quoteIdentifier($1.name)) = ?\($0 + 3)" }.joined(separator: ", ")
+        try database.run(
+            #"UPDATE "_connector_syncs" SET "ended_at" = ?1, "status" = ?2, "#
+                + "\(assignments), \"error\" = ?\(columns.count + 3) WHERE \"id\" = ?\(columns.count + 4)",
+            [.text(time), .text(status)] + columns.map { .integer(Int64(counts[keyPath: $0.keyPath])) } + [
+                error.map(SQLiteValue.text) ?? .null, .integer(id),
+            ])
+    }
+
+    /// The counts read from `values`, in the order of ``countColumns``.
+    static func counts<Values: Collection<SQLiteValue>>(from values: Values) -> OperationCounts {
+        var counts = OperationCounts()
+        for (column, value) in zip(countColumns, values) { counts[keyPath: column.keyPath] = Int(value.integer ?? 0) }
+        return counts
+    }
+}
