@@ -33,7 +33,8 @@ _Decimal = decimal.Decimal
 _b64encode = base64.b64encode
 _index = operator.index
 
-__all__ = ["Encoder", "to_json_value", "format_datetime", "make_row_encoder"]
+__all__ = ["Encoder", "to_json_value", "format_datetime", "make_row_encoder", "type_hint", "type_hint_text",
+           "HINTED_TYPES", "MAX_DECIMAL_PRECISION"]
 
 
 def format_datetime(value):
@@ -78,6 +79,78 @@ def _convert_scalar(o):
         except Exception:
             pass
     return str(o)
+
+
+# ----------------------------------------------------------------- type hints
+# A value whose JSON text does not say its type (bytes sent as base64, dates and
+# decimals sent as strings) gets a "types" hint on its op when its column is not
+# declared, so that the host creates the column as BINARY, a date type or
+# DECIMAL instead of STRING (PROTOCOL.md, "types").
+
+#: Values that may carry a type hint (datetime is a date).
+HINTED_TYPES = (bytes, bytearray, memoryview, _date, _Decimal)
+#: Decimals with more digits than this get no hint (their column is inferred as STRING).
+MAX_DECIMAL_PRECISION = 38
+
+
+def type_hint(value):
+    """The protocol type of ``value`` when its JSON text does not show it, or None.
+
+    bytes/bytearray/memoryview -> "BINARY"; aware datetime -> "UTC_DATETIME";
+    naive datetime -> "NAIVE_DATETIME"; date -> "NAIVE_DATE"; finite Decimal ->
+    {"type": "DECIMAL", "precision": P, "scale": S} of the value itself (digits
+    as sent; None beyond 38 digits); anything else -> None."""
+    if isinstance(value, _datetime):
+        return "NAIVE_DATETIME" if value.utcoffset() is None else "UTC_DATETIME"
+    if isinstance(value, _date):
+        return "NAIVE_DATE"
+    if isinstance(value, _Decimal):
+        if not value.is_finite():
+            return None
+        t = value.as_tuple()
+        digits = len(t.digits)
+        if t.exponent >= 0:
+            scale = 0
+            precision = digits + t.exponent if any(t.digits) else 1
+        else:
+            scale = -t.exponent
+            precision = max(digits, scale)
+        if precision > MAX_DECIMAL_PRECISION:
+            return None
+        return {"type": "DECIMAL", "precision": precision, "scale": scale}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "BINARY"
+    return None
+
+
+_DECIMAL_HINTS = {}  # (number of digits, exponent) -> JSON text of the hint, or ""
+
+
+def _decimal_hint_text(value):
+    t = value.as_tuple()
+    key = (len(t.digits), t.exponent if t.exponent < 0 or any(t.digits) else 0)
+    text = _DECIMAL_HINTS.get(key)
+    if text is None:
+        hint = type_hint(value)
+        text = "" if hint is None else json.dumps(hint, separators=(",", ":"))
+        if len(_DECIMAL_HINTS) < 4096:
+            _DECIMAL_HINTS[key] = text
+    return text
+
+
+def type_hint_text(value):
+    """The JSON text of ``type_hint(value)``, or "" for none (fast, for the record path)."""
+    t = type(value)
+    if t is _datetime:
+        return '"NAIVE_DATETIME"' if value.tzinfo is None or value.utcoffset() is None else '"UTC_DATETIME"'
+    if t is _date:
+        return '"NAIVE_DATE"'
+    if t is _Decimal:
+        return _decimal_hint_text(value) if value.is_finite() else ""
+    if t is bytes or t is bytearray or t is memoryview:
+        return '"BINARY"'
+    hint = type_hint(value)  # subclasses
+    return "" if hint is None else json.dumps(hint, separators=(",", ":"))
 
 
 def _make_fast_encoder(default):
@@ -225,29 +298,56 @@ _VALUE = ("(cb({v}) if (t := type({v})) is str else {v} if t is int"
 MAX_ROW_ENCODER_COLUMNS = 1024
 
 
-def make_row_encoder(prefix, keys, encode_value):
+def make_row_encoder(prefix, keys, encode_value, hinted=None, add_hints=None):
     """A function ``f(row) -> str or None`` for rows with exactly these keys.
 
     ``f(row)`` is ``prefix + encode(row) + "}"`` when ``row`` has exactly the keys
     in ``keys`` (any order; the text lists them in ``keys`` order), else None
     (the caller then takes the general path). Returns None when the shape cannot
-    be specialised (no keys, too many, or a key that is not a str)."""
+    be specialised (no keys, too many, or a key that is not a str).
+
+    ``hinted`` (one bool per key) marks the columns that may get a type hint
+    (the undeclared ones). For those, a value of a HINTED_TYPES type sets a bit
+    in a mask, and ``add_hints(text, keys, values, mask)`` returns the final
+    text; rows whose values are all JSON-native never reach it, and with no
+    hinted column the function is exactly the unhinted one. ``keys`` reach
+    ``add_hints`` JSON-quoted."""
     n = len(keys)
     if n == 0 or n > MAX_ROW_ENCODER_COLUMNS or not all(type(k) is str for k in keys):
         return None
+    if hinted is not None and not any(hinted):
+        hinted = None
     template = prefix + "{" + ",".join(_quote(k).replace("%", "%%") + ":%s" for k in keys) + "}}"
+    values = []
+    for i in range(n):
+        expr = _VALUE.format(v="v%d" % i)
+        if hinted is not None and hinted[i]:
+            # Only the fallback branch changes: a hint-worthy value sets bit i.
+            last = expr.rindex("S(v%d))" % i)
+            expr = (expr[:last] + "(((m := m | %d) and S(v%d)) if isinstance(v%d, HT) else S(v%d)))"
+                    % (1 << i, i, i, i) + expr[last + len("S(v%d))" % i):])
+        values.append(expr)
+    if hinted is None:
+        body = "    return T %% (%s,)\n" % ", ".join(values)
+    else:
+        body = ("    m = 0\n"
+                "    text = T %% (%s,)\n"
+                "    if m:\n"
+                "        return H(text, QK, (%s,), m)\n"
+                "    return text\n") % (", ".join(values), ", ".join("v%d" % i for i in range(n)))
     source = (
-        "def encode(d, len=len, type=type, str=str, int=int, float=float, bool=bool, cb=cb, S=S, T=T, %s):\n"
+        "def encode(d, len=len, type=type, str=str, int=int, float=float, bool=bool, isinstance=isinstance,"
+        " cb=cb, S=S, T=T, HT=HT, %s):\n"
         "    if len(d) != %d:\n"
         "        return None\n"
         "    try:\n"
         "        %s\n"
         "    except Exception:\n"
         "        return None\n"
-        "    return T %% (%s,)\n"
+        "%s"
     ) % (", ".join("K%d=K[%d]" % (i, i) for i in range(n)), n,
-         "; ".join("v%d = d[K%d]" % (i, i) for i in range(n)),
-         ", ".join(_VALUE.format(v="v%d" % i) for i in range(n)))
-    namespace = {"cb": _quote, "S": encode_value, "T": template, "K": tuple(keys)}
+         "; ".join("v%d = d[K%d]" % (i, i) for i in range(n)), body)
+    namespace = {"cb": _quote, "S": encode_value, "T": template, "K": tuple(keys), "HT": HINTED_TYPES,
+                 "H": add_hints, "QK": tuple(_quote(k) for k in keys)}
     exec(source, namespace)  # noqa: S102 - generated from indices only; keys are passed as values
     return namespace["encode"]

@@ -71,3 +71,18 @@ class ProtocolError(ConnectorHostError):
     """The SDK was used outside a running sync, or the protocol stream broke."""
 
     code = INTERNAL_ERROR
+
+
+class ConnectorError(BaseException):
+    """Raised by ``op.error(message, trace)``: the connector reports an error
+    that fails the sync. The running request is answered with -32013,
+    ``message`` = the message and ``data = {"type": "ConnectorError",
+    "traceback": trace}``.
+
+    A BaseException (not an Exception), as in the Fivetran SDK, so that a
+    connector's own ``except Exception`` cannot swallow it and carry on."""
+
+    def __init__(self, message, trace=None):
+        super().__init__(message)
+        self.message = message
+        self.trace = trace

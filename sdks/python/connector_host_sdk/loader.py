@@ -6,6 +6,7 @@ import signal
 import sys
 import traceback
 
+from . import fivetran
 from . import session as _session
 from .core import Connector
 
@@ -95,6 +96,7 @@ def main(argv):
         sys.stderr.write("connector-host SDK: no such file: %s\n" % path)
         return 2
     in_fd, out_fd = protect_stdio()
+    fivetran.bind()  # `import fivetran_connector_sdk` is this SDK here, whatever else is installed
     default_name = os.path.basename(os.path.dirname(path)) or "connector"
     session = _session.Session(in_fd, out_fd, default_name=default_name)
     _session._set_current(session)  # log calls at import time go to stderr

@@ -19,7 +19,9 @@ import time
 import traceback
 
 from . import errors as E
-from .encoder import Encoder, make_row_encoder
+from .encoder import HINTED_TYPES, Encoder, make_row_encoder, type_hint, type_hint_text
+from .files import stage_file, validate_file_upload
+from .forms import ConfigurationForm, run_setup_tests
 
 PROTOCOL_VERSION = 1
 SUPPORTED_PROTOCOL_VERSIONS = (1,)
@@ -48,9 +50,10 @@ LOG_LEVELS = {
     "warn": "warning",
     "error": "error",
     "severe": "error",
-    "critical": "error",
+    "critical": "critical",
 }
 
+_NATIVE_TYPES = frozenset((str, int, float, bool, type(None), dict, list))
 _RECORDS_PREFIX = '{"jsonrpc":"2.0","method":"records","params":{"ops":['
 _RECORDS_SUFFIX = "]}}\n"
 _EOF = object()
@@ -75,8 +78,11 @@ def _stderr(text):
 class Session(object):
     """One protocol conversation over (in_fd, out_fd)."""
 
-    def __init__(self, in_fd, out_fd, connector=None, default_name="connector"):
+    def __init__(self, in_fd, out_fd, connector=None, default_name="connector", exit_on_eof=True):
         self.connector = connector
+        #: Under ``connector-host run`` the process is the connector and exits when the host
+        #: closes its input; under ``connector.debug()`` it is the user's process, which goes on.
+        self._exit_on_eof = exit_on_eof
         self.default_name = default_name
         self._in_fd = in_fd
         self._out_fd = out_fd
@@ -96,12 +102,17 @@ class Session(object):
         self.cancelled = False
         self._accepting = False  # True only while update() runs, not cancelled
         self._failure = None  # message of a rejected checkpoint
+        self._connector_error = None  # (message, trace) of op.error in this sync
+        self._file_staging = None  # the update's "fileStaging" folder
+        self._form = None  # the ConfigurationForm, read at initialize
+        self._form_error = None  # what configuration_form() raised
         self._ops = []
         self._chars = 0
         self._encoder = Encoder(on_nan=self._report_nan)
         self._encode = self._encoder.encode  # full mapping, never emits NaN
         self._fast = self._encoder.fast  # fast path; raises ValueError/TypeError
-        self._declared_tables = None  # table names of the last schema answer
+        self._declared_tables = None  # (schema, table) of the last schema answer
+        self._declared_columns = {}  # row-encoder key -> names of the declared columns
         self._warned_tables = set()
         self._p_upsert = {}
         self._p_update = {}
@@ -109,8 +120,9 @@ class Session(object):
         self._p_truncate = {}
         self._prefixes = {"upsert": self._p_upsert, "update": self._p_update,
                           "delete": self._p_delete, "truncate": self._p_truncate}
-        # Per op kind, table -> row encoder compiled for the last row shape seen
-        # (encoder.make_row_encoder), and how many shapes each table has had.
+        # Per op kind, key -> row encoder compiled for the last row shape seen
+        # (encoder.make_row_encoder), and how many shapes each table has had. The
+        # key is the table name, or (schema, table) for a table of another schema.
         self._rows_upsert = {}
         self._rows_update = {}
         self._rows_delete = {}
@@ -137,6 +149,13 @@ class Session(object):
         self._write('{"jsonrpc":"2.0","id":%s,"error":%s}\n' % (json.dumps(rid), self._encode(err)))
 
     def _respond_exception(self, rid, exc):
+        if isinstance(exc, E.ConnectorError):
+            # op.error: the connector's own message and trace, nothing of ours.
+            data = {"type": "ConnectorError"}
+            if isinstance(exc.trace, str) and exc.trace.strip():
+                data["traceback"] = exc.trace
+            self._respond_error(rid, E.SOURCE_ERROR, exc.message, data)
+            return
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         if isinstance(exc, E.Cancelled):
             _stderr("connector-host SDK: %s" % exc)
@@ -167,6 +186,24 @@ class Session(object):
         self._write('{"jsonrpc":"2.0","method":"log","params":{"level":"%s","message":%s}}\n'
                     % (lvl, self._encode(message)))
 
+    def warning(self, message):
+        """Send a ``warning`` notification (to stderr before initialize)."""
+        if not self._initialized:
+            _stderr("[WARNING] %s" % message)
+            return
+        self._write('{"jsonrpc":"2.0","method":"warning","params":{"message":%s}}\n'
+                    % self._encode(message))
+
+    def report_error(self, message, trace=None):
+        """op.error: the sync fails with ``message``. Stops accepting ops (from
+        every thread) and raises ConnectorError; the running request is answered
+        with it even if user code catches it."""
+        with self._op_lock:
+            if self._connector_error is None:
+                self._connector_error = (message, trace)
+            self._accepting = False
+        raise E.ConnectorError(message, trace)
+
     def _report_nan(self):
         try:
             self.log("warning", "NaN or Infinity value sent as null (JSON has no such numbers); "
@@ -179,27 +216,35 @@ class Session(object):
     # later mutation of the caller's dict cannot change what is sent) and the
     # records line is a string join of those texts.
 
-    def _prefix(self, kind, table):
-        if not isinstance(table, str) or not table:
-            raise TypeError("table must be a non-empty string, got %r" % (table,))
+    def _prefix(self, kind, table, schema=None):
+        """The op's text up to its row (``{"op":...,"table":...,"data":``), cached per key."""
+        check_table(table)
+        if schema is not None:
+            check_schema(schema)
         member = "keys" if kind == "delete" else "data"
+        where = self._encode(table) + ("" if schema is None else ',"schema":' + self._encode(schema))
         if kind == "truncate":
-            p = '{"op":"truncate","table":%s}' % self._encode(table)
+            p = '{"op":"truncate","table":%s}' % where
         else:
-            p = '{"op":"%s","table":%s,"%s":' % (kind, self._encode(table), member)
-        self._prefixes[kind][table] = p
+            p = '{"op":"%s","table":%s,"%s":' % (kind, where, member)
+        self._prefixes[kind][table if schema is None else (schema, table)] = p
         declared = self._declared_tables
-        if declared is not None and table not in declared and table not in self._warned_tables:
-            self._warned_tables.add(table)
+        ident = (schema, table)
+        if declared is not None and ident not in declared and ident not in self._warned_tables:
+            self._warned_tables.add(ident)
+            name = json.dumps(table, ensure_ascii=False)
+            if schema is not None:
+                name += " of schema " + json.dumps(schema, ensure_ascii=False)
             try:
                 self.log("warning", "table %s is not declared by schema(); declare every table you "
-                                    "write (hosts may reject ops on undeclared tables)"
-                         % json.dumps(table, ensure_ascii=False))
+                                    "write (hosts may reject ops on undeclared tables)" % name)
             except Exception:
                 pass
         return p
 
     def _refuse(self):
+        if self._connector_error is not None:
+            raise E.ConnectorError(*self._connector_error)
         if self.cancelled:
             raise E.Cancelled()
         if self._failure is not None:
@@ -228,31 +273,73 @@ class Session(object):
             if len(ops) >= MAX_BATCH_OPS or self._chars >= MAX_BATCH_CHARS:
                 self._flush_locked()
 
-    def _encode_op(self, kind, encoders, table, data, what):
+    def _types_text(self, key, data):
+        """The op's ``,"types":{...}`` member for undeclared columns with a hinted value, or ""."""
+        if _NATIVE_TYPES.issuperset(map(type, data.values())):
+            return ""  # the usual case, checked in C
+        hints = None
+        declared = self._declared_columns.get(key, ())
+        for k, v in data.items():
+            if isinstance(v, HINTED_TYPES):
+                h = type_hint(v)
+                if h is not None:
+                    name = k if type(k) is str else self._encoder._key(k)
+                    if name not in declared:
+                        if hints is None:
+                            hints = {}
+                        hints[name] = h
+        return ',"types":' + self._encode(hints) if hints else ""
+
+    def _encode_op(self, kind, encoders, key, table, schema, data, what):
         """The op's JSON text by the general path; learns the row's shape for the next rows."""
-        p = self._prefixes[kind].get(table)
+        p = self._prefixes[kind].get(key)
         if p is None:
-            p = self._prefix(kind, table)
+            p = self._prefix(kind, table, schema)
         if type(data) is not dict:
             data = self._as_dict(data, what)
         try:
-            text = p + self._fast(data) + "}"
+            row = self._fast(data)
         except (ValueError, TypeError):
-            text = p + self._encode(data) + "}"
-        shapes = self._row_shapes.get((kind, table), 0)
+            row = self._encode(data)
+        if kind == "delete":
+            text = p + row + "}"
+        else:
+            text = p + row + self._types_text(key, data) + "}"
+        shapes = self._row_shapes.get((kind, key), 0)
         if shapes < 16:  # a table whose rows keep changing shape stays on the general path
-            self._row_shapes[(kind, table)] = shapes + 1
-            encoder = make_row_encoder(p, tuple(data), self._encode)
+            self._row_shapes[(kind, key)] = shapes + 1
+            keys = tuple(data)
+            hinted = None
+            if kind != "delete":
+                declared = self._declared_columns.get(key, ())
+                hinted = tuple(k not in declared for k in keys)
+            encoder = make_row_encoder(p, keys, self._encode, hinted, self._add_hints)
             if encoder is not None:
-                encoders[table] = encoder
+                encoders[key] = encoder
         return text
 
-    def upsert(self, table, data):
+    @staticmethod
+    def _add_hints(text, quoted_keys, values, mask):
+        """Row-encoder callback: ``text`` plus the ``types`` of the columns in ``mask``."""
+        parts = []
+        while mask:
+            low = mask & -mask
+            i = low.bit_length() - 1
+            mask ^= low
+            hint = type_hint_text(values[i])
+            if hint:
+                parts.append(quoted_keys[i] + ":" + hint)
+        if not parts:
+            return text
+        return text[:-1] + ',"types":{' + ",".join(parts) + "}}"
+
+    def upsert(self, table, data, schema=None):
         # _add inlined: this is the hottest path of the SDK.
-        encoder = self._rows_upsert.get(table)
+        key = table if schema is None else (schema, table)
+        encoder = self._rows_upsert.get(key)
         text = encoder(data) if encoder is not None else None
         if text is None:
-            text = self._encode_op("upsert", self._rows_upsert, table, data, "data")
+            text = self._encode_op("upsert", self._rows_upsert, key, table, schema, data, "data")
         with self._op_lock:
             if not self._accepting:
                 self._refuse()
@@ -262,19 +349,45 @@ class Session(object):
             if len(ops) >= MAX_BATCH_OPS or self._chars >= MAX_BATCH_CHARS:
                 self._flush_locked()
 
-    def update(self, table, modified):
-        encoder = self._rows_update.get(table)
+    def update(self, table, modified, schema=None):
+        key = table if schema is None else (schema, table)
+        encoder = self._rows_update.get(key)
         text = encoder(modified) if encoder is not None else None
-        self._add(text or self._encode_op("update", self._rows_update, table, modified, "modified"))
+        self._add(text or self._encode_op("update", self._rows_update, key, table, schema, modified,
+                                          "modified"))
 
-    def delete(self, table, keys):
-        encoder = self._rows_delete.get(table)
+    def delete(self, table, keys, schema=None):
+        key = table if schema is None else (schema, table)
+        encoder = self._rows_delete.get(key)
         text = encoder(keys) if encoder is not None else None
-        self._add(text or self._encode_op("delete", self._rows_delete, table, keys, "keys"))
+        self._add(text or self._encode_op("delete", self._rows_delete, key, table, schema, keys, "keys"))
 
-    def truncate(self, table):
-        p = self._p_truncate.get(table) or self._prefix("truncate", table)
+    def truncate(self, table, schema=None):
+        key = table if schema is None else (schema, table)
+        p = self._p_truncate.get(key) or self._prefix("truncate", table, schema)
         self._add(p)
+
+    def with_file(self, kind, table, data, schema, upload):
+        """An upsert or update carrying ``file=FileUpload(...)``: the stream is
+        copied into the host's staging folder first, then the op is sent with
+        ``"file": {"path", "source", "size"}``."""
+        validate_file_upload(upload)
+        key = table if schema is None else (schema, table)
+        p = self._prefixes[kind].get(key) or self._prefix(kind, table, schema)
+        data = self._as_dict(data, "data" if kind == "upsert" else "modified")
+        row = self._encode(data)
+        types = self._types_text(key, data)
+        with self._op_lock:
+            if not self._accepting:
+                self._refuse()
+            staging = self._file_staging
+        if not staging:
+            raise E.ProtocolError(
+                "file uploads need a host that supports them: this host gave no fileStaging folder "
+                "in the update request (update connector-host)")
+        source, size = stage_file(upload, staging)
+        file_text = self._encode({"path": upload.path, "source": source, "size": size})
+        self._add(p + row + types + ',"file":' + file_text + "}")
 
     def flush(self):
         with self._op_lock:
@@ -374,7 +487,8 @@ class Session(object):
                 self._cancel()
             self._wake_waiters()
             self._inbox.put(_EOF)
-            threading.Thread(target=self._exit_soon, name="connector-host-eof", daemon=True).start()
+            if self._exit_on_eof:
+                threading.Thread(target=self._exit_soon, name="connector-host-eof", daemon=True).start()
 
     def _exit_soon(self):
         """EOF means the host is done with us: exit 0 promptly "whatever we
@@ -492,6 +606,10 @@ class Session(object):
             self._update(rid, params)
         elif method == "schema":
             self._schema(rid, params)
+        elif method == "test" and self._has_tests():
+            self._test(rid, params)
+        elif method == "configurationForm" and self._has_form():
+            self._configuration_form(rid)
         elif method == "shutdown":
             self._respond(rid, {})
         else:
@@ -531,11 +649,12 @@ class Session(object):
         conn = self.connector
         name = getattr(conn, "name", None) or self.default_name
         cversion = getattr(conn, "version", None) or "0.0.0"
+        self._load_form()
         self._initialized = True
         self._respond(rid, {
             "protocolVersion": version,
             "connector": {"name": name, "version": cversion},
-            "capabilities": {"test": False},
+            "capabilities": {"test": self._has_tests(), "configurationForm": self._has_form()},
         })
 
     def _schema(self, rid, params):
@@ -548,11 +667,68 @@ class Session(object):
             tables = translate_schema(result)
         except BaseException as e:
             self._respond_exception(rid, e)
-            if not isinstance(e, Exception):
+            if _fatal(e):
                 raise
             return
-        self._declared_tables = set(t["table"] for t in tables)
+        self._declare(tables)
         self._respond(rid, {"tables": tables})
+
+    def _declare(self, tables):
+        """Remember the declared tables and columns: undeclared tables get a warning,
+        declared columns no type hints. Row encoders compiled before are dropped."""
+        with self._op_lock:
+            self._declared_tables = set((t.get("schema"), t["table"]) for t in tables)
+            self._declared_columns = {}
+            for t in tables:
+                key = t["table"] if t.get("schema") is None else (t["schema"], t["table"])
+                cols = t.get("columns") or {}
+                self._declared_columns[key] = frozenset(cols)
+            for encoders in (self._rows_upsert, self._rows_update, self._rows_delete):
+                encoders.clear()
+            self._row_shapes.clear()
+
+    def _load_form(self):
+        """Calls the connector's configuration_form() once; keeps the form or the error."""
+        fn = getattr(self.connector, "configuration_form_method", None)
+        if fn is None or self._form is not None or self._form_error is not None:
+            return
+        try:
+            form = fn()
+            if not isinstance(form, ConfigurationForm):
+                raise TypeError("configuration_form() must return a ConfigurationForm, got %s"
+                                % type(form).__name__)
+            self._form = form
+        except Exception as e:
+            _stderr("connector-host SDK: configuration_form() failed:\n" + traceback.format_exc())
+            self._form_error = e
+
+    def _has_form(self):
+        return getattr(self.connector, "configuration_form_method", None) is not None
+
+    def _has_tests(self):
+        return self._form_error is not None or (self._form is not None and bool(self._form.tests))
+
+    def _configuration_form(self, rid):
+        if self._form_error is not None:
+            self._respond_exception(rid, self._form_error)
+            return
+        self._respond(rid, self._form.to_wire())
+
+    def _test(self, rid, params):
+        config = self._check_configuration(rid, params, self._configuration)
+        if config is None:
+            return
+        if self._form_error is not None:
+            self._respond_exception(rid, self._form_error)
+            return
+        try:
+            result = run_setup_tests(self._form, config, _stderr)
+        except BaseException as e:
+            self._respond_exception(rid, e)
+            if _fatal(e):
+                raise
+            return
+        self._respond(rid, result)
 
     def _update(self, rid, params):
         config = self._check_configuration(rid, params, self._configuration)
@@ -564,11 +740,14 @@ class Session(object):
         if not isinstance(state, dict):
             self._respond_error(rid, E.INVALID_PARAMS, "state must be a JSON object")
             return
+        staging = params.get("fileStaging")
         fn = self.connector.update_method
         with self._op_lock:
             self._ops = []
             self._chars = 0
             self._failure = None
+            self._connector_error = None
+            self._file_staging = staging if isinstance(staging, str) and staging else None
             self._accepting = not (self.cancelled or self._eof)
         try:
             if not self._accepting:
@@ -579,6 +758,9 @@ class Session(object):
                 # op); yielded values are ignored.
                 for _ in result:
                     pass
+            if self._connector_error is not None:
+                # op.error was called and its exception caught by user code.
+                raise E.ConnectorError(*self._connector_error)
             if self.cancelled:
                 raise E.Cancelled()
             with self._op_lock:
@@ -588,6 +770,9 @@ class Session(object):
                 self._flush_locked()
                 self._accepting = False
         except BaseException as e:
+            if self._connector_error is not None and not isinstance(e, E.ConnectorError):
+                # Whatever user code raised after op.error, the sync fails with op.error's message.
+                e = E.ConnectorError(*self._connector_error)
             with self._op_lock:
                 self._accepting = False
                 if self.cancelled or self._eof or self._failure is not None:
@@ -604,10 +789,30 @@ class Session(object):
                         self._ops = []
                         self._chars = 0
             self._respond_exception(rid, e)
-            if not isinstance(e, Exception):
+            if _fatal(e):
                 raise
             return
         self._respond(rid, {})
+
+
+def _fatal(exc):
+    """Exceptions that must keep propagating after the request was answered
+    (SystemExit, KeyboardInterrupt), as opposed to errors of the connector."""
+    return not isinstance(exc, (Exception, E.ConnectorError))
+
+
+def check_table(table):
+    if not isinstance(table, str):
+        raise TypeError("table must be a string, got %s" % type(table).__name__)
+    if not table.strip():
+        raise ValueError("table must be a non-empty string")
+
+
+def check_schema(schema):
+    if not isinstance(schema, str):
+        raise TypeError("schema must be a string or None, got %s" % type(schema).__name__)
+    if not schema.strip():
+        raise ValueError("schema must be a non-empty string (or None for the default schema)")
 
 
 TYPE_NAMES = frozenset((
@@ -653,6 +858,12 @@ def translate_schema(result):
             raise E.SchemaError("schema() entry %d needs a non-empty string \"table\"" % i,
                                 {"index": i})
         out = {"table": name}
+        dest = t.get("schema")
+        if dest is not None:
+            if not isinstance(dest, str) or not dest.strip():
+                raise E.SchemaError("table %s: \"schema\" must be a non-empty string" % name,
+                                    {"table": name})
+            out["schema"] = dest
         pk = t.get("primaryKey")
         pk2 = t.get("primary_key")
         if pk is not None and pk2 is not None and list(pk) != list(pk2):
@@ -673,7 +884,7 @@ def translate_schema(result):
                 raise E.SchemaError("table %s: columns must be a dict" % name, {"table": name})
             out["columns"] = {c: _column_type(ty) for c, ty in cols.items()}
         for k, v in t.items():
-            if k not in ("table", "primaryKey", "primary_key", "columns"):
+            if k not in ("table", "schema", "primaryKey", "primary_key", "columns"):
                 out[k] = v
         tables.append(out)
     return tables

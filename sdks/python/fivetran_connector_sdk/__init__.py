@@ -1,26 +1,8 @@
-"""Fivetran Connector SDK compatible surface on top of connector_host_sdk.
+"""``import fivetran_connector_sdk`` found on a path that connector-host's
+Python SDK provides (this source folder on PYTHONPATH, or the installed
+package's ``connector_host_sdk/fivetran_import_path``): it becomes
+connector_host_sdk.fivetran, the Fivetran-compatible surface."""
 
-Existing Fivetran-style connector.py files run unchanged::
+from connector_host_sdk import fivetran as _fivetran
 
-    from fivetran_connector_sdk import Connector
-    from fivetran_connector_sdk import Operations as op
-    from fivetran_connector_sdk import Logging as log
-"""
-
-from connector_host_sdk.core import Connector, Logging, Operations
-from connector_host_sdk.errors import (
-    Cancelled,
-    CheckpointError,
-    ConfigurationError,
-)
-
-__version__ = "0.1.0+connector-host"
-
-__all__ = [
-    "Connector",
-    "Operations",
-    "Logging",
-    "Cancelled",
-    "CheckpointError",
-    "ConfigurationError",
-]
+_fivetran.bind()  # replaces this module in sys.modules; the import returns the bound one

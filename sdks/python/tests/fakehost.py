@@ -50,8 +50,10 @@ class FakeHost(object):
         self.batches = []        # ops list of each records notification
         self.ops = []            # all ops, flattened
         self.logs = []           # (level, message)
+        self.warnings = []       # message of each warning notification
         self.checkpoints = []    # (state, number of ops received before it)
-        self.events = []         # ("records", n) | ("checkpoint", state) | ("log", level, msg) | ("response", id)
+        self.events = []         # ("records", n) | ("checkpoint", state) | ("log", level, msg) | ("warning", msg)
+        #                          | ("response", id)
         self.pending_checkpoints = []
         self.sent_methods = {}   # id of each request we sent -> its method
         self.checkpoint_handler = checkpoint_handler or (lambda host, msg: {"result": {}})
@@ -143,6 +145,9 @@ class FakeHost(object):
             p = msg["params"]
             self.logs.append((p["level"], p["message"]))
             self.events.append(("log", p["level"], p["message"]))
+        elif method == "warning":
+            self.warnings.append(msg["params"]["message"])
+            self.events.append(("warning", msg["params"]["message"]))
         elif method == "checkpoint" and "id" in msg:
             state = msg["params"]["state"]
             self.checkpoints.append((state, len(self.ops)))
@@ -215,9 +220,11 @@ class FakeHost(object):
             raise AssertionError("initialize failed: %r" % resp)
         return resp["result"]
 
-    def update(self, configuration=None, state=None, timeout=60):
-        return self.request("update", {"configuration": configuration or {},
-                                       "state": state if state is not None else {}}, timeout)
+    def update(self, configuration=None, state=None, timeout=60, **extra):
+        """An update request; ``extra`` adds params (e.g. fileStaging="/dir")."""
+        params = {"configuration": configuration or {}, "state": state if state is not None else {}}
+        params.update(extra)
+        return self.request("update", params, timeout)
 
     def __enter__(self):
         return self

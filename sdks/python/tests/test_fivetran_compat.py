@@ -116,46 +116,100 @@ class ImportSurfaceTest(unittest.TestCase):
 
 
 class DebugTest(unittest.TestCase):
-    def fake_host_binary(self, directory):
-        path = os.path.join(directory, "connector-host")
-        record = os.path.join(directory, "argv.json")
-        with open(path, "w") as f:
-            f.write("#!%s\nimport json, sys\n" % sys.executable)
-            f.write("args = sys.argv[1:]\n")
-            f.write("if '--configuration' in args:\n")
-            f.write("    args.append(json.load(open(args[args.index('--configuration') + 1])))\n")
-            f.write("import os\nargs.append(os.environ.get('CONNECTOR_HOST_PYTHON_SDK'))\n")
-            f.write("json.dump(args, open(%r, 'w'))\n" % record)
-            f.write("sys.exit(7)\n")
-        os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
-        return path, record
+    """connector.debug(): the host runs as a child with --attach; the connector stays in this process."""
 
-    def test_debug_execs_connector_host_run_dir(self):
+    def fake_host_binary(self, directory, exit_code=None):
+        path = os.path.join(directory, "connector-host")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n")
+            if exit_code is not None:
+                f.write("export FAKE_HOST_EXIT=%d\n" % exit_code)
+            f.write('exec %s %s "$@"\n' % (sys.executable, os.path.join(HERE, "fake_attach_host.py")))
+        os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
+        return path, os.path.join(directory, "record.json")
+
+    def run_python(self, args, binary, record, extra_env=None):
+        env = sdk_env({"CONNECTOR_HOST_BIN": binary, "FAKE_HOST_RECORD": record})
+        env.update(extra_env or {})
+        return subprocess.run([sys.executable] + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60)
+
+    def test_debug_serves_the_host_from_this_process(self):
         with tempfile.TemporaryDirectory() as tmp:
             binary, record = self.fake_host_binary(tmp)
-            conn = fixture("generator")
-            p = subprocess.run([sys.executable, conn], env=sdk_env({"CONNECTOR_HOST_BIN": binary}),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
-            self.assertEqual(p.returncode, 7, p.stderr)
-            self.assertEqual(read_json(record), ["run", os.path.dirname(conn), SDK_DIR])
+            code = ("import os, sys; sys.path.insert(0, %r); import connector; print('PID', os.getpid()); "
+                    "connector.connector.debug(configuration={'mode': 'pid', 'title': 'in-process'}, "
+                    "state={'cursor': 5}); print('DEBUG RETURNED')" % os.path.dirname(fixture("fivetran30")))
+            p = self.run_python(["-c", code], binary, record)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            out = p.stdout.decode()
+            pid = int(out.split()[1])
+            self.assertIn("DEBUG RETURNED", out)
+            rec = read_json(record)
+            self.assertNotEqual(rec["pid"], pid)
+            self.assertEqual(rec["ops"], [{"op": "upsert", "table": "docs", "data": {"id": pid, "title": "in-process"}}])
+            self.assertEqual(rec["checkpoints"], [{"seen_state": {"cursor": 5}}])
+            self.assertEqual(rec["configuration"], {"mode": "pid", "title": "in-process"})
+            self.assertEqual(rec["update"]["result"], {})
+            self.assertEqual(rec["initialize"]["result"]["capabilities"], {"test": True, "configurationForm": True})
+            self.assertEqual(rec["trailing"], "")  # the SDK closed its end after the host's
+            argv = rec["argv"]
+            self.assertEqual(argv[:2], ["run", os.path.dirname(fixture("fivetran30"))])
+            self.assertEqual([argv[2], argv[4], argv[6:8], argv[8]],
+                             ["--configuration", "--state", ["--log-level", "debug"], "--attach"])
+            self.assertRegex(argv[9], r"^\d+,\d+$")
+            self.assertEqual(rec["files_during_run"], {"--configuration": True, "--state": True})
+            self.assertFalse(os.path.exists(argv[3]))  # temporary files removed afterwards
+            self.assertFalse(os.path.exists(argv[5]))
 
-    def test_debug_with_configuration_passes_a_file(self):
+    def test_debug_from_the_connector_file_and_the_host_exit_status(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            binary, record = self.fake_host_binary(tmp, exit_code=3)
+            conn = fixture("generator")
+            p = self.run_python([conn], binary, record)
+            self.assertEqual(p.returncode, 3, p.stderr)
+            rec = read_json(record)
+            self.assertEqual(rec["argv"][:4], ["run", os.path.dirname(conn), "--log-level", "debug"])
+            self.assertEqual([op["data"]["id"] for op in rec["ops"] if op["op"] == "upsert"], [1, 2])
+            self.assertEqual(rec["warnings"], [])
+            self.assertEqual(rec["logs"][0], ["warning", "Example: generator-style update"])
+
+    def test_a_failing_update_is_reported_by_the_host(self):
         with tempfile.TemporaryDirectory() as tmp:
             binary, record = self.fake_host_binary(tmp)
             code = ("import sys; sys.path.insert(0, %r); import connector; "
                     "from fivetran_connector_sdk import Logging; "
-                    "connector.connector.debug(configuration={'greeting': 'hi'}, "
-                    "log_level=Logging.Level.FINE)"
-                    % os.path.dirname(HELLO))
-            p = subprocess.run([sys.executable, "-c", code], env=sdk_env({"CONNECTOR_HOST_BIN": binary}),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
-            self.assertEqual(p.returncode, 7, p.stderr)
-            args = read_json(record)
-            self.assertEqual(args.pop(), SDK_DIR)
-            self.assertEqual(args[:4], ["run", os.path.dirname(HELLO), "--log-level", "debug"])
-            self.assertEqual(args[4], "--configuration")
-            self.assertEqual(args[-1], {"greeting": "hi"})
-            self.assertFalse(os.path.exists(args[5]))  # temporary file removed
+                    "connector.connector.debug(configuration={'mode': 'error'}, log_level=Logging.Level.WARNING)"
+                    % os.path.dirname(fixture("fivetran30")))
+            p = self.run_python(["-c", code], binary, record)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            rec = read_json(record)
+            self.assertEqual(rec["update"]["error"]["message"], "the source returned garbage")
+            self.assertIn("--log-level", rec["argv"])
+            self.assertEqual(rec["argv"][rec["argv"].index("--log-level") + 1], "warning")
+
+    def test_a_host_without_attach_runs_the_connector_in_a_child(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            binary, record = self.fake_host_binary(tmp)
+            conn = fixture("generator")
+            p = self.run_python([conn], binary, record, {"FAKE_HOST_ATTACH": "0"})
+            self.assertEqual(p.returncode, 5, p.stderr)
+            self.assertEqual(read_json(record)["argv"], ["run", os.path.dirname(conn), "--log-level", "debug"])
+            self.assertIn(b"has no `run --attach`; the connector runs in a child process", p.stderr)
+
+    def test_debug_in_a_venv_with_fivetran_s_package_uses_ours_through_the_debug_module(self):
+        # python -m connector_host_sdk.debug binds fivetran_connector_sdk to this SDK first.
+        with tempfile.TemporaryDirectory() as tmp:
+            binary, record = self.fake_host_binary(tmp)
+            shadow = os.path.join(tmp, "shadow", "fivetran_connector_sdk")
+            os.makedirs(shadow)
+            with open(os.path.join(shadow, "__init__.py"), "w") as f:
+                f.write("raise ImportError('the other fivetran_connector_sdk was imported')\n")
+            conn = fixture("generator")
+            p = self.run_python(["-m", "connector_host_sdk.debug", conn], binary, record,
+                                {"PYTHONPATH": os.path.join(tmp, "shadow") + os.pathsep + SDK_DIR})
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(len(read_json(record)["ops"]), 3)
 
     def test_debug_without_connector_host_fails_clearly(self):
         env = sdk_env({"PATH": "/nonexistent"})

@@ -41,7 +41,7 @@ class LifecycleTest(HostTestCase):
                                         "configuration": {"mode": "batch"}})
         self.assertEqual(resp["result"], {"protocolVersion": 1,
                                           "connector": {"name": "probe", "version": "0.0.0"},
-                                          "capabilities": {"test": False}})
+                                          "capabilities": {"test": False, "configurationForm": False}})
         self.assertEqual(h.wait(), 0)
         self.assertClean(h)
 
@@ -417,7 +417,7 @@ class OutputTest(HostTestCase):
         self.assertEqual(h.logs, [
             ("debug", "a fine message"), ("debug", "a debug message"), ("info", "an info message"),
             ("warning", "a warning message"), ("error", "an error message"),
-            ("error", "a severe message"), ("error", "a critical message")])
+            ("error", "a severe message"), ("critical", "a critical message")])
         self.assertClean(h)
 
     def test_values_end_to_end(self):
