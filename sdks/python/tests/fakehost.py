@@ -19,13 +19,18 @@ def fixture(name):
 
 
 def sdk_env(extra=None):
+    """The environment of a connector under test: this SDK on PYTHONPATH; ``extra``
+    overrides (a value of None removes the variable)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = SDK_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("CONNECTOR_HOST_BIN", None)
     env.pop("CONNECTOR_HOST_PYTHON_SDK", None)
-    if extra:
-        env.update(extra)
+    for key, value in (extra or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
 
 
@@ -38,9 +43,9 @@ class FakeHost(object):
     checkpoint request ({"result": {}} or {"error": {...}}), or None to leave
     it unanswered (the test answers later with ``reply``)."""
 
-    def __init__(self, connector_file, env=None, checkpoint_handler=None):
+    def __init__(self, connector_file, env=None, checkpoint_handler=None, python=None):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "connector_host_sdk.run", connector_file],
+            [python or sys.executable, "-m", "connector_host_sdk.run", connector_file],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=sdk_env(env), cwd=SDK_DIR)
         self.raw_lines = []      # every stdout line (bytes, without "\n")
