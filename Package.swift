@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ConnectorSDK", targets: ["ConnectorSDK"]),
         .library(name: "ConnectorHost", targets: ["ConnectorHost"]),
         .library(name: "ConnectorProtocol", targets: ["ConnectorProtocol"]),
+        .library(name: "ConnectorPackaging", targets: ["ConnectorPackaging"]),
     ],
     targets: [
         // Libraries, from the wire up.
@@ -17,9 +18,15 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CConnectorZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "CConnectorSpawn"),
         .target(name: "ConnectorProtocol"),
         .target(name: "ConnectorSDK", dependencies: ["ConnectorProtocol"]),
+        .target(name: "ConnectorPackaging", dependencies: ["ConnectorProtocol", "CConnectorZlib"]),
         .target(name: "ConnectorHost", dependencies: ["ConnectorProtocol", "CConnectorSQLite", "CConnectorSpawn"]),
         // The command line: parsing, help, subcommands, terminal output (print, readLine, signals).
         .target(name: "ConnectorHostCLI", dependencies: ["ConnectorHost", "ConnectorProtocol"]),
@@ -57,6 +64,7 @@ let package = Package(
         .testTarget(name: "ConnectorProtocolTests", dependencies: ["ConnectorProtocol"]),
         .testTarget(name: "ConnectorSDKTests", dependencies: ["ConnectorSDK", "ConnectorProtocol"]),
         .testTarget(name: "ConnectorHostCLITests", dependencies: ["ConnectorHostCLI", "ConnectorHost"]),
+        .testTarget(name: "ConnectorPackagingTests", dependencies: ["ConnectorPackaging"]),
         .testTarget(
             name: "ConnectorHostTests",
             dependencies: [
