@@ -265,10 +265,17 @@ public final class ZipReader {
     /// Unpacks every entry into `directory`, which must not exist yet (it is created, 0755).
     ///
     /// Files are created exclusively (never through an existing path) with 0644 or 0755; folders
-    /// with 0755. On failure the caller removes `directory`: unpack into a temporary folder and
-    /// rename it into place, so that nobody sees half a package.
+    /// with 0755. On failure `directory` is removed with everything unpacked so far. Unpack into a
+    /// temporary folder and rename it into place, so that nobody sees half a package.
     public func extract(to directory: String) throws {
         guard mkdir(directory, 0o755) == 0 else { throw PackagingError.system("create", directory) }
+        do { try unpack(into: directory) } catch {
+            removeTree(directory)
+            throw error
+        }
+    }
+
+    private func unpack(into directory: String) throws {
         var made: Set<String> = [""]
         func makeFolders(_ relative: String) throws {
             var prefix = ""
@@ -303,5 +310,18 @@ public final class ZipReader {
             // The umask may have narrowed the mode.
             _ = fchmod(descriptor, mode)
         }
+    }
+}
+
+/// Removes `path` and everything under it, without following links (best effort: for folders this
+/// module created itself).
+func removeTree(_ path: String) {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return }
+    if info.st_mode & S_IFMT == S_IFDIR {
+        for item in (try? DirectoryListing.items(of: path)) ?? [] { removeTree(path + "/" + item.name) }
+        rmdir(path)
+    } else {
+        unlink(path)
     }
 }
