@@ -145,7 +145,8 @@ public final class ZipReader {
             case 0, 0o100000: break
             case 0o040000: isDirectory = true
             case 0o120000:
-                throw damaged(path, "\(entryName) is a symbolic link; a package holds regular files only (a link could point outside its folder)")
+                throw damaged(
+                    path, "\(entryName) is a symbolic link; a package holds regular files only (a link could point outside its folder)")
             default:
                 throw damaged(path, "\(entryName) is a special file (mode \(String(mode, radix: 8))); a package holds regular files only")
             }
@@ -203,7 +204,8 @@ public final class ZipReader {
         }
         // Overlapping entries are how small archives claim to hold far more than they do.
         let byOffset = entries.sorted { $0.localHeaderOffset < $1.localHeaderOffset }
-        for (earlier, later) in zip(byOffset, byOffset.dropFirst()) where earlier.dataOffset + earlier.compressedSize > later.localHeaderOffset {
+        for (earlier, later) in zip(byOffset, byOffset.dropFirst())
+        where earlier.dataOffset + earlier.compressedSize > later.localHeaderOffset {
             throw damaged(path, "entries \"\(earlier.path)\" and \"\(later.path)\" overlap")
         }
         return entries

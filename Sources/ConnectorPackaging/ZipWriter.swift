@@ -6,8 +6,8 @@
 
 /// Writes a deterministic zip archive: the same entries in the same order give the same bytes.
 ///
-/// Every entry carries the same fixed date (1980-01-01 00:00), Unix permissions 0644 or 0755 and
-/// nothing else: no extra fields, no comments, no data descriptors, no ZIP64. Non-empty entries
+/// Every entry carries the same fixed date (1980-01-01 00:00), Unix permissions 0644 or 0755, the
+/// UTF-8 flag when its name is not ASCII, and nothing else: no extra fields, no comments, no data descriptors, no ZIP64. Non-empty entries
 /// are deflated by zlib at level 6; empty ones are stored. Entries must come in increasing byte
 /// order of their UTF-8 paths, which the writer checks, so that the order never depends on the
 /// file system. Files are read and compressed in pieces: memory stays bounded whatever their size.
@@ -92,12 +92,14 @@ public final class ZipWriter {
             throw PackagingError("a package holds at most \(ZipFormat.maximumEntries) files; exclude some (.gitignore)")
         }
         let method = empty ? ZipFormat.methodStored : ZipFormat.methodDeflated
+        // The UTF-8 flag only for names beyond ASCII, as Info-ZIP and Python's zipfile set it.
+        let flags = name.contains { $0 >= 0x80 } ? ZipFormat.flagUTF8 : 0
         let versionNeeded = empty ? ZipFormat.versionNeededStored : ZipFormat.versionNeededDeflated
         let headerOffset = output.offset
         var header: [UInt8] = []
         header.appendLittleEndian(ZipFormat.localHeaderSignature)
         header.appendLittleEndian(versionNeeded)
-        header.appendLittleEndian(ZipFormat.flagUTF8)
+        header.appendLittleEndian(flags)
         header.appendLittleEndian(method)
         header.appendLittleEndian(ZipFormat.fixedDOSTime)
         header.appendLittleEndian(ZipFormat.fixedDOSDate)
@@ -127,8 +129,8 @@ public final class ZipWriter {
             } catch { throw PackagingError("cannot compress \"\(path)\": \(error)") }
         }
         if let deflater {
-            do { try deflater.compress(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) { try output.write($0) } } catch
-                let error as PackagingError
+            do { try deflater.compress(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) { try output.write($0) } } catch let
+                error as PackagingError
             {
                 throw error
             } catch { throw PackagingError("cannot compress \"\(path)\": \(error)") }
@@ -144,7 +146,7 @@ public final class ZipWriter {
         central.appendLittleEndian(ZipFormat.centralHeaderSignature)
         central.appendLittleEndian(ZipFormat.versionMadeByUnix)
         central.appendLittleEndian(versionNeeded)
-        central.appendLittleEndian(ZipFormat.flagUTF8)
+        central.appendLittleEndian(flags)
         central.appendLittleEndian(method)
         central.appendLittleEndian(ZipFormat.fixedDOSTime)
         central.appendLittleEndian(ZipFormat.fixedDOSDate)

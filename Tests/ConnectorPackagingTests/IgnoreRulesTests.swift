@@ -5,22 +5,24 @@ import Testing
 
 @Suite(".gitignore rules")
 struct IgnoreRulesTests {
-    @Test("globs match as git's wildmatch does: *, ?, [...], ** and escapes", arguments: [
-        ("*.py", "connector.py", true), ("*.py", "connector.pyc", false), ("*.py", "a/b.py", false),
-        ("?.txt", "a.txt", true), ("?.txt", "ab.txt", false), ("?", "/", false),
-        ("[abc].md", "b.md", true), ("[abc].md", "d.md", false), ("[!abc].md", "d.md", true), ("[^abc].md", "a.md", false),
-        ("[a-c]x", "bx", true), ("[a-c]x", "dx", false), ("[]]x", "]x", true), ("[a-]x", "-x", true),
-        ("[[:digit:]]*", "7up", true), ("[[:digit:]]*", "up", false), ("[[:upper:][:digit:]]", "Q", true),
-        ("\\*.txt", "*.txt", true), ("\\*.txt", "a.txt", false), ("\\#x", "#x", true),
-        ("a/*", "a/b", true), ("a/*", "a/b/c", false), ("a/*/c", "a/b/c", true), ("a/*/c", "a/c", false),
-        ("**/z", "z", true), ("**/z", "a/b/z", true), ("**/z", "a/bz", false),
-        ("a/**", "a/b", true), ("a/**", "a/b/c", true), ("a/**", "a", false),
-        ("a/**/b", "a/b", true), ("a/**/b", "a/x/y/b", true), ("a/**/b", "a/xb", false),
-        ("a**b", "axyb", true), ("a**b", "ax/yb", false), ("**", "any/thing", true),
-        ("*a*a*a*a*a*a*a*a*a*b", String(repeating: "a", count: 60), false),
-        ("**/**/**/**/**/**/x", String(repeating: "a/", count: 30) + "y", false),
-        ("[unclosed", "[unclosed", false), ("trailing\\", "trailing\\", false),
-    ])
+    @Test(
+        "globs match as git's wildmatch does: *, ?, [...], ** and escapes",
+        arguments: [
+            ("*.py", "connector.py", true), ("*.py", "connector.pyc", false), ("*.py", "a/b.py", false),
+            ("?.txt", "a.txt", true), ("?.txt", "ab.txt", false), ("?", "/", false),
+            ("[abc].md", "b.md", true), ("[abc].md", "d.md", false), ("[!abc].md", "d.md", true), ("[^abc].md", "a.md", false),
+            ("[a-c]x", "bx", true), ("[a-c]x", "dx", false), ("[]]x", "]x", true), ("[a-]x", "-x", true),
+            ("[[:digit:]]*", "7up", true), ("[[:digit:]]*", "up", false), ("[[:upper:][:digit:]]", "Q", true),
+            ("\\*.txt", "*.txt", true), ("\\*.txt", "a.txt", false), ("\\#x", "#x", true),
+            ("a/*", "a/b", true), ("a/*", "a/b/c", false), ("a/*/c", "a/b/c", true), ("a/*/c", "a/c", false),
+            ("**/z", "z", true), ("**/z", "a/b/z", true), ("**/z", "a/bz", false),
+            ("a/**", "a/b", true), ("a/**", "a/b/c", true), ("a/**", "a", false),
+            ("a/**/b", "a/b", true), ("a/**/b", "a/x/y/b", true), ("a/**/b", "a/xb", false),
+            ("a**b", "axyb", true), ("a**b", "ax/yb", false), ("**", "any/thing", true),
+            ("*a*a*a*a*a*a*a*a*a*b", String(repeating: "a", count: 60), false),
+            ("**/**/**/**/**/**/x", String(repeating: "a/", count: 30) + "y", false),
+            ("[unclosed", "[unclosed", false), ("trailing\\", "trailing\\", false),
+        ])
     func wildmatch(pattern: String, text: String, expected: Bool) {
         #expect(Wildmatch.match(Array(pattern.utf8), Array(text.utf8)) == expected)
     }
@@ -105,10 +107,11 @@ struct IgnoreRulesTests {
         #expect(ours == gitFiles)
         // The expectations written out, so a change in both git and us would still show.
         #expect(
-            ours == [
-                ".gitignore", "a/b/y.txt", "ab.cfg", "connector.py", "data/important.csv", "data/sub/b.csv",
-                "docs/keep.md", "dx.py", "keep.log", "m.py", "nested/.gitignore", "nested/important.txt", "nested/x/.gitignore",
-                "nested/x/again.txt", "nested/x/local.md", "q12.ini", "src/keep.log", "src/rootonly.txt",
-            ].sorted())
+            ours
+                == [
+                    ".gitignore", "a/b/y.txt", "ab.cfg", "connector.py", "data/important.csv", "data/sub/b.csv",
+                    "docs/keep.md", "dx.py", "keep.log", "m.py", "nested/.gitignore", "nested/important.txt", "nested/x/.gitignore",
+                    "nested/x/again.txt", "nested/x/local.md", "q12.ini", "src/keep.log", "src/rootonly.txt",
+                ].sorted())
     }
 }

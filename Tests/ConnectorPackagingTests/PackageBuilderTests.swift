@@ -177,14 +177,17 @@ struct PackageBuilderTests {
             )
         ) {
             try PackageMetadata(
-                decoding: Array("{\"formatVersion\":2,\"protocolVersion\":1,\"language\":\"x\",\"command\":[\"x\"],\"sdkVersion\":\"1\"}".utf8),
+                decoding: Array(
+                    "{\"formatVersion\":2,\"protocolVersion\":1,\"language\":\"x\",\"command\":[\"x\"],\"sdkVersion\":\"1\"}".utf8),
                 archive: "p.zip")
         }
         #expect(
-            throws: PackagingError("p.zip: connector-package.json says the connector speaks protocol version 7; this connector-host speaks 1")
+            throws: PackagingError(
+                "p.zip: connector-package.json says the connector speaks protocol version 7; this connector-host speaks 1")
         ) {
             try PackageMetadata(
-                decoding: Array("{\"formatVersion\":1,\"protocolVersion\":7,\"language\":\"x\",\"command\":[\"x\"],\"sdkVersion\":\"1\"}".utf8),
+                decoding: Array(
+                    "{\"formatVersion\":1,\"protocolVersion\":7,\"language\":\"x\",\"command\":[\"x\"],\"sdkVersion\":\"1\"}".utf8),
                 archive: "p.zip")
         }
         #expect(throws: PackagingError("p.zip: connector-package.json needs \"command\": a non-empty array of strings")) {
@@ -192,5 +195,64 @@ struct PackageBuilderTests {
                 decoding: Array("{\"formatVersion\":1,\"protocolVersion\":1,\"language\":\"x\",\"command\":[],\"sdkVersion\":\"1\"}".utf8),
                 archive: "p.zip")
         }
+    }
+}
+
+@Suite("Another tool producing packages")
+struct ThirdPartyPackagerTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("protocol/examples/make_package.py").path
+
+    @Test("protocol/examples/make_package.py, given the same files, writes the same bytes as the packager")
+    func sameBytesFromPython() throws {
+        guard available("python3") else {
+            print("skipped: python3 is not installed")
+            return
+        }
+        let folder = try PackageBuilderTests.connectorFolder()
+        try folder.write("données/café.py", "print('é')\n")
+        // The script applies the default exclusions without .gitignore's negations: no re-included hidden file here.
+        try FileManager.default.removeItem(atPath: folder.path + "/.keep-me")
+        let ours = try PackageBuilder.build(directory: folder.path, output: folder.path + "/files/ours.zip", sdkVersion: "0.1.0")
+        let list = ours.contents.files.map(\.path).joined(separator: "\n") + "\n"
+        let result = try #require(
+            runProgram(["python3", Self.script, folder.path, folder.path + "/files/theirs.zip"], input: Array(list.utf8)))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "\(ours.sha256) \(folder.path)/files/theirs.zip\n")
+        #expect(try folder.read("files/theirs.zip") == folder.read("files/ours.zip"))
+    }
+
+    @Test("fed by git ls-files, make_package.py packages what connector-host package does")
+    func sameBytesFromGit() throws {
+        guard available("python3"), available("git") else {
+            print("skipped: python3 or git is not installed")
+            return
+        }
+        let folder = try TemporaryFolder()
+        try folder.write("connector.py", "import helpers\n")
+        try folder.write("helpers/__init__.py", "")
+        try folder.write("helpers/api.py", "URL = 'https://example.com'\n")
+        try folder.write("run.sh", "#!/bin/sh\n", executable: true)
+        try folder.write(".gitignore", "*.log\nscratch/\n")
+        try folder.write("helpers/.gitignore", "*.tmp\n")
+        try folder.write("configuration.json", "{\"api_key\": \"not-packaged\"}\n")
+        try folder.write(".env", "TOKEN=not-packaged\n")
+        try folder.write("debug.log", "x\n")
+        try folder.write("helpers/cache.tmp", "x\n")
+        try folder.write("scratch/notes.md", "x\n")
+        try folder.write("files/state.json", "{}\n")
+        let isolated = ["GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "HOME": folder.path]
+        _ = runProgram(["git", "init", "-q", "."], directory: folder.path, environment: isolated)
+        let listed = try #require(
+            runProgram(["git", "ls-files", "-co", "--exclude-standard"], directory: folder.path, environment: isolated))
+        let ours = try PackageBuilder.build(directory: folder.path, output: folder.path + "/files/ours.zip", sdkVersion: "0.1.0")
+        let result = try #require(
+            runProgram(["python3", Self.script, folder.path, folder.path + "/files/theirs.zip"], input: Array(listed.stdout.utf8)))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try folder.read("files/theirs.zip") == folder.read("files/ours.zip"))
+        #expect(
+            ours.contents.files.map(\.path) == [
+                ".gitignore", "connector.py", "helpers/.gitignore", "helpers/__init__.py", "helpers/api.py", "run.sh",
+            ])
     }
 }

@@ -67,7 +67,9 @@ func runProgram(_ arguments: [String], directory: String? = nil, environment: [S
     let outputData = output.fileHandleForReading.readDataToEndOfFile()
     done.wait()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), errorData.withLock { String(decoding: $0, as: UTF8.self) })
+    return (
+        process.terminationStatus, String(decoding: outputData, as: UTF8.self), errorData.withLock { String(decoding: $0, as: UTF8.self) }
+    )
 }
 
 /// Whether `program` can be run here (for tests that compare with a real tool).

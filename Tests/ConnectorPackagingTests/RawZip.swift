@@ -62,19 +62,19 @@ struct RawZip {
             let localName = Array((entry.localName ?? entry.name).utf8)
             let name = Array(entry.name.utf8)
             if !entry.centralOnly {
-            archive.appendLittleEndian(UInt32(0x0403_4b50))
-            archive.appendLittleEndian(UInt16(20))
-            archive.appendLittleEndian(entry.flags)
-            archive.appendLittleEndian(entry.method)
-            archive.appendLittleEndian(UInt16(0))
-            archive.appendLittleEndian(UInt16(0x21))
-            archive.appendLittleEndian(crc)
-            archive.appendLittleEndian(compressedSize)
-            archive.appendLittleEndian(size)
-            archive.appendLittleEndian(UInt16(localName.count))
-            archive.appendLittleEndian(UInt16(0))
-            archive += localName
-            archive += entry.data
+                archive.appendLittleEndian(UInt32(0x0403_4b50))
+                archive.appendLittleEndian(UInt16(20))
+                archive.appendLittleEndian(entry.flags)
+                archive.appendLittleEndian(entry.method)
+                archive.appendLittleEndian(UInt16(0))
+                archive.appendLittleEndian(UInt16(0x21))
+                archive.appendLittleEndian(crc)
+                archive.appendLittleEndian(compressedSize)
+                archive.appendLittleEndian(size)
+                archive.appendLittleEndian(UInt16(localName.count))
+                archive.appendLittleEndian(UInt16(0))
+                archive += localName
+                archive += entry.data
             }
             central.appendLittleEndian(UInt32(0x0201_4b50))
             central.appendLittleEndian(entry.madeBy)

@@ -15,7 +15,8 @@ struct SHA256Tests {
         #expect(
             SHA256.hexDigest(
                 Array(
-                    "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu".utf8))
+                    "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu".utf8)
+            )
                 == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1")
         #expect(
             SHA256.hexDigest([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))

@@ -55,13 +55,21 @@ struct ZipTests {
         let folder = try TemporaryFolder()
         let writer = try ZipWriter(creating: folder.path + "/bad.zip")
         try writer.addData([1], as: "b.txt")
-        #expect(throws: PackagingError("entries must be added once each in increasing byte order of their paths: \"a.txt\" came after \"b.txt\"")) {
+        #expect(
+            throws: PackagingError(
+                "entries must be added once each in increasing byte order of their paths: \"a.txt\" came after \"b.txt\"")
+        ) {
             try writer.addData([1], as: "a.txt")
         }
-        #expect(throws: PackagingError("entries must be added once each in increasing byte order of their paths: \"b.txt\" came after \"b.txt\"")) {
+        #expect(
+            throws: PackagingError(
+                "entries must be added once each in increasing byte order of their paths: \"b.txt\" came after \"b.txt\"")
+        ) {
             try writer.addData([1], as: "b.txt")
         }
-        #expect(throws: PackagingError("cannot add \"../c.txt\" to the archive: a \"..\" component in its path, which would leave the folder")) {
+        #expect(
+            throws: PackagingError("cannot add \"../c.txt\" to the archive: a \"..\" component in its path, which would leave the folder")
+        ) {
             try writer.addData([1], as: "../c.txt")
         }
     }
@@ -199,20 +207,27 @@ struct HostileArchiveTests {
         let suffix = "; a package may not write outside its folder"
         #expect(
             try refusal(RawZip(entries: [entry("ok.txt"), entry("../evil")]))
-                == "ARCHIVE is not a valid package: entry \"../evil\" has a \"..\" component in its path, which would leave the folder" + suffix)
+                == "ARCHIVE is not a valid package: entry \"../evil\" has a \"..\" component in its path, which would leave the folder"
+                + suffix)
         #expect(
             try refusal(RawZip(entries: [entry("a/../../evil")]))
-                == "ARCHIVE is not a valid package: entry \"a/../../evil\" has a \"..\" component in its path, which would leave the folder" + suffix)
-        #expect(try refusal(RawZip(entries: [entry("/etc/evil")])) == "ARCHIVE is not a valid package: entry \"/etc/evil\" has an absolute path" + suffix)
+                == "ARCHIVE is not a valid package: entry \"a/../../evil\" has a \"..\" component in its path, which would leave the folder"
+                + suffix)
+        #expect(
+            try refusal(RawZip(entries: [entry("/etc/evil")])) == "ARCHIVE is not a valid package: entry \"/etc/evil\" has an absolute path"
+                + suffix)
         #expect(
             try refusal(RawZip(entries: [entry("..\\evil")]))
                 == "ARCHIVE is not a valid package: entry \"..\\evil\" has a backslash in its path (zip paths use /)" + suffix)
-        #expect(try refusal(RawZip(entries: [entry("C:/evil")])) == "ARCHIVE is not a valid package: entry \"C:/evil\" has a drive letter" + suffix)
+        #expect(
+            try refusal(RawZip(entries: [entry("C:/evil")])) == "ARCHIVE is not a valid package: entry \"C:/evil\" has a drive letter"
+                + suffix)
         #expect(
             try refusal(RawZip(entries: [entry("a//evil")]))
                 == "ARCHIVE is not a valid package: entry \"a//evil\" has an empty component (//) in its path" + suffix)
         #expect(
-            try refusal(RawZip(entries: [entry("a\nb")])) == "ARCHIVE is not a valid package: entry \"a\nb\" has a control character in its path" + suffix)
+            try refusal(RawZip(entries: [entry("a\nb")]))
+                == "ARCHIVE is not a valid package: entry \"a\nb\" has a control character in its path" + suffix)
     }
 
     @Test("symbolic links and special files are refused")
@@ -232,7 +247,9 @@ struct HostileArchiveTests {
 
     @Test("an entry twice, or a file that is also a folder, is refused")
     func duplicates() throws {
-        #expect(try refusal(RawZip(entries: [entry("a.txt"), entry("a.txt")])) == "ARCHIVE is not a valid package: entry \"a.txt\" appears twice")
+        #expect(
+            try refusal(RawZip(entries: [entry("a.txt"), entry("a.txt")]))
+                == "ARCHIVE is not a valid package: entry \"a.txt\" appears twice")
         #expect(
             try refusal(RawZip(entries: [entry("a"), entry("a/b")]))
                 == "ARCHIVE is not a valid package: entry \"a/b\" lies under \"a\", which is a file in the archive")
@@ -253,14 +270,18 @@ struct HostileArchiveTests {
                 == "ARCHIVE: entry \"evil\" unpacks to more than its declared 100 bytes; the archive is damaged or hostile")
         var short = RawZip.deflated("evil", Array("hello".utf8))
         short.size = 6
-        #expect(try refusal(RawZip(entries: [short])) == "ARCHIVE: entry \"evil\" unpacks to 5 bytes, not the 6 it declares; the archive is damaged")
+        #expect(
+            try refusal(RawZip(entries: [short]))
+                == "ARCHIVE: entry \"evil\" unpacks to 5 bytes, not the 6 it declares; the archive is damaged")
         var garbage = RawZip.Entry(name: "evil", data: [0xFF, 0xFF, 0xFF, 0xFF], method: 8)
         garbage.crc = 0
         garbage.size = 10
         #expect(try refusal(RawZip(entries: [garbage])) == "ARCHIVE: entry \"evil\" holds damaged compressed data (invalid block type)")
         var stored = entry("evil", "hello")
         stored.size = 4
-        #expect(try refusal(RawZip(entries: [stored])) == "ARCHIVE is not a valid package: entry \"evil\" is stored but its sizes differ (5 and 4)")
+        #expect(
+            try refusal(RawZip(entries: [stored]))
+                == "ARCHIVE is not a valid package: entry \"evil\" is stored but its sizes differ (5 and 4)")
     }
 
     @Test("overlapping entries, a local header that disagrees, and headers past the directory are refused")
@@ -293,11 +314,13 @@ struct HostileArchiveTests {
         zip64.zip64Locator = true
         #expect(
             try refusal(zip64)
-                == "ARCHIVE is not a valid package: it uses ZIP64 extensions, which packages do not use (a package is under 4 GiB and 65535 files)")
+                == "ARCHIVE is not a valid package: it uses ZIP64 extensions, which packages do not use (a package is under 4 GiB and 65535 files)"
+        )
 
         let folder = try TemporaryFolder()
         let text = try folder.write("not.zip", String(repeating: "not a zip file\n", count: 10))
-        #expect(throws: PackagingError("\(text) is not a valid package: no end of central directory record (not a zip file, or truncated)")) {
+        #expect(throws: PackagingError("\(text) is not a valid package: no end of central directory record (not a zip file, or truncated)"))
+        {
             try ZipReader(path: text)
         }
         let tiny = try folder.write("tiny.zip", "PK")
@@ -307,7 +330,8 @@ struct HostileArchiveTests {
         var truncated = RawZip(entries: [entry("a.txt")]).bytes()
         truncated.removeLast(5)
         let cut = try folder.write("cut.zip", bytes: truncated)
-        #expect(throws: PackagingError("\(cut) is not a valid package: no end of central directory record (not a zip file, or truncated)")) {
+        #expect(throws: PackagingError("\(cut) is not a valid package: no end of central directory record (not a zip file, or truncated)"))
+        {
             try ZipReader(path: cut)
         }
     }
