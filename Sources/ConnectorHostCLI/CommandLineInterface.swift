@@ -57,7 +57,7 @@ public enum CommandLineInterface {
             print(command?.help(path: path) ?? overview, terminator: command == nil ? "\n" : "")
             return 0
         case "--version":
-            print("connector-host \(SyncRunner.hostInfo["version"]?.stringValue ?? "?") (protocol \(ProtocolVersion.current))")
+            print("connector-host \(SyncRunner.host.version) (protocol \(ProtocolVersion.current))")
             return 0
         default:
             guard let command = commands.first(where: { $0.name == first }) else {

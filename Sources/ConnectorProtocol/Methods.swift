@@ -1,14 +1,14 @@
-/// The method names of protocol v1.
+/// The method names of protocol v1, as the message types declare them (``ProtocolMessages``).
 public enum Method {
-    public static let initialize = "initialize"
-    public static let schema = "schema"
-    public static let test = "test"
-    public static let update = "update"
-    public static let shutdown = "shutdown"
-    public static let cancel = "cancel"
-    public static let records = "records"
-    public static let checkpoint = "checkpoint"
-    public static let log = "log"
+    public static let initialize = InitializeRequest.method
+    public static let schema = SchemaRequest.method
+    public static let test = TestRequest.method
+    public static let update = UpdateRequest.method
+    public static let shutdown = ShutdownRequest.method
+    public static let cancel = CancelNotification.method
+    public static let records = RecordsNotification.method
+    public static let checkpoint = CheckpointRequest.method
+    public static let log = LogNotification.method
 }
 
 /// The protocol versions, as integers (the major version).

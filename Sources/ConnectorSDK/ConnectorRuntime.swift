@@ -76,41 +76,59 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
     }
 
     private func initialize(_ params: JSONValue) -> Result<JSONValue, RPCError> {
-        guard let requested = params["protocolVersion"]?.int64Value else {
-            return .failure(RPCError(.invalidParams, "initialize needs an integer protocolVersion"))
+        let request: InitializeRequest
+        do throws(InvalidParams) { request = try InitializeRequest(params: params) } catch {
+            return .failure(RPCError(.invalidParams, error.reason))
         }
+        let requested = request.protocolVersion
         let version = ProtocolVersion.supported.contains(Int(requested)) ? Int(requested) : ProtocolVersion.current
-        return .success([
-            "protocolVersion": .number(JSONNumber(version)),
-            "connector": ["name": .string(connector.name), "version": .string(connector.version)],
-            "capabilities": ["test": .bool(connector.hasConnectionTest)],
-        ])
+        return .success(
+            InitializeResult(
+                protocolVersion: Int64(version), connector: PeerInfo(name: connector.name, version: connector.version),
+                capabilities: ["test": .bool(connector.hasConnectionTest)]
+            ).json)
+    }
+
+    /// Runs the connector's `update` as a child task raced against the host's `cancel` (or stdin
+    /// EOF), which cancels it at once: Task.sleep, Task.checkCancellation and cancellation-aware
+    /// libraries stop then, not at the next checkpoint.
+    private func runUpdate(configuration: Configuration, state: JSONValue, operations: Operations) async throws {
+        // Each child answers whether it is the update that finished.
+        try await withThrowingTaskGroup(of: Bool.self) { [connector, channel] group in
+            group.addTask {
+                try await connector.update(configuration: configuration, state: state, operations: operations)
+                return true
+            }
+            group.addTask {
+                await channel.untilStopped()
+                return false
+            }
+            while let updateFinished = try await group.next() {
+                group.cancelAll()
+                if updateFinished { return }  // Else the update was just cancelled: wait for how it ends.
+            }
+        }
     }
 
     private func handle(method: String, params: JSONValue) async -> Result<JSONValue, RPCError> {
-        let configuration = Configuration(params["configuration"]?.objectValue ?? [:])
         do {
             switch method {
-            case Method.schema:
-                let tables = try await connector.schema(configuration: configuration)
-                return .success(["tables": .array(tables.map(\.json))])
-            case Method.test:
-                guard let result = try await connector.test(configuration: configuration) else {
+            case SchemaRequest.method:
+                let request = try SchemaRequest(params: params)
+                let tables = try await connector.schema(configuration: Configuration(request.configuration))
+                return .success(SchemaResult(tables: tables).json)
+            case TestRequest.method:
+                let request = try TestRequest(params: params)
+                guard let result = try await connector.test(configuration: Configuration(request.configuration)) else {
                     return .failure(RPCError(.methodNotFound, "this connector has no connection test"))
                 }
-                return .success(["ok": .bool(result.ok), "message": .string(result.message)])
-            case Method.update:
+                return .success(TestResult(ok: result.ok, message: result.message).json)
+            case UpdateRequest.method:
+                let request = try UpdateRequest(params: params)
                 let operations = Operations(channel: channel)
-                let state = params["state"] ?? [:]
-                // A task of its own, so that `cancel` (seen by the channel's reader) cancels it: Task.sleep,
-                // Task.checkCancellation and cancellation-aware libraries stop at once.
-                let update = Task { [connector] in
-                    try await connector.update(configuration: configuration, state: state, operations: operations)
-                }
-                channel.setUpdateTask(update)
-                defer { channel.setUpdateTask(nil) }
+                let (configuration, state) = (Configuration(request.configuration), request.state)
                 do {
-                    try await update.value
+                    try await runUpdate(configuration: configuration, state: state, operations: operations)
                     try channel.flush()
                 } catch {
                     channel.discardBatch()
@@ -119,12 +137,14 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
                     }
                     throw error
                 }
-                return .success([:])
-            case Method.shutdown:
-                return .success([:])
+                return .success(UpdateResult().json)
+            case ShutdownRequest.method:
+                return .success(EmptyResult().json)
             default:
                 return .failure(RPCError(.methodNotFound, "unknown method \"\(method)\""))
             }
+        } catch let error as InvalidParams {
+            return .failure(RPCError(.invalidParams, error.reason))
         } catch let error as ConnectorError {
             writeStderr("connector: \(method) failed: \(error.message)")
             return .failure(RPCError(error.code, error.message))

@@ -26,7 +26,7 @@ public enum Log {
     public static func send(_ level: LogLevel, _ message: String) {
         let channel = taskChannel ?? activeChannel.withLock { $0 }
         if let channel {
-            try? channel.send(.notification(method: Method.log, params: ["level": .string(level.rawValue), "message": .string(message)]))
+            try? channel.send(.notification(LogNotification(level: level, message: message)))
         } else {
             let line = Array("\(level.rawValue.uppercased()): \(message)\n".utf8)
             try? LineWriter(fileDescriptor: 2).write(line)

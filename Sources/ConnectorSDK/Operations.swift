@@ -89,7 +89,7 @@ public final class Operations: Sendable {
         try checkCancelled()
         let waiter: ResponseWaiter
         do {
-            waiter = try channel.sendRequest(method: Method.checkpoint, params: ["state": state])
+            waiter = try channel.sendRequest(CheckpointRequest(state: state))
         } catch { throw ConnectorError(.internalError, "cannot write to the host: errno \(error.errno)") }
         switch waiter.wait() {
         case .answered(.success):

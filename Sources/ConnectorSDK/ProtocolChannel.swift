@@ -14,7 +14,7 @@ import Synchronization
 /// One reader, on a serial queue of its own, reads every line the host sends, as the Python SDK's
 /// reader thread does: requests go to ``inbox`` in order for the runtime's loop, each response goes
 /// to the ``ResponseWaiter`` of its request id, and `cancel` takes effect at once (the flag is set,
-/// the running `update` task is cancelled and every waiting checkpoint is woken). So any number of
+/// the running `update` is cancelled through ``untilStopped()`` and every waiting checkpoint is woken). So any number of
 /// tasks may checkpoint at once, and a connector hears `cancel` while it works, not at its next
 /// checkpoint.
 ///
@@ -39,8 +39,9 @@ final class ProtocolChannel: Sendable {
         var waiters: [Int64: ResponseWaiter] = [:]
         /// Set by `cancel` or by the end of input; every later wait ends with it at once.
         var stopped: ResponseWaiter.Outcome?
-        /// The task running the connector's `update`, cancelled by `cancel` and at the end of input.
-        var update: Task<Void, any Error>?
+        /// The tasks waiting in ``untilStopped()``, by a token of each.
+        var stopWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextStopToken = 0
     }
 
     /// What the reader hands to the runtime's loop, in the order the host sent it.
@@ -112,7 +113,7 @@ final class ProtocolChannel: Sendable {
         switch message {
         case .request(let id, let method, let params):
             inboxContinuation.yield(.request(id: id, method: method, params: params))
-        case .notification(Method.cancel, _):
+        case .notification(CancelNotification.method, _):
             stop(.cancelled)
         case .notification:
             break  // Unknown notifications are ignored (PROTOCOL.md section 3).
@@ -137,12 +138,15 @@ final class ProtocolChannel: Sendable {
     /// `cancel`, or the end of input: the flag, the update task, every waiter.
     private func stop(_ outcome: ResponseWaiter.Outcome) {
         cancelledFlag.store(true, ordering: .relaxed)
-        let (waiters, update) = session.withLock { session in
+        let (waiters, stopWaiters) = session.withLock { session in
             if session.stopped == nil { session.stopped = outcome }
-            defer { session.waiters.removeAll() }
-            return (Array(session.waiters.values), session.update)
+            defer {
+                session.waiters.removeAll()
+                session.stopWaiters.removeAll()
+            }
+            return (Array(session.waiters.values), Array(session.stopWaiters.values))
         }
-        update?.cancel()
+        for waiter in stopWaiters { waiter.resume() }
         for waiter in waiters { waiter.resolve(outcome) }
     }
 
@@ -153,14 +157,28 @@ final class ProtocolChannel: Sendable {
         inboxContinuation.finish()
     }
 
-    /// Makes `task` (running the connector's `update`) the one `cancel` cancels; cancelled at once
-    /// when the host already cancelled. `nil` when the update is over.
-    func setUpdateTask(_ task: Task<Void, any Error>?) {
-        let stopped = session.withLock { session in
-            session.update = task
-            return session.stopped != nil
+    /// Returns once the host has sent `cancel` or closed stdin (at once if it already has), or when
+    /// the calling task is cancelled. The runtime races the connector's `update` against it.
+    func untilStopped() async {
+        let token = session.withLock { session in
+            session.nextStopToken += 1
+            return session.nextStopToken
         }
-        if stopped { task?.cancel() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let stopped = session.withLock { session in
+                    if session.stopped == nil { session.stopWaiters[token] = continuation }
+                    return session.stopped != nil
+                }
+                if stopped {
+                    continuation.resume()
+                } else if Task.isCancelled, let waiting = session.withLock({ $0.stopWaiters.removeValue(forKey: token) }) {
+                    waiting.resume()  // Cancelled before the continuation was registered: onCancel found nothing.
+                }
+            }
+        } onCancel: {
+            session.withLock { $0.stopWaiters.removeValue(forKey: token) }?.resume()
+        }
     }
 
     // MARK: Writing
@@ -175,7 +193,7 @@ final class ProtocolChannel: Sendable {
 
     /// Sends a request (after the pending records) and returns the waiter of its answer. The waiter
     /// is registered before the request is written, so no answer can come first.
-    func sendRequest(method: String, params: JSONValue) throws(LineWriteError) -> ResponseWaiter {
+    func sendRequest<Request: ProtocolRequest>(_ request: Request) throws(LineWriteError) -> ResponseWaiter {
         try outbox.withLock { outbox throws(LineWriteError) -> ResponseWaiter in
             try Self.flush(&outbox)
             let number = outbox.nextRequestID
@@ -190,7 +208,7 @@ final class ProtocolChannel: Sendable {
                 return waiter
             }
             do throws(LineWriteError) {
-                try outbox.writer.send(.request(id: .number(number), method: method, params: params))
+                try outbox.writer.send(.request(id: .number(number), request))
             } catch {
                 _ = session.withLock { $0.waiters.removeValue(forKey: number) }
                 throw error

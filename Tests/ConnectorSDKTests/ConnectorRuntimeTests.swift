@@ -104,6 +104,33 @@ private final class HostEnd {
     func closeInput() { close(input) }
 }
 
+/// A task executor with one thread of its own: the runtime under test runs there, so tests that
+/// block the shared cooperative pool (whole syncs, conformance runs) cannot starve it for minutes.
+private final class ThreadExecutor: TaskExecutor {
+    private let jobs = Mutex<[UnownedJob]>([])
+    private let available = DispatchSemaphore(value: 0)
+
+    init() {
+        Thread { [self] in
+            while true {
+                available.wait()
+                // Each job signals once and so does stop(): a wake with no job left is stop's.
+                guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return }
+                job.runSynchronously(on: asUnownedTaskExecutor())
+            }
+        }.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        jobs.withLock { $0.append(job) }
+        available.signal()
+    }
+
+    /// Ends the thread once the jobs enqueued so far ran.
+    func stop() { available.signal() }
+}
+
 /// Runs `connector` in-process over two pipes while `host` plays the host on a thread of its own
 /// (blocking reads, off the cooperative pool); returns the runtime's exit status and the lines it wrote.
 private func converse<C: Connector>(_ connector: C, host: @escaping @Sendable (HostEnd) -> Void) async throws -> (
@@ -123,7 +150,10 @@ private func converse<C: Connector>(_ connector: C, host: @escaping @Sendable (H
         hostLines.withLock { $0 = end.lines }
         hostDone.signal()
     }.start()
-    let status = await ConnectorRuntime(connector: connector, input: toConnector[0], output: fromConnector[1]).run()
+    let executor = ThreadExecutor()
+    let runtime = ConnectorRuntime(connector: connector, input: toConnector[0], output: fromConnector[1])
+    let status = await withTaskExecutorPreference(executor) { await runtime.run() }
+    executor.stop()
     close(fromConnector[1])
     await withCheckedContinuation { continuation in
         DispatchQueue.global().async {

@@ -125,10 +125,11 @@ struct ConformanceRun {
     private var initializeParams: JSONValue { initializeParams(version: ProtocolVersion.current) }
 
     private func initializeParams(version: Int) -> JSONValue {
-        ["protocolVersion": .number(JSONNumber(version)), "host": SyncRunner.hostInfo, "configuration": .object(configuration)]
+        InitializeRequest(protocolVersion: Int64(version), host: SyncRunner.host, configuration: configuration).params
     }
 
-    private var configurationParams: JSONValue { ["configuration": .object(configuration)] }
+    /// The params of `schema` (and of `test`, which has the same).
+    private var configurationParams: JSONValue { SchemaRequest(configuration: configuration).params }
 
     private mutating func pass(_ check: ConformanceCheck, _ reason: String) { results[check] = ConformanceResult(check, .passed, reason) }
     private mutating func fail(_ check: ConformanceCheck, _ reason: String) { results[check] = ConformanceResult(check, .failed, reason) }
@@ -231,7 +232,7 @@ struct ConformanceRun {
         session.markLast(.versionNegotiation)
         switch answer {
         case .result(let result):
-            guard let version = result["protocolVersion"]?.int64Value else {
+            guard let version = (try? InitializeResult(json: result))?.protocolVersion else {
                 fail(.versionNegotiation, "asked for version \(asked), the result has no integer protocolVersion")
                 return
             }
@@ -289,28 +290,29 @@ struct ConformanceRun {
             return false
         }
         var problems: [String] = []
-        switch result["protocolVersion"] {
+        typealias Member = InitializeResult.Member
+        switch result[Member.protocolVersion] {
         case .number(let number)? where number.int64Value == Int64(ProtocolVersion.current): break
         case let value?: problems.append("protocolVersion is \(ConformanceSession.jsonText(value)), expected \(ProtocolVersion.current)")
         case nil: problems.append("protocolVersion is missing")
         }
-        let name = result["connector"]?["name"]?.stringValue
-        let version = result["connector"]?["version"]?.stringValue
-        if result["connector"]?.objectValue == nil {
+        let name = result[Member.connector]?["name"]?.stringValue
+        let version = result[Member.connector]?["version"]?.stringValue
+        if result[Member.connector]?.objectValue == nil {
             problems.append("connector is missing (expected {\"name\": ..., \"version\": ...})")
         } else {
             if name?.isEmpty ?? true { problems.append("connector.name is missing or empty") }
             if version == nil { problems.append("connector.version is missing (a string)") }
         }
-        if result["capabilities"]?.objectValue == nil {
+        if result[Member.capabilities]?.objectValue == nil {
             problems.append("capabilities is missing (an object, e.g. {\"test\": false})")
-        } else if let test = result["capabilities"]?["test"], test.boolValue == nil {
+        } else if let test = result[Member.capabilities]?["test"], test.boolValue == nil {
             problems.append("capabilities.test is \(ConformanceSession.jsonText(test)), expected a boolean")
         }
         if problems.isEmpty {
             pass(
                 .handshake,
-                "protocol \(ProtocolVersion.current), connector \(name ?? "") \(version ?? ""), capabilities \(ConformanceSession.excerpt(result["capabilities"] ?? [:]))"
+                "protocol \(ProtocolVersion.current), connector \(name ?? "") \(version ?? ""), capabilities \(ConformanceSession.excerpt(result[Member.capabilities] ?? [:]))"
             )
         } else {
             fail(.handshake, "the initialize result is incomplete: " + problems.joined(separator: "; "))
@@ -364,7 +366,7 @@ struct ConformanceRun {
             skip(.shutdown, "the connector had already \(status) (see update)")
             return
         }
-        let answer = session.call(Method.shutdown, [:], timeout: options.timeout, check: .shutdown)
+        let answer = session.call(Method.shutdown, ShutdownRequest().params, timeout: options.timeout, check: .shutdown)
         session.markLast(.shutdown)
         switch answer {
         case .result(let result) where result.objectValue != nil:
@@ -407,7 +409,7 @@ struct ConformanceRun {
         case let other:
             fail(.resume, "update from the first update's state \(from) \(other.summary)")
         }
-        _ = session.call(Method.shutdown, [:], timeout: options.grace)
+        _ = session.call(Method.shutdown, ShutdownRequest().params, timeout: options.grace)
         session.closeInput()
     }
 
@@ -443,7 +445,7 @@ struct ConformanceRun {
                 "after the refused checkpoint, update \(reason); the connector must answer update with a JSON-RPC error (e.g. -32013), not only exit"
             )
         }
-        session.send(.notification(method: Method.cancel, params: ["reason": "conformance: the checkpoint was refused"]))
+        session.send(.notification(CancelNotification(reason: "conformance: the checkpoint was refused")))
         session.closeInput()
     }
 

@@ -42,7 +42,7 @@ extension ConformanceRun {
             if case .result = outcome.answer { warehouse?.end(succeeded: true) } else { warehouse?.end(succeeded: false) }
         }
         if let warehouse { session.recordsLine = { line, number in warehouse.apply(line, lineNumber: number) } }
-        let id = session.sendRequest(Method.update, ["configuration": .object(configuration), "state": state], check: check)
+        let id = session.sendRequest(Method.update, UpdateRequest(configuration: configuration, state: state).params, check: check)
         var held = false
         while true {
             switch session.next(timeout: options.timeout) {
@@ -70,7 +70,7 @@ extension ConformanceRun {
                 case .notification(Method.records, let params):
                     outcome.operations += params["ops"]?.arrayValue?.count ?? 0
                 case .request(let checkpointID, Method.checkpoint, let params):
-                    guard params["state"]?.objectValue != nil else {
+                    guard let checkpoint = try? CheckpointRequest(params: params) else {
                         outcome.problems.append(
                             "\(session.name): checkpoint \(checkpointID) has no object params.state (send {\"state\": {...}})")
                         session.send(.errorResponse(id: checkpointID, error: RPCError(.invalidParams, "checkpoint needs params.state")))
@@ -91,10 +91,10 @@ extension ConformanceRun {
                             held = true
                             if let problem = holdCheckpoint(session, id: checkpointID, seconds: hold) { outcome.problems.append(problem) }
                         }
-                        let stateValue = params["state"] ?? [:]
+                        let stateValue = checkpoint.state
                         warehouse?.checkpoint(state: stateValue)
                         outcome.checkpointStates.append(stateValue)
-                        session.send(.response(id: checkpointID, result: [:]))
+                        session.send(.response(id: checkpointID, result: EmptyResult().json))
                     }
                 case .request(let otherID, let method, _):
                     session.send(.errorResponse(id: otherID, error: RPCError(.methodNotFound, "the host has no method \"\(method)\"")))

@@ -65,7 +65,9 @@ public struct SyncReport: Sendable {
 /// connector's stderr is read on a thread of its own.
 public enum SyncRunner {
     /// The host's name and version, sent in `initialize`.
-    public static let hostInfo: JSONValue = ["name": "connector-host", "version": "0.1.0"]
+    public static let host = PeerInfo(name: "connector-host", version: "0.1.0")
+    /// ``host`` as JSON.
+    public static var hostInfo: JSONValue { host.json }
 
     /// Runs a sync and reports its outcome; never throws: every failure is in the report.
     public static func run(_ options: SyncOptions, console: any SyncConsole, cancellation: CancellationSignal = CancellationSignal())

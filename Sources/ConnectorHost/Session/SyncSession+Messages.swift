@@ -31,12 +31,14 @@ extension SyncSession {
 
     /// Sends a request and reads until its answer, handling logs on the way.
     /// - Parameter timeout: seconds for the whole exchange (sending included), however many logs arrive meanwhile.
-    func request(_ method: String, _ params: JSONValue, timeout: Double) throws(SyncFailure) -> JSONValue {
+    /// - Returns: the result, for the caller to read with `Request.Result(json:)`.
+    func request<Request: ProtocolRequest>(_ request: Request, timeout: Double) throws(SyncFailure) -> JSONValue {
+        let method = Request.method
         let id = RequestID.number(nextRequestID)
         sentRequests[nextRequestID] = method
         nextRequestID += 1
         let deadline = monotonicSeconds() + timeout
-        try send(.request(id: id, method: method, params: params), timeout: timeout, "its \(method) request")
+        try send(.request(id: id, request), timeout: timeout, "its \(method) request")
         while true {
             let remaining = max(0, deadline - monotonicSeconds())
             guard let message = try nextControlMessage(timeout: remaining, waitingFor: method) else { continue }
@@ -120,10 +122,9 @@ extension SyncSession {
 
     func handleUnsolicited(_ message: Message, during method: String) throws(SyncFailure) {
         switch message {
-        case .notification(Method.log, let params):
-            let level = params["level"]?.stringValue.flatMap(LogLevel.init(wireName:)) ?? .info
-            let text = params["message"]?.stringValue ?? JSONWriter.string(params["message"] ?? .null)
-            console.connectorLog(plan.name, level: level, Redaction.redact(text, secrets: secrets))
+        case .notification(LogNotification.method, let params):
+            let log = LogNotification(params: params)
+            console.connectorLog(plan.name, level: log.level ?? .info, Redaction.redact(log.message, secrets: secrets))
         case .notification(Method.records, _):
             throw SyncFailure(.protocolViolation, "the connector sent records during \(method); records belong inside update")
         case .notification(let name, _):

@@ -8,7 +8,7 @@ extension SyncSession {
         sentRequests[nextRequestID] = Method.update
         nextRequestID += 1
         try send(
-            .request(id: id, method: Method.update, params: ["configuration": .object(configuration), "state": state]),
+            .request(id: id, UpdateRequest(configuration: configuration, state: state)),
             timeout: options.idleTimeout, "its update request")
         let applier = RecordApplier(warehouse: warehouse)
         var nextProgress = monotonicSeconds() + 1
@@ -42,11 +42,11 @@ extension SyncSession {
     /// the checkpoint before anything is committed; after the commit only a rename is left.
     func checkpoint(id: RequestID, params: JSONValue, line: Int) throws(SyncFailure) {
         let label = "checkpoint \(id) (stdout line \(line))"
-        guard let state = params["state"], state.objectValue != nil else {
-            let problem = params["state"].map { "has a params.state that is a JSON \($0.kindName), not an object" } ?? "has no params.state"
-            answerCheckpoint(id, RPCError(.invalidParams, "checkpoint \(problem)"))
+        let state: JSONValue
+        do throws(InvalidParams) { state = try CheckpointRequest(params: params).state } catch {
+            answerCheckpoint(id, RPCError(.invalidParams, error.reason))
             throw SyncFailure(
-                .protocolViolation, "\(label) \(problem); send {\"state\": {...}} with the complete state as a JSON object",
+                .protocolViolation, "\(label) \(error.problem); send {\"state\": {...}} with the complete state as a JSON object",
                 details: ["line": String(line)])
         }
         let text = JSONWriter.string(state)
@@ -74,7 +74,7 @@ extension SyncSession {
             )
         }
         try send(
-            .response(id: id, result: [:]), timeout: options.idleTimeout, "the answer to its \(label)",
+            .response(id: id, result: EmptyResult().json), timeout: options.idleTimeout, "the answer to its \(label)",
             consequence: "; that checkpoint is committed, so the next run resumes from its state")
         do { try warehouse.beginTransaction() } catch {
             throw warehouseFailure(error, while: "starting the transaction after \(label)")

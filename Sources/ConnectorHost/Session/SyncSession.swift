@@ -67,14 +67,9 @@ final class SyncSession {
         let initialState = try startingState()
         try launch()
         let initializeResult = try request(
-            Method.initialize,
-            [
-                "protocolVersion": .number(JSONNumber(ProtocolVersion.current)), "host": SyncRunner.hostInfo,
-                "configuration": .object(configuration),
-            ],
-            timeout: options.handshakeTimeout)
+            InitializeRequest(host: SyncRunner.host, configuration: configuration), timeout: options.handshakeTimeout)
         try checkVersion(initializeResult)
-        let schemaResult = try request(Method.schema, ["configuration": .object(configuration)], timeout: options.handshakeTimeout)
+        let schemaResult = try request(SchemaRequest(configuration: configuration), timeout: options.handshakeTimeout)
         // The sync is recorded from here on, so an invalid schema shows in the history too.
         do { syncID = try warehouse.beginSync(connector: plan.name) } catch {
             throw warehouseFailure(error, while: "recording the start of the sync")
@@ -154,8 +149,14 @@ final class SyncSession {
         writer = lineWriter
     }
 
-    func checkVersion(_ result: JSONValue) throws(SyncFailure) {
-        guard let version = result["protocolVersion"]?.int64Value else {
+    @discardableResult
+    func checkVersion(_ result: JSONValue) throws(SyncFailure) -> InitializeResult {
+        let version: Int64
+        let initialized: InitializeResult
+        do throws(InvalidParams) {
+            initialized = try InitializeResult(json: result)
+            version = initialized.protocolVersion
+        } catch {
             throw SyncFailure(
                 .protocolViolation, "the connector's initialize result has no integer protocolVersion; answer {\"protocolVersion\": 1, ...}"
             )
@@ -166,13 +167,14 @@ final class SyncSession {
                 "the connector speaks protocol version \(version), this host speaks \(ProtocolVersion.supported.sorted().map(String.init).joined(separator: ", ")); update the connector's SDK or the host"
             )
         }
+        return initialized
     }
 
     // MARK: Endings
 
     func shutDown() {
         guard let process else { return }
-        _ = try? request(Method.shutdown, [:], timeout: options.gracePeriod)
+        _ = try? request(ShutdownRequest(), timeout: options.gracePeriod)
         process.closeInput()
         if process.wait(timeout: options.gracePeriod) == nil {
             console.note("warning: the connector did not exit within \(HumanText.seconds(options.gracePeriod)) of shutdown; stopping it")
@@ -191,7 +193,7 @@ final class SyncSession {
             // Best effort and never blocking: a connector that does not read stdin just misses it.
             var writer = self.writer
             writer?.timeout = 0
-            try? writer?.send(.notification(method: Method.cancel, params: ["reason": .string(reason)]))
+            try? writer?.send(.notification(CancelNotification(reason: reason)))
             termination = process.terminate(grace: options.gracePeriod)
         }
         stderr?.waitUntilFinished(timeout: 1)
