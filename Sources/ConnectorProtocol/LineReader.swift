@@ -8,7 +8,8 @@
 public enum LineReadError: Error, Sendable, Equatable {
     /// The line is longer than the limit (the line number it would have had, and the limit).
     case lineTooLong(line: Int, limit: Int)
-    /// The stream ended inside a line (bytes without a final newline).
+    /// The stream ended inside a line (bytes without a final newline): its first bytes (at most
+    /// ``LineReader/partialLinePrefix``).
     case partialLineAtEOF(line: Int, prefix: [UInt8])
     /// No byte arrived before the deadline.
     case timedOut
@@ -29,6 +30,8 @@ public final class LineReader {
     private var start = 0
     private var end = 0
     private var reachedEOF = false
+    /// How much of a line cut by the end of the stream ``LineReadError/partialLineAtEOF(line:prefix:)`` keeps.
+    public static let partialLinePrefix = 64 << 10
     /// The longest line accepted, in bytes.
     public let maximumLineLength: Int
     /// The number of the last line returned (1-based).
@@ -80,7 +83,8 @@ public final class LineReader {
             }
             if reachedEOF {
                 guard start == end else {
-                    let prefix = Array(UnsafeBufferPointer(start: buffer + start, count: min(end - start, 80)))
+                    // Enough of the line that a reader can mask a secret in it before cutting it for a message.
+                    let prefix = Array(UnsafeBufferPointer(start: buffer + start, count: min(end - start, Self.partialLinePrefix)))
                     let lineNumber = lineNumber + 1
                     start = end
                     throw .partialLineAtEOF(line: lineNumber, prefix: prefix)

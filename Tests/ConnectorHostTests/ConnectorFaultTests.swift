@@ -63,7 +63,7 @@ struct ConnectorExitTests {
         let (report, _) = fixture.sync()
         #expect(
             report.failure?.message
-                == #"stdout ended in the middle of line 4 (the connector exited with status 0): "{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"upsert","table":"ite"; the connector stopped while writing a message"#
+                == #"stdout ended in the middle of line 4 (the connector exited with status 0): "{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"upsert","table":"items","data":{"id":7"; the connector stopped while writing a message"#
         )
         #expect(try fixture.snapshot() == seededSnapshot)
     }

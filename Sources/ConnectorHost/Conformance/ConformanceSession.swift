@@ -35,10 +35,11 @@ enum Answer {
 
     /// What happened to the request, to follow its name in a reason: "schema was answered with error
     /// -32601 (method not found): …", "shutdown got no answer: the connector exited with status 0 first".
-    var summary: String {
+    /// The connector's text is masked by `redactor` before it is cut.
+    func summary(masking redactor: Redactor) -> String {
         switch self {
-        case .result(let result): "was answered with the result \(ConformanceSession.excerpt(result))"
-        case .error(let error): "was answered with error \(error.code): \"\(error.message)\""
+        case .result(let result): "was answered with the result \(ConformanceSession.excerpt(result, masking: redactor))"
+        case .error(let error): "was answered with error \(error.code): \"\(redactor.show(error.message, limit: 2000))\""
         case .none(let reason): reason
         }
     }
@@ -65,11 +66,16 @@ final class ConformanceSession {
     /// Called with every `records` line (raw bytes, stdout line number) before it is parsed.
     var recordsLine: ((UnsafeBufferPointer<UInt8>, Int) -> Void)?
 
-    init(name: String, plan: LaunchPlan, evidence: ConformanceEvidence, stderrLine: @escaping @Sendable (String) -> Void)
-        throws(SpawnError)
-    {
+    /// Masks the configuration's secrets in what the session records about the connector's output.
+    let redactor: Redactor
+
+    init(
+        name: String, plan: LaunchPlan, evidence: ConformanceEvidence, redactor: Redactor,
+        stderrLine: @escaping @Sendable (String) -> Void
+    ) throws(SpawnError) {
         self.name = name
         self.evidence = evidence
+        self.redactor = redactor
         connection = try ConnectorConnection(plan: plan, maximumLineLength: 64 << 20, stderrLine: stderrLine)
     }
 
@@ -169,7 +175,7 @@ final class ConformanceSession {
                 switch error {
                 case .timedOut: return .timedOut(timeout)
                 case .partialLineAtEOF(let number, let prefix):
-                    stdoutProblem(line: number, "ends without a newline (the connector stopped mid-message)", HumanText.preview(prefix))
+                    stdoutProblem(line: number, "ends without a newline (the connector stopped mid-message)", redactor.preview(prefix))
                     return end()
                 case .lineTooLong(let number, let limit):
                     stdoutProblem(line: number, "is longer than \(limit) bytes", "")
@@ -182,14 +188,18 @@ final class ConformanceSession {
             evidence.stdoutLines += 1
             let json: JSONValue
             do { json = try JSONParser.parse(line, maximumDepth: 64) } catch {
-                stdoutProblem(line: reader.lineNumber, "is not valid JSON (\(error))", HumanText.preview(line))
-                transcript.append(["dir": "connector->host", "invalid": .string(String(decoding: line.prefix(200), as: UTF8.self))])
+                stdoutProblem(line: reader.lineNumber, "is not valid JSON (\(error))", redactor.preview(line))
+                transcript.append([
+                    "dir": "connector->host", "invalid": .string(String(decoding: redactor.mask(Array(line)).prefix(200), as: UTF8.self)),
+                ])
                 continue
             }
             let message: Message
             do { message = try Message(json: json) } catch {
-                stdoutProblem(line: reader.lineNumber, "is not a JSON-RPC 2.0 message (\(error.reason))", HumanText.preview(line))
-                transcript.append(["dir": "connector->host", "invalid": .string(String(decoding: line.prefix(200), as: UTF8.self))])
+                stdoutProblem(line: reader.lineNumber, "is not a JSON-RPC 2.0 message (\(error.reason))", redactor.preview(line))
+                transcript.append([
+                    "dir": "connector->host", "invalid": .string(String(decoding: redactor.mask(Array(line)).prefix(200), as: UTF8.self)),
+                ])
                 continue
             }
             if case .notification(Method.records, _) = message, let recordsLine { recordsLine(line, reader.lineNumber) }
@@ -278,9 +288,9 @@ final class ConformanceSession {
 
     static func jsonText(_ value: JSONValue) -> String { JSONWriter.string(value) }
 
-    /// Compact JSON, cut to 120 characters.
-    static func excerpt(_ value: JSONValue) -> String {
-        let text = JSONWriter.string(value)
+    /// Compact JSON, its secrets masked by `redactor`, then cut to 120 characters.
+    static func excerpt(_ value: JSONValue, masking redactor: Redactor) -> String {
+        let text = redactor.mask(JSONWriter.string(value))
         return text.count > 120 ? String(text.prefix(120)) + "…" : text
     }
 }

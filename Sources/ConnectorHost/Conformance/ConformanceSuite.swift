@@ -80,7 +80,7 @@ public enum ConformanceSuite {
         }
         report.results = ConformanceCheck.allCases.map { check in
             var result = run.results[check] ?? ConformanceResult(check, .skipped, "not reached")
-            result.reason = Redaction.redact(result.reason, secrets: run.secrets)
+            result.reason = HumanText.escapingControls(run.redactor.mask(result.reason))
             return result
         }
         if let directory = options.transcriptDirectory {
@@ -99,8 +99,8 @@ struct ConformanceRun {
     let configuration: JSONObject
     let warehousePath: String
     let log: @Sendable (String) -> Void
-    /// The configuration's secret values, masked in reasons, logs and transcripts.
-    let secrets: [String]
+    /// Masks the configuration's secret values in reasons, logs and transcripts.
+    let redactor: Redactor
     let evidence = ConformanceEvidence()
     var results: [ConformanceCheck: ConformanceResult] = [:]
     var transcripts: [(name: String, entries: [JSONValue])] = []
@@ -119,7 +119,7 @@ struct ConformanceRun {
         self.configuration = configuration
         self.warehousePath = warehousePath
         self.log = log
-        secrets = Redaction.secretValues(in: configuration)
+        redactor = Redactor(configuration: configuration)
     }
 
     private var initializeParams: JSONValue { initializeParams(version: ProtocolVersion.current) }
@@ -148,10 +148,10 @@ struct ConformanceRun {
     private mutating func session(_ name: String) throws -> ConformanceSession {
         let connector = plan.name
         let log = self.log
-        let secrets = self.secrets
+        let redactor = self.redactor
         do {
-            return try ConformanceSession(name: name, plan: plan, evidence: evidence) {
-                log("[\(connector)] " + Redaction.redact($0, secrets: secrets))
+            return try ConformanceSession(name: name, plan: plan, evidence: evidence, redactor: redactor) {
+                log("[\(redactor.show(connector, limit: 200))] " + redactor.show($0, limit: 1 << 20))
             }
         } catch {
             throw LaunchError("\(error)")
@@ -167,7 +167,7 @@ struct ConformanceRun {
     private func initialize(_ session: ConformanceSession) -> String? {
         switch session.call(Method.initialize, initializeParams, timeout: options.timeout) {
         case .result: nil
-        case let other: "initialize \(other.summary) (see handshake)"
+        case let other: "initialize \(other.summary(masking: redactor)) (see handshake)"
         }
     }
 
@@ -214,7 +214,9 @@ struct ConformanceRun {
         case .error(let error) where error.code == .methodNotFound:
             pass(.unknownRequest, "\(ConformanceSuite.unknownMethod) was answered with error -32601")
         case let other:
-            fail(.unknownRequest, "\(ConformanceSuite.unknownMethod) \(other.summary); expected error -32601 (method not found)")
+            fail(
+                .unknownRequest,
+                "\(ConformanceSuite.unknownMethod) \(other.summary(masking: redactor)); expected error -32601 (method not found)")
         }
 
         session.closeInput()
@@ -249,7 +251,7 @@ struct ConformanceRun {
         case let other:
             fail(
                 .versionNegotiation,
-                "initialize asking for version \(asked) \(other.summary); expected a result with protocolVersion \(ProtocolVersion.current) (or error -32015)"
+                "initialize asking for version \(asked) \(other.summary(masking: redactor)); expected a result with protocolVersion \(ProtocolVersion.current) (or error -32015)"
             )
         }
         session.closeInput()
@@ -286,7 +288,7 @@ struct ConformanceRun {
     private mutating func judgeHandshake(_ answer: Answer, _ session: ConformanceSession) -> Bool {
         session.markLast(.handshake)
         guard case .result(let result) = answer else {
-            fail(.handshake, "initialize \(answer.summary); expected a result")
+            fail(.handshake, "initialize \(answer.summary(masking: redactor)); expected a result")
             return false
         }
         var problems: [String] = []
@@ -312,7 +314,7 @@ struct ConformanceRun {
         if problems.isEmpty {
             pass(
                 .handshake,
-                "protocol \(ProtocolVersion.current), connector \(name ?? "") \(version ?? ""), capabilities \(ConformanceSession.excerpt(result[Member.capabilities] ?? [:]))"
+                "protocol \(ProtocolVersion.current), connector \(name ?? "") \(version ?? ""), capabilities \(ConformanceSession.excerpt(result[Member.capabilities] ?? [:], masking: redactor))"
             )
         } else {
             fail(.handshake, "the initialize result is incomplete: " + problems.joined(separator: "; "))
@@ -324,7 +326,7 @@ struct ConformanceRun {
         let answer = session.call(Method.schema, configurationParams, timeout: options.timeout, check: .schema)
         session.markLast(.schema)
         guard case .result(let result) = answer else {
-            fail(.schema, "schema \(answer.summary); expected a result with tables")
+            fail(.schema, "schema \(answer.summary(masking: redactor)); expected a result with tables")
             return
         }
         do {
@@ -357,7 +359,7 @@ struct ConformanceRun {
                 "succeeded with \(update.operations) operation\(update.operations == 1 ? "" : "s") and \(count) checkpoint\(count == 1 ? "" : "s"), each acknowledged before the connector went on"
             )
         case let other:
-            fail(.update, "update (state {}) \(other.summary)" + (problems.first.map { "; also: \($0)" } ?? ""))
+            fail(.update, "update (state {}) \(other.summary(masking: redactor))" + (problems.first.map { "; also: \($0)" } ?? ""))
         }
     }
 
@@ -374,9 +376,9 @@ struct ConformanceRun {
             let verdict = exitVerdict(session, after: "stdin EOF after answering shutdown", check: .shutdown)
             results[.shutdown] = verdict
         case .result(let result):
-            fail(.shutdown, "shutdown was answered with \(ConformanceSession.excerpt(result)); expected the result {}")
+            fail(.shutdown, "shutdown was answered with \(ConformanceSession.excerpt(result, masking: redactor)); expected the result {}")
         case let other:
-            fail(.shutdown, "shutdown \(other.summary); expected the result {}, then exit 0 on stdin EOF")
+            fail(.shutdown, "shutdown \(other.summary(masking: redactor)); expected the result {}, then exit 0 on stdin EOF")
         }
     }
 
@@ -399,7 +401,7 @@ struct ConformanceRun {
             return
         }
         let update = runUpdate(session, state: state, tables: tables, policy: .acknowledge(hold: 0), check: .resume)
-        let from = ConformanceSession.excerpt(state)
+        let from = ConformanceSession.excerpt(state, masking: redactor)
         switch update.answer {
         case .result:
             pass(
@@ -407,7 +409,7 @@ struct ConformanceRun {
                 "update from state \(from) succeeded with \(update.operations) operation\(update.operations == 1 ? "" : "s") and \(update.checkpointStates.count) checkpoint\(update.checkpointStates.count == 1 ? "" : "s")"
             )
         case let other:
-            fail(.resume, "update from the first update's state \(from) \(other.summary)")
+            fail(.resume, "update from the first update's state \(from) \(other.summary(masking: redactor))")
         }
         _ = session.call(Method.shutdown, ShutdownRequest().params, timeout: options.grace)
         session.closeInput()
@@ -427,7 +429,7 @@ struct ConformanceRun {
         guard update.refused else {
             skip(
                 .errorReporting,
-                "the connector sent no checkpoint, so the suite could not refuse one to provoke a failure (update \(update.answer.summary))"
+                "the connector sent no checkpoint, so the suite could not refuse one to provoke a failure (update \(update.answer.summary(masking: redactor)))"
             )
             return
         }
@@ -533,7 +535,7 @@ struct ConformanceRun {
     func writeTranscripts(to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (name, entries) in transcripts {
-            let text = entries.map { Redaction.redact(JSONWriter.string($0), secrets: secrets) + "\n" }.joined()
+            let text = entries.map { redactor.mask(JSONWriter.string($0)) + "\n" }.joined()
             try text.write(toFile: directory + "/\(name).transcript.jsonl", atomically: true, encoding: .utf8)
         }
     }

@@ -72,10 +72,11 @@ public enum Inspector {
             guard known.first?.first == .integer(1) else {
                 throw InspectionError(message: "\(path) is not a connector-host warehouse (it has no _connector_tables)")
             }
-            let stored = try state(database, secrets)
+            let redactor = Redactor(exactly: secrets)
+            let stored = try state(database, redactor)
             return Inspection(
-                warehouse: path, tables: try tables(database), state: stored.value, stateUpdatedAt: stored.updatedAt,
-                syncs: try syncs(database, secrets, limit: syncLimit))
+                warehouse: path, tables: try tables(database, redactor), state: stored.value, stateUpdatedAt: stored.updatedAt,
+                syncs: try syncs(database, redactor, limit: syncLimit))
         } catch let error as InspectionError {
             throw error
         } catch {
@@ -83,33 +84,36 @@ public enum Inspector {
         }
     }
 
-    private static func tables(_ database: SQLiteDatabase) throws -> [Inspection.Table] {
+    /// The tables, their names masked (a table or column may be named with a secret value).
+    private static func tables(_ database: SQLiteDatabase, _ redactor: Redactor) throws -> [Inspection.Table] {
         var tables: [Inspection.Table] = []
         for table in try WarehouseCatalog.tables(in: database) {
             let (name, primaryKey) = (table.name, table.primaryKey)
             let columns = table.columns.map { column in
                 Inspection.Column(
-                    name: column.name, type: column.type, declared: column.declared, isPrimaryKey: primaryKey.contains(where: { NameRules.same($0, column.name) }))
+                    name: redactor.mask(column.name), type: column.type, declared: column.declared,
+                    isPrimaryKey: primaryKey.contains(where: { NameRules.same($0, column.name) }))
             }
             let counts = try database.query(
                 "SELECT coalesce(sum(\(quoteIdentifier(SystemColumn.deleted)) = 0), 0), coalesce(sum(\(quoteIdentifier(SystemColumn.deleted)) <> 0), 0) FROM \(quoteIdentifier(name))"
             )
             tables.append(
                 Inspection.Table(
-                    name: name, primaryKey: primaryKey, columns: columns, liveRows: Int(counts.first?[0].integer ?? 0),
+                    name: redactor.mask(name), primaryKey: primaryKey.map(redactor.mask), columns: columns,
+                    liveRows: Int(counts.first?[0].integer ?? 0),
                     deletedRows: Int(counts.first?[1].integer ?? 0)))
         }
         return tables
     }
 
-    private static func state(_ database: SQLiteDatabase, _ secrets: [String]) throws -> (value: JSONValue?, updatedAt: String?) {
+    private static func state(_ database: SQLiteDatabase, _ redactor: Redactor) throws -> (value: JSONValue?, updatedAt: String?) {
         let rows = try database.query(#"SELECT "state", "updated_at" FROM "_connector_state" WHERE "id" = 1"#)
         guard let row = rows.first, case .text(let text) = row[0] else { return (nil, nil) }
-        let masked = Redaction.maskedJSON(text, secrets: secrets)
+        let masked = redactor.maskedJSON(text)
         return ((try? JSONParser.parse(masked)) ?? .string(masked), row[1].text)
     }
 
-    private static func syncs(_ database: SQLiteDatabase, _ secrets: [String], limit: Int) throws -> [Inspection.Sync] {
+    private static func syncs(_ database: SQLiteDatabase, _ redactor: Redactor, limit: Int) throws -> [Inspection.Sync] {
         try database.query(
             """
             SELECT "id", "started_at", "ended_at", (julianday("ended_at") - julianday("started_at")) * 86400.0, "status", "error",
@@ -122,14 +126,17 @@ public enum Inspector {
             if case .real(let seconds) = row[3] { duration = (seconds * 1000).rounded() / 1000 }
             return Inspection.Sync(
                 id: row[0].integer ?? 0, startedAt: row[1].text ?? "", endedAt: row[2].text, durationSeconds: duration,
-                status: row[4].text ?? "", counts: counts, error: row[5].text.map { Redaction.redact($0, secrets: secrets) })
+                status: row[4].text ?? "", counts: counts, error: row[5].text.map(redactor.mask))
         }
     }
 
     // MARK: Rendering
 
     /// The inspection for people: one block per table, the state, then the sync history as a table.
+    /// Names, the state and errors come from the warehouse, which may come from anywhere: their
+    /// control characters are escaped.
     public static func text(_ inspection: Inspection) -> String {
+        let inspection = escaped(inspection)
         var lines = ["warehouse: \(inspection.warehouse)", ""]
         if inspection.tables.isEmpty {
             lines.append("tables: none yet")
@@ -152,7 +159,9 @@ public enum Inspector {
         }
         lines.append("")
         if let state = inspection.state {
-            lines.append("state: \(JSONWriter.string(state))" + (inspection.stateUpdatedAt.map { " (checkpointed \($0))" } ?? ""))
+            lines.append(
+                "state: \(state.stringValue ?? JSONWriter.string(state))"
+                    + (inspection.stateUpdatedAt.map { " (checkpointed \($0))" } ?? ""))
         } else {
             lines.append("state: none yet (no checkpoint)")
         }
@@ -189,6 +198,32 @@ public enum Inspector {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `inspection` with control characters escaped in every text that came from the warehouse.
+    private static func escaped(_ inspection: Inspection) -> Inspection {
+        var result = inspection
+        let escape = { (text: String) in HumanText.escapingControls(text) }
+        result.tables = inspection.tables.map { table in
+            var table = table
+            table.name = escape(table.name)
+            table.primaryKey = table.primaryKey.map(escape)
+            table.columns = table.columns.map { column in
+                var column = column
+                column.name = escape(column.name)
+                return column
+            }
+            return table
+        }
+        result.state = inspection.state.map { .string(escape(JSONWriter.string($0))) }
+        result.syncs = inspection.syncs.map { sync in
+            var sync = sync
+            sync.status = escape(sync.status)
+            sync.startedAt = escape(sync.startedAt)
+            sync.error = sync.error.map { HumanText.escapingControls($0, keepingLineBreaks: true) }
+            return sync
+        }
+        return result
     }
 
     /// The inspection as one JSON object.

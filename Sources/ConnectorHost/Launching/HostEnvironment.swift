@@ -6,7 +6,9 @@ import Foundation
 /// environment (PATH, HOME, locale, proxies, SDK paths) — except variables that look like secrets,
 /// which a connector has no business reading: names that look secret by the rules of
 /// ``Redaction/looksSecret(_:)`` (`GITHUB_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `PGPASSWORD`,
-/// `SSH_AUTH_SOCK`, ...) and values that carry a password in a URL (`postgres://user:pass@host`).
+/// `SSH_AUTH_SOCK`, `DB_PASS`, `OPENAI_KEY`, `GH_PAT`, ...) and values that carry a secret: a
+/// password in a URL (`postgres://user:pass@host`), a secret-looking parameter in a query or
+/// connection string (`?password=...`, `Server=db;Password=...`).
 /// A connector that needs one names it in its manifest's `"passEnvironment"` (or the user passes
 /// `--pass-env NAME`). The configuration, secrets included, reaches a connector through the
 /// protocol only.
@@ -23,14 +25,6 @@ public enum HostEnvironment {
 
     /// Whether a host variable is kept from connectors by default.
     public static func isWithheld(name: String, value: String) -> Bool {
-        Redaction.looksSecret(name) || hasCredentialsInURL(value)
-    }
-
-    /// Whether `value` holds a URL with a password: `scheme://user:password@host...`.
-    static func hasCredentialsInURL(_ value: String) -> Bool {
-        guard let scheme = value.range(of: "://") else { return false }
-        let authority = value[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard let at = authority.lastIndex(of: "@") else { return false }
-        return authority[..<at].contains(":")
+        Redaction.looksSecret(name) || !Redaction.embeddedSecrets(in: value).isEmpty
     }
 }

@@ -72,7 +72,9 @@ final class RecordApplier {
         }
         guard let kind = operation.kind else {
             let reason =
-                operation.kindToken.map { "unknown op \(source.rawJSON(.string($0))); use upsert, update, delete or truncate" }
+                operation.kindToken.map {
+                    "unknown op \(ValueBinder.preview(warehouse.redactor.mask(Array(source.rawJSON(.string($0)).utf8)))); use upsert, update, delete or truncate"
+                }
                 ?? "the operation has no \"op\" string; use upsert, update, delete or truncate"
             throw invalid(source, opRange, lineNumber, table: nil, column: nil, reason)
         }
@@ -102,7 +104,8 @@ final class RecordApplier {
         case .notAnObject(let payloadRange):
             throw invalid(
                 source, opRange, lineNumber, table: table.name, column: nil,
-                "\"\(expectedKey)\" must be a JSON object, not \(ValueBinder.preview(source.slice(payloadRange)))")
+                "\"\(expectedKey)\" must be a JSON object, not \(ValueBinder.preview(warehouse.redactor.mask(Array(source.slice(payloadRange)))))"
+            )
         case .fields(let range):
             fields.removeAll(keepingCapacity: true)
             fields.append(contentsOf: allFields[range])
@@ -155,6 +158,6 @@ final class RecordApplier {
     ) -> InvalidOperation {
         InvalidOperation(
             operationIndex: operationCount, line: lineNumber, table: table, column: column, reason: reason,
-            excerpt: Redaction.excerpt(of: String(decoding: source.slice(range), as: UTF8.self)))
+            excerpt: warehouse.redactor.excerpt(ofJSON: String(decoding: source.slice(range), as: UTF8.self)))
     }
 }

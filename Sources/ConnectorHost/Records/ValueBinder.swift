@@ -8,7 +8,16 @@ import ConnectorProtocol
 
 /// Why a value cannot be stored in a column of its declared type.
 struct ValueProblem: Error {
-    let reason: String
+    /// The value as sent, when the message quotes it: kept whole, so that it is masked before it is cut.
+    var value: [UInt8]? = nil
+    /// What is wrong; with `value`, it follows the value ("is not a valid LONG: send an integer ...").
+    var reason: String
+
+    /// The message, the value's secrets masked by `redactor` before its preview is cut after 80 bytes.
+    func message(masking redactor: Redactor) -> String {
+        guard let value else { return reason }
+        return ValueBinder.preview(redactor.mask(value)) + " " + reason
+    }
 }
 
 /// Converts record values to their declared column types and binds them to statement parameters.
@@ -151,7 +160,7 @@ struct ValueBinder {
     }
 
     private static func invalid(_ shown: UnsafeBufferPointer<UInt8>, _ type: ColumnType) -> ValueProblem {
-        ValueProblem(reason: "\(preview(shown)) is not a valid \(type): \(hint(type))")
+        ValueProblem(value: Array(shown), reason: "is not a valid \(type): \(hint(type))")
     }
 
     /// What to send instead, per type.
@@ -170,12 +179,12 @@ struct ValueBinder {
         }
     }
 
-    /// A value's JSON text for a message, cut after 80 bytes.
-    static func preview(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    /// A value's JSON text for a message (mask its secrets first: ``Redactor/mask(_:)``), cut after 80 bytes.
+    static func preview(_ bytes: [UInt8]) -> String {
         guard bytes.count > 80 else { return String(decoding: bytes, as: UTF8.self) }
         var cut = 80
         while cut > 0, bytes[cut] & 0xC0 == 0x80 { cut -= 1 }  // never split a UTF-8 sequence
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<cut]), as: UTF8.self) + "… (\(bytes.count) bytes)"
+        return String(decoding: bytes[0..<cut], as: UTF8.self) + "… (\(bytes.count) bytes)"
     }
 
     /// Parses a decimal integer literal with overflow and range checks for the column's width.
@@ -210,7 +219,7 @@ struct ValueBinder {
             }
         guard !overflow, negative ? magnitude <= limit : magnitude < limit else {
             throw ValueProblem(
-                reason: "\(preview(shown)) is out of range for \(type) (\(0 &- Int64(truncatingIfNeeded: limit)) to \(limit - 1))")
+                value: Array(shown), reason: "is out of range for \(type) (\(0 &- Int64(truncatingIfNeeded: limit)) to \(limit - 1))")
         }
         return negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)
     }
@@ -223,7 +232,7 @@ struct ValueBinder {
         let value = double(bytes)
         guard value.isFinite else {
             throw ValueProblem(
-                reason: "\(preview(shown)) is out of range for \(type) (at most ±1.7976931348623157e308; send null for infinity)")
+                value: Array(shown), reason: "is out of range for \(type) (at most ±1.7976931348623157e308; send null for infinity)")
         }
         return value
     }
@@ -304,8 +313,9 @@ struct ValueBinder {
             case .notANumber: throw invalid(shown, type)
             case .tooManyIntegerDigits(let allowed):
                 throw ValueProblem(
+                    value: Array(shown),
                     reason:
-                        "\(preview(shown)) does not fit \(type): at most \(allowed) digit\(allowed == 1 ? "" : "s") before the point (after rounding to \(scale) decimal\(scale == 1 ? "" : "s"))"
+                        "does not fit \(type): at most \(allowed) digit\(allowed == 1 ? "" : "s") before the point (after rounding to \(scale) decimal\(scale == 1 ? "" : "s"))"
                 )
             }
         }

@@ -52,17 +52,27 @@ public struct SyncFailure: Error, Sendable, CustomStringConvertible {
 extension InvalidOperation {
     /// The operation's failure as one message, with the configuration's secret values masked
     /// wherever they appear (the operation's excerpt, the value in the reason, names).
-    func failure(redacting secrets: [String]) -> SyncFailure {
+    func failure(redacting redactor: Redactor) -> SyncFailure {
         var location = "operation #\(operationIndex) (stdout line \(line))"
-        if let table { location += ", table \"\(table)\"" }
-        if let column { location += ", column \"\(column)\"" }
+        // Quoted as JSON: a name the operation is refused for may hold control characters.
+        if let table { location += ", table \(HumanText.quoted(table))" }
+        if let column { location += ", column \(HumanText.quoted(column))" }
         var details = ["operationIndex": String(operationIndex), "line": String(line)]
         details["table"] = table
         details["column"] = column
         let message =
             "invalid operation: \(location): \(reason)\n  the operation: \(excerpt)\n  Nothing after the last checkpoint was kept; fix the connector and run again."
-        return SyncFailure(
-            .invalidOperation, Redaction.redact(message, secrets: secrets),
-            details: details.mapValues { Redaction.redact($0, secrets: secrets) })
+        return SyncFailure(.invalidOperation, message, details: details).shown(by: redactor)
+    }
+}
+
+extension SyncFailure {
+    /// The failure as it is shown and stored: the configuration's secrets masked in the message and
+    /// the details, and control characters escaped (the message's own line breaks kept: connector
+    /// text embedded in it escaped its line breaks already, with ``Redactor/show(_:limit:)``).
+    func shown(by redactor: Redactor) -> SyncFailure {
+        SyncFailure(
+            kind, HumanText.escapingControls(redactor.mask(message), keepingLineBreaks: true),
+            details: details.mapValues { HumanText.escapingControls(redactor.mask($0)) })
     }
 }

@@ -17,7 +17,7 @@ public enum SyncReportFormatter {
         rows.append(("duration", String(format: "%.2f s", report.duration)))
         rows.append(("throughput", "\(group(Int(report.rowsPerSecond.rounded()))) rows/s"))
         let width = rows.map(\.0.count).max() ?? 0
-        var lines = ["", "connector-host: \(report.connector)"]
+        var lines = ["", "connector-host: \(HumanText.escapingControls(report.connector))"]
         lines.append(String(repeating: "-", count: width + 20))
         for (label, value) in rows {
             lines.append(label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
@@ -32,7 +32,9 @@ public enum SyncReportFormatter {
         lines.append("warehouse: \(report.files.warehouse)")
         lines.append(
             "state:     \(report.files.state)"
-                + (report.state.map({ Redaction.maskedJSON($0) }).map { " = \($0.count > 120 ? String($0.prefix(120)) + "…" : $0)" }
+                + (report.state.map({ HumanText.escapingControls(Redaction.maskedJSON($0)) }).map {
+                    " = \($0.count > 120 ? String($0.prefix(120)) + "…" : $0)"
+                }
                     ?? " (none yet)"))
         return lines.joined(separator: "\n")
     }

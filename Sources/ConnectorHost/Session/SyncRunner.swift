@@ -39,6 +39,25 @@ public protocol SyncConsole: Sendable {
     func progress(_ counts: OperationCounts, elapsed: Double)
 }
 
+/// The console a sync writes to, with the connector's text masked, cut and escaped on the way: the
+/// one place every log line, stderr line and note passes, so none can show a secret (whole or in
+/// part) or drive the terminal (forge an `error:` line, move the cursor, change colours).
+struct MaskingConsole: SyncConsole {
+    let base: any SyncConsole
+    let redactor: Redactor
+
+    /// The longest line passed on, in characters (a longer one is cut, after masking).
+    static let lineLimit = 1 << 20
+
+    func connectorLog(_ connector: String, level: LogLevel?, _ message: String) {
+        base.connectorLog(redactor.show(connector, limit: 200), level: level, redactor.show(message, limit: Self.lineLimit))
+    }
+
+    func note(_ message: String) { base.note(redactor.show(message, limit: Self.lineLimit)) }
+
+    func progress(_ counts: OperationCounts, elapsed: Double) { base.progress(counts, elapsed: elapsed) }
+}
+
 /// The outcome of a sync.
 public struct SyncReport: Sendable {
     public var connector: String
@@ -79,6 +98,8 @@ public enum SyncRunner {
         var report = SyncReport(
             connector: URL(fileURLWithPath: options.directory).lastPathComponent, counts: OperationCounts(), duration: 0,
             bytesRead: 0, failure: nil, state: nil, files: options.files)
+        // Masks the configuration's secrets in everything the sync shows or reports, once it is read.
+        var redactor = Redactor.none
         do throws(SyncFailure) {
             var plan: LaunchPlan
             do { plan = try ConnectorLauncher.plan(directory: options.directory) } catch {
@@ -87,6 +108,8 @@ public enum SyncRunner {
             plan.passEnvironment += options.passEnvironment
             report.connector = plan.name
             let configuration = try loadConfiguration(options)
+            redactor = Redactor(configuration: configuration)
+            let console = MaskingConsole(base: console, redactor: redactor)
             try options.files.checkOwnership(
                 configuration: configurationFile(options),
                 manifest: plan.kind == .manifest ? options.directory + "/" + ConnectorLauncher.manifestName : nil)
@@ -96,6 +119,7 @@ public enum SyncRunner {
             do { warehouse = try Warehouse(path: options.files.warehouse) } catch {
                 throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
             }
+            warehouse.redactor = redactor
             do { try warehouse.probeWriteAccess() } catch {
                 throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
             }
@@ -114,14 +138,15 @@ public enum SyncRunner {
                 console: console, cancellation: cancellation)
             defer {
                 report.counts = warehouse.counts
-                report.schemaChanges = warehouse.schemaChangeLog
+                // Names are the connector's text: a table named with a secret value is masked too.
+                report.schemaChanges = warehouse.schemaChangeLog.map { redactor.show($0, limit: 2000) }
                 report.duration = session.elapsed
                 report.bytesRead = session.bytesRead
-                report.state = (try? warehouse.storedState()).map { Redaction.redact($0, secrets: session.secrets) }
+                report.state = (try? warehouse.storedState()).map { redactor.maskedJSON($0) }
             }
             try session.run()
         } catch {
-            report.failure = error
+            report.failure = error.shown(by: redactor)
         }
         return report
     }

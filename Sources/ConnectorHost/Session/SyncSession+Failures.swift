@@ -7,9 +7,12 @@ extension SyncSession {
         guard [.connectorExited, .connectorError, .timeout, .protocolViolation].contains(failure.kind),
             let lines = stderr?.lastLines, !lines.isEmpty
         else { return failure }
-        let tail = lines.suffix(10).map { "    " + Redaction.redact($0, secrets: secrets) }.joined(separator: "\n")
+        let tail = lines.suffix(10).map { "    " + redactor.show($0, limit: Self.stderrTailLineLimit) }.joined(separator: "\n")
         return SyncFailure(failure.kind, failure.message + "\n  last lines of the connector's stderr:\n" + tail, details: failure.details)
     }
+
+    /// The longest connector stderr line a failure message quotes, in characters.
+    static let stderrTailLineLimit = 2000
 
     func exitedFailure(waitingFor method: String) -> SyncFailure {
         let status = process?.wait(timeout: options.gracePeriod)
@@ -44,7 +47,7 @@ extension SyncSession {
             let status = process?.wait(timeout: options.gracePeriod).map { " (the connector \($0))" } ?? ""
             return SyncFailure(
                 .connectorExited,
-                "stdout ended in the middle of line \(line)\(status): \(HumanText.preview(prefix)); the connector stopped while writing a message",
+                "stdout ended in the middle of line \(line)\(status): \(redactor.preview(prefix)); the connector stopped while writing a message",
                 details: ["line": String(line)])
         case .system(let operation, let code):
             return SyncFailure(.connectorExited, "reading the connector's stdout failed (\(operation): \(String(cString: strerror(code))))")
@@ -55,12 +58,12 @@ extension SyncSession {
         if error.isNestingLimit {
             return SyncFailure.atLine(
                 number,
-                "nests arrays and objects deeper than the host's limit of \(Self.maximumDepth) levels (at byte \(error.offset + 1)): \(HumanText.preview(line))\n  flatten the value, or send a deep document as a JSON string"
+                "nests arrays and objects deeper than the host's limit of \(Self.maximumDepth) levels (at byte \(error.offset + 1)): \(redactor.preview(line))\n  flatten the value, or send a deep document as a JSON string"
             )
         }
         return SyncFailure.atLine(
             number,
-            "is not valid JSON (\(error)): \(HumanText.preview(line))\n  stdout carries protocol messages only; write logs and prints to stderr (the SDKs do this for you)"
+            "is not valid JSON (\(error)): \(redactor.preview(line))\n  stdout carries protocol messages only; write logs and prints to stderr (the SDKs do this for you)"
         )
     }
 
@@ -73,7 +76,7 @@ extension SyncSession {
     }
 
     func connectorError(method: String, _ error: RPCError) -> SyncFailure {
-        let message = Redaction.redact(error.message, secrets: secrets)
+        let message = redactor.show(error.message, limit: 4000)
         return SyncFailure(
             .connectorError, "the connector failed in \(method): \(message) [error \(error.code)]",
             details: ["code": String(error.code.rawValue)])

@@ -83,7 +83,7 @@ extension SyncSession {
     /// control path to classify.
     func recordsFailure(_ error: any Error) throws(SyncFailure) -> JSONSyntaxError {
         switch error {
-        case let error as InvalidOperation: throw error.failure(redacting: secrets)
+        case let error as InvalidOperation: throw error.failure(redacting: redactor)
         // Classified by the tree parser: valid JSON that is not an object gets a better message than a
         // syntax error. (Any ops applied before the error are rolled back.)
         case let error as JSONSyntaxError: return error
@@ -101,13 +101,21 @@ extension SyncSession {
         }
         let message: Message
         do { message = try Message(json: json) } catch {
-            throw SyncFailure.atLine(lineNumber, "is not a JSON-RPC 2.0 message: \(error.reason): \(HumanText.preview(line))")
+            throw SyncFailure.atLine(lineNumber, "is not a JSON-RPC 2.0 message: \(error.reason): \(redactor.preview(line))")
         }
         if let scannerError {
             // Valid JSON-RPC that the record scanner still refused (a member twice in the params).
-            throw SyncFailure.atLine(lineNumber, "is not a valid records message: \(scannerError): \(HumanText.preview(line))")
+            throw SyncFailure.atLine(lineNumber, "is not a valid records message: \(scannerError): \(redactor.preview(line))")
         }
         return message
+    }
+
+    /// A request id the connector chose, for a message: masked, cut, control characters escaped.
+    func shown(_ id: RequestID) -> String {
+        switch id {
+        case .number(let number): String(number)
+        case .string(let text): "\"" + redactor.show(text, limit: 100) + "\""
+        }
     }
 
     /// A response whose id is not the pending request's: a second answer, or an id the host never used.
@@ -117,28 +125,28 @@ extension SyncSession {
             return SyncFailure.atLine(line, "answers the host's request \(id) (\(method)) a second time; answer each request exactly once")
         }
         return SyncFailure.atLine(
-            line, "answers request id \(id), which the host never sent; a response must carry the id of the host's pending request")
+            line, "answers request id \(shown(id)), which the host never sent; a response must carry the id of the host's pending request")
     }
 
     func handleUnsolicited(_ message: Message, during method: String) throws(SyncFailure) {
         switch message {
         case .notification(LogNotification.method, let params):
             let log = LogNotification(params: params)
-            console.connectorLog(plan.name, level: log.level ?? .info, Redaction.redact(log.message, secrets: secrets))
+            console.connectorLog(plan.name, level: log.level ?? .info, log.message)
         case .notification(Method.records, _):
             throw SyncFailure(.protocolViolation, "the connector sent records during \(method); records belong inside update")
         case .notification(let name, _):
             if ignoredNotifications.insert(name).inserted {
-                console.note(Redaction.redact("ignoring unknown notification \"\(name)\" from the connector", secrets: secrets))
+                console.note("ignoring unknown notification \(HumanText.quoted(redactor.show(name, limit: 200))) from the connector")
             }
         case .request(let id, Method.checkpoint, _):
             throw SyncFailure(
-                .protocolViolation, "the connector sent a checkpoint (id \(id)) during \(method); checkpoints belong inside update")
+                .protocolViolation, "the connector sent a checkpoint (id \(shown(id))) during \(method); checkpoints belong inside update")
         case .request(let id, let name, _):
             try send(
                 .errorResponse(id: id, error: RPCError(.methodNotFound, "the host has no method \"\(name)\"")),
                 timeout: options.idleTimeout,
-                "the answer to its request \(id) (\(name))")
+                "the answer to its request \(shown(id)) (\(HumanText.quoted(redactor.show(name, limit: 200))))")
         case .response(let id, _), .errorResponse(let id?, _):
             throw strayResponse(id)
         case .errorResponse(nil, let error):

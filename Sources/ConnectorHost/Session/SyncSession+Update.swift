@@ -41,7 +41,7 @@ extension SyncSession {
     /// The state file's new content is written (and synced) before the commit, so a full disk fails
     /// the checkpoint before anything is committed; after the commit only a rename is left.
     func checkpoint(id: RequestID, params: JSONValue, line: Int) throws(SyncFailure) {
-        let label = "checkpoint \(id) (stdout line \(line))"
+        let label = "checkpoint \(shown(id)) (stdout line \(line))"
         let state: JSONValue
         do throws(InvalidParams) { state = try CheckpointRequest(params: params).state } catch {
             answerCheckpoint(id, RPCError(.invalidParams, error.reason))

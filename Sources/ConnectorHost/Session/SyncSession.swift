@@ -11,7 +11,8 @@ final class SyncSession {
     let workspace: WorkspaceHold
     let console: any SyncConsole
     let cancellation: CancellationSignal
-    let secrets: [String]
+    /// Masks the configuration's secrets in everything the session shows or stores.
+    let redactor: Redactor
     var process: ChildProcess?
     var stderr: StderrCollector?
     var reader: LineReader?
@@ -36,7 +37,7 @@ final class SyncSession {
         self.warehouse = warehouse
         self.console = console
         self.cancellation = cancellation
-        secrets = Redaction.secretValues(in: configuration)
+        redactor = Redactor(configuration: configuration)
     }
 
     var elapsed: Double { monotonicSeconds() - started }
@@ -47,7 +48,7 @@ final class SyncSession {
             try runSteps()
         } catch {
             // Roll back first: by the time the connector hears `cancel`, nothing after the last checkpoint is kept.
-            let failure = redacted(error)
+            let failure = error.shown(by: redactor)
             if let syncID {
                 warehouse.failSync(id: syncID, status: failure.kind == .cancelled ? "cancelled" : "failed", error: failure.message)
             }
@@ -56,11 +57,6 @@ final class SyncSession {
             if let teardown { message += "\n  " + teardown }
             throw SyncFailure(failure.kind, message, details: failure.details)
         }
-    }
-
-    /// The failure with every secret value of the configuration masked.
-    func redacted(_ failure: SyncFailure) -> SyncFailure {
-        SyncFailure(failure.kind, Redaction.redact(failure.message, secrets: secrets), details: failure.details)
     }
 
     func runSteps() throws(SyncFailure) {
@@ -116,7 +112,7 @@ final class SyncSession {
             guard let state = (try? JSONParser.parse(stored))?.objectValue else {
                 throw SyncFailure(
                     .warehouse,
-                    "the warehouse \(options.files.warehouse) holds a stored state that is not a JSON object (\(HumanText.preview(Array(stored.utf8))) in _connector_state); it was changed outside connector-host. Restore it, or run `connector-host reset` to start over"
+                    "the warehouse \(options.files.warehouse) holds a stored state that is not a JSON object (\(redactor.preview(stored.utf8)) in _connector_state); it was changed outside connector-host. Restore it, or run `connector-host reset` to start over"
                 )
             }
             if options.files.readState()?.trimmingCharacters(in: .whitespacesAndNewlines) != stored {
@@ -130,11 +126,11 @@ final class SyncSession {
     func launch() throws(SyncFailure) {
         let console = self.console
         let name = plan.name
-        let secrets = self.secrets
         let connection: ConnectorConnection
         do {
+            // The console masks, cuts and escapes the line (SyncRunner wraps it in a MaskingConsole).
             connection = try ConnectorConnection(plan: plan, maximumLineLength: options.maximumLineLength) { line in
-                console.connectorLog(name, level: nil, Redaction.redact(line, secrets: secrets))
+                console.connectorLog(name, level: nil, line)
             }
         } catch {
             throw SyncFailure(.launch, "\(error)")

@@ -125,13 +125,13 @@ extension WorkspaceFiles {
         if let start = Self.firstBytes(warehouse, count: header.count), !start.isEmpty, start != header {
             throw SyncFailure(
                 .warehouse,
-                "the warehouse \(warehouse) is not an SQLite database (it starts with \(HumanText.preview(start))); the host never overwrites another file. Move that file away, or choose another --warehouse"
+                "the warehouse \(warehouse) is not an SQLite database (it starts with \(HumanText.preview(start, masking: .none))); the host never overwrites another file. Move that file away, or choose another --warehouse"
             )
         }
         if let text = Self.firstBytes(lock, count: 64), !text.isEmpty, !Self.isPIDLine(text) {
             throw SyncFailure(
                 .warehouse,
-                "the lock file \(lock) is not a connector-host lock (it holds \(HumanText.preview(text))); the host never overwrites another file. Move that file away, or choose another --warehouse"
+                "the lock file \(lock) is not a connector-host lock (it holds \(HumanText.preview(text, masking: .none))); the host never overwrites another file. Move that file away, or choose another --warehouse"
             )
         }
         _ = try stateContents()

@@ -3,16 +3,10 @@ import Foundation
 
 /// Short human-readable renderings shared by the sync, conformance and warehouse messages.
 enum HumanText {
-    /// The first 100 bytes of `bytes` as a quoted string (non-printable bytes as `\xNN`), with the total length when cut.
-    static func preview(_ bytes: UnsafeBufferPointer<UInt8>) -> String { preview(Array(bytes.prefix(100)), total: bytes.count) }
-
-    /// The first 100 of `bytes` as a quoted string; `total` is the length of the whole, when `bytes` is a prefix.
-    static func preview(_ bytes: [UInt8], total: Int? = nil) -> String {
-        let shown = bytes.prefix(100).map { byte -> String in
-            if byte >= 0x20 && byte < 0x7F { return String(UnicodeScalar(byte)) }
-            return "\\x" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-        }.joined()
-        return "\"\(shown)\"" + ((total ?? bytes.count) > 100 ? "… (\(total ?? bytes.count) bytes)" : "")
+    /// The first 100 bytes of `bytes` as a quoted string (non-printable bytes as `\xNN`), with the
+    /// total length when cut, the secrets of `redactor` masked first (``Redactor/preview(_:limit:)``).
+    static func preview<Bytes: Collection<UInt8>>(_ bytes: Bytes, masking redactor: Redactor) -> String {
+        redactor.preview(bytes)
     }
 
     /// Whether a scalar must not reach a terminal as is: C0 controls (tab included), DEL, C1 controls,
@@ -30,12 +24,15 @@ enum HumanText {
     /// safe to print: every control character but the tab is escaped (`\n`, `\r`, `\x1B`,
     /// `\u{202E}`), so it can neither start a line of its own (forging `error:` or `outcome:`), nor
     /// move the cursor, colour or retitle the terminal.
-    static func escapingControls(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { isControl($0) && $0 != "\t" }) else { return text }
+    /// - Parameter keepingLineBreaks: keep `\n` (for a message the host composed of lines, whose
+    ///   embedded connector text escaped its own line breaks already).
+    static func escapingControls(_ text: String, keepingLineBreaks: Bool = false) -> String {
+        func kept(_ scalar: Unicode.Scalar) -> Bool { !isControl(scalar) || scalar == "\t" || (keepingLineBreaks && scalar == "\n") }
+        guard !text.unicodeScalars.allSatisfy(kept) else { return text }
         var result = ""
         result.reserveCapacity(text.utf8.count + 16)
         for scalar in text.unicodeScalars {
-            guard isControl(scalar), scalar != "\t" else {
+            guard !kept(scalar) else {
                 result.unicodeScalars.append(scalar)
                 continue
             }
@@ -52,8 +49,8 @@ enum HumanText {
         return result
     }
 
-    /// A name or value as a JSON string, for messages (quotes and control characters escaped).
-    static func quoted(_ text: String) -> String { JSONWriter.string(.string(text)) }
+    /// A name or value as a JSON string, for messages (quotes and every control character escaped).
+    static func quoted(_ text: String) -> String { escapingControls(JSONWriter.string(.string(text))) }
 
     /// A duration for messages: "5 s", "0.5 s".
     static func seconds(_ value: Double) -> String {

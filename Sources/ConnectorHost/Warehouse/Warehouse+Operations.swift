@@ -202,7 +202,7 @@ extension Warehouse {
         do throws(ValueProblem) {
             try binder.bind(field.value, as: type, from: source, to: statement, at: parameter)
         } catch {
-            throw OperationProblem(column: table.columns[index].name, reason: error.reason)
+            throw OperationProblem(column: table.columns[index].name, reason: error.message(masking: redactor))
         }
     }
 

@@ -28,6 +28,8 @@ public final class Warehouse {
     public internal(set) var schemaChangeLog: [String] = []
     /// Table names by their ASCII-folded form, to catch names SQLite would take for the same table.
     var tableNamesByFoldedName: [String: String] = [:]
+    /// Masks the configuration's secrets in the values that messages about invalid operations quote.
+    var redactor = Redactor.none
 
     @exclusivity(unchecked) var binder = ValueBinder()
     /// The `_connector_synced` value of the operations being applied, as stable bytes.

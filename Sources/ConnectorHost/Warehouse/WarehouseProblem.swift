@@ -43,7 +43,9 @@ enum WarehouseProblem {
             return
                 "the warehouse \(path) could not be read or written while \(action) (\(reason)); check the disk and the file, then run again"
         default:
-            return "the warehouse \(path) failed while \(action): \(error)"
+            // SQLite's message and code, not the SQL: it holds the connector's names (cut, it could
+            // show part of a secret), and it tells the user nothing they can act on.
+            return "the warehouse \(path) failed while \(action): \(reason)"
         }
     }
 
