@@ -12,7 +12,10 @@ Checks, in order:
      {"dir", "pause"|"close"|"exit"|"signal"|"invalid"} and may carry "check" (see
      ../conformance/README.md), and methods unknown to the protocol are the suite's probes;
   4. every ```json block of ../PROTOCOL.md whose lines are all JSON-RPC messages
-     is validated the same way (blocks with anything else are skipped).
+     is validated the same way (blocks with anything else are skipped);
+  5. every connector.json of the repository's connectors/ and examples/ folders, and every
+     ```json block of PROTOCOL.md section 4.3 that is one object, matches
+     connector.manifest.schema.json.
 
 Usage: python3 protocol/schemas/check_examples.py        (exit 0 = all good)
 Needs the third-party package `jsonschema` (pip install jsonschema); without it the
@@ -254,6 +257,23 @@ def check_protocol_md(validators):
     return blocks
 
 
+def check_manifests(validators):
+    """Step 5: the manifests of the repository and of PROTOCOL.md section 4.3."""
+    root = os.path.dirname(PROTOCOL_DIR)
+    paths = sorted(glob.glob(os.path.join(root, "connectors", "*", "connector.json"))
+                   + glob.glob(os.path.join(root, "examples", "*", "connector.json")))
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            validate(validators, "connector.manifest", json.load(f), os.path.relpath(path, root))
+    with open(os.path.join(PROTOCOL_DIR, "PROTOCOL.md"), encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("### 4.3 ", 1)[1].split("\n## ", 1)[0] if "### 4.3 " in text else ""
+    blocks = re.findall(r"```json\n(.*?)```", section, re.S)
+    for number, block in enumerate(blocks, 1):
+        validate(validators, "connector.manifest", json.loads(block), "PROTOCOL.md 4.3 manifest example %d" % number)
+    return len(paths) + len(blocks)
+
+
 def main():
     validators = load_validators()
     transcripts = sorted(glob.glob(os.path.join(PROTOCOL_DIR, "examples", "*.transcript.jsonl")))
@@ -266,8 +286,9 @@ def main():
         check_transcript(validators, path, conformance=True)
     transcripts += vectors
     blocks = check_protocol_md(validators)
-    print("check_examples: %d schemas, %d transcripts, %d PROTOCOL.md blocks, %d messages validated"
-          % (len(validators), len(transcripts), blocks, checked))
+    manifests = check_manifests(validators)
+    print("check_examples: %d schemas, %d transcripts, %d PROTOCOL.md blocks, %d manifests, %d messages validated"
+          % (len(validators), len(transcripts), blocks, manifests, checked))
     if failures:
         for line in failures:
             print("FAIL " + line)

@@ -29,9 +29,13 @@ public struct Inspection: Sendable {
         public var endedAt: String?
         public var durationSeconds: Double?
         public var status: String
+        /// What the sync received and applied (for a failed sync, including what was rolled back).
         public var counts: OperationCounts
         /// The failure message, secrets masked.
         public var error: String?
+        /// The name and version the connector reported in `initialize`; `nil` for syncs recorded
+        /// before they were kept, or that failed before the handshake.
+        public var reportedConnector: PeerInfo? = nil
     }
 
     /// The warehouse file.
@@ -114,19 +118,25 @@ public enum Inspector {
     }
 
     private static func syncs(_ database: SQLiteDatabase, _ redactor: Redactor, limit: Int) throws -> [Inspection.Sync] {
-        try database.query(
+        // Warehouses written before the reported name and version were kept lack their columns.
+        let present = Set(try WarehouseCatalog.syncColumnNames(database))
+        let reported = WarehouseCatalog.addedSyncColumns.map { present.contains($0.name) ? quoteIdentifier($0.name) : "NULL" }
+            .joined(separator: ", ")
+        return try database.query(
             """
             SELECT "id", "started_at", "ended_at", (julianday("ended_at") - julianday("started_at")) * 86400.0, "status", "error",
-            \(WarehouseCatalog.countColumnList)
+            \(reported), \(WarehouseCatalog.countColumnList)
             FROM "_connector_syncs" ORDER BY "id" DESC LIMIT ?1
             """, [.integer(Int64(max(0, limit)))]
         ).map { row in
-            let counts = WarehouseCatalog.counts(from: row.dropFirst(6))
+            let counts = WarehouseCatalog.counts(from: row.dropFirst(8))
+            let reportedConnector = row[6].text.flatMap { name in row[7].text.map { PeerInfo(name: name, version: $0) } }
             var duration: Double?
             if case .real(let seconds) = row[3] { duration = (seconds * 1000).rounded() / 1000 }
             return Inspection.Sync(
                 id: row[0].integer ?? 0, startedAt: row[1].text ?? "", endedAt: row[2].text, durationSeconds: duration,
-                status: row[4].text ?? "", counts: counts, error: row[5].text.map(redactor.mask))
+                status: row[4].text ?? "", counts: counts, error: row[5].text.map(redactor.mask),
+                reportedConnector: reportedConnector)
         }
     }
 
@@ -249,6 +259,7 @@ public enum Inspector {
                 "endedAt": sync.endedAt.map(JSONValue.string) ?? .null,
                 "durationSeconds": sync.durationSeconds.map { .number(JSONNumber($0)) } ?? .null, "status": .string(sync.status),
                 "counts": SyncReportFormatter.countsJSON(sync.counts), "error": sync.error.map(JSONValue.string) ?? .null,
+                "connectorReported": sync.reportedConnector?.json ?? .null,
             ]
         }
         return JSONWriter.string([

@@ -26,6 +26,11 @@ public enum SyncReportFormatter {
         lines.append(String(repeating: "-", count: width + 20))
         if let failure = report.failure {
             lines.append("outcome: FAILED (\(failure.kind.rawValue)); the warehouse is at the last checkpoint")
+            // The counts above are what arrived; say what stays, so they are not read as committed.
+            let kept = report.committedCounts
+            lines.append(
+                "committed: \(group(kept.upserts)) upserts, \(group(kept.updates)) updates, \(group(kept.deletes)) deletes, \(group(kept.truncates)) truncates by \(group(kept.checkpoints)) checkpoint\(kept.checkpoints == 1 ? "" : "s"); the rest was rolled back"
+            )
         } else {
             lines.append("outcome: succeeded")
         }
@@ -46,6 +51,7 @@ public enum SyncReportFormatter {
             "connector": .string(report.connector),
             "status": .string(report.failure == nil ? "succeeded" : "failed"),
             "counts": countsJSON(counts),
+            "committedCounts": countsJSON(report.committedCounts),
             "durationSeconds": .number(JSONNumber((report.duration * 1000).rounded() / 1000)),
             "rowsPerSecond": .number(JSONNumber(report.rowsPerSecond.rounded())),
             "protocolBytes": .number(JSONNumber(report.bytesRead)),

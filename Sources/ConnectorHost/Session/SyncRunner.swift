@@ -66,6 +66,10 @@ public struct SyncReport: Sendable {
     public var duration: Double
     /// Protocol bytes read from the connector's stdout.
     public var bytesRead: Int
+    /// What the sync committed: ``counts`` as of its last checkpoint or its successful end. For a
+    /// failed sync, ``counts`` is what was received and applied before the failure (rolled back
+    /// after the last checkpoint); this is what stays in the warehouse.
+    public var committedCounts = OperationCounts()
     /// The failure, or `nil` when the sync succeeded.
     public var failure: SyncFailure?
     /// The state stored at the last checkpoint (compact JSON).
@@ -138,6 +142,7 @@ public enum SyncRunner {
                 console: console, cancellation: cancellation)
             defer {
                 report.counts = warehouse.counts
+                report.committedCounts = warehouse.committedCounts
                 // Names are the connector's text: a table named with a secret value is masked too.
                 report.schemaChanges = warehouse.schemaChangeLog.map { redactor.show($0, limit: 2000) }
                 report.duration = session.elapsed

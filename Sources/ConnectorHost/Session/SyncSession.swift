@@ -64,10 +64,10 @@ final class SyncSession {
         try launch()
         let initializeResult = try request(
             InitializeRequest(host: SyncRunner.host, configuration: configuration), timeout: options.handshakeTimeout)
-        try checkVersion(initializeResult)
+        let initialized = try checkVersion(initializeResult)
         let schemaResult = try request(SchemaRequest(configuration: configuration), timeout: options.handshakeTimeout)
         // The sync is recorded from here on, so an invalid schema shows in the history too.
-        do { syncID = try warehouse.beginSync(connector: plan.name) } catch {
+        do { syncID = try warehouse.beginSync(connector: plan.name, reported: initialized.connector) } catch {
             throw warehouseFailure(error, while: "recording the start of the sync")
         }
         let tables: [TableDefinition]
@@ -120,7 +120,14 @@ final class SyncSession {
             }
             return .object(state)
         }
-        return mirror.map(JSONValue.object) ?? [:]
+        guard let mirror else { return [:] }
+        // A warehouse without a state next to a state file: a state put there on purpose (to start
+        // from a cursor), or a warehouse deleted or replaced while the state file stayed. In the
+        // second case the data before that state is not in this warehouse, so say it loudly.
+        console.note(
+            "warning: the warehouse \(options.files.warehouse) has no stored state, so this sync resumes from the state file \(options.files.state) (\(redactor.preview(redactor.maskedJSON(JSONWriter.string(.object(mirror))).utf8))). If the warehouse was deleted or replaced, the data before that state is not in it and will not be fetched again: delete the state file (or run `connector-host reset`) to sync everything from the start"
+        )
+        return .object(mirror)
     }
 
     func launch() throws(SyncFailure) {

@@ -12,14 +12,21 @@ extension Warehouse {
     /// Records the start of a sync (committed on its own, so even a crash leaves a trace) and opens
     /// the sync's transaction.
     /// - Returns: the sync's history id.
-    public func beginSync(connector: String) throws(SQLiteError) -> Int64 {
+    /// - Parameters:
+    ///   - connector: the connector's name as the host knows it (manifest or folder).
+    ///   - reported: the name and version the connector reported in `initialize`, recorded too.
+    public func beginSync(connector: String, reported: PeerInfo? = nil) throws(SQLiteError) -> Int64 {
         try database.run(#"UPDATE "_connector_syncs" SET "status" = 'interrupted' WHERE "status" = 'running'"#)
         try database.run(
-            #"INSERT INTO "_connector_syncs" ("started_at", "status", "connector") VALUES (?1, 'running', ?2)"#,
-            [.text(TemporalValues.nowUTC()), .text(connector)])
+            #"INSERT INTO "_connector_syncs" ("started_at", "status", "connector", "connector_name", "connector_version") VALUES (?1, 'running', ?2, ?3, ?4)"#,
+            [
+                .text(TemporalValues.nowUTC()), .text(connector), reported.map { .text($0.name) } ?? .null,
+                reported.map { .text($0.version) } ?? .null,
+            ])
         let id = try database.query("SELECT last_insert_rowid()").first?.first
         try database.beginTransaction(.immediate)
         counts = OperationCounts()
+        committedCounts = OperationCounts()
         schemaChangeLog = []
         guard case .integer(let syncID)? = id else { return 0 }
         return syncID
@@ -44,6 +51,7 @@ extension Warehouse {
             [.text(state), .text(TemporalValues.nowUTC())])
         try database.commit()
         counts.checkpoints += 1
+        committedCounts = counts
     }
 
     /// Opens the transaction that collects the operations up to the next checkpoint.
@@ -56,6 +64,7 @@ extension Warehouse {
     public func finishSync(id: Int64) throws(SQLiteError) {
         try recordSyncEnd(id: id, status: "succeeded", error: nil)
         try database.commit()
+        committedCounts = counts
     }
 
     /// Undoes everything since the last checkpoint and records the failure.

@@ -19,8 +19,11 @@ public final class Warehouse {
     /// The file path.
     public let path: String
     var tables: [String: WarehouseTable] = [:]
-    /// What this sync has done so far.
+    /// What this sync has done so far: every operation received and applied, including those a
+    /// failure then rolls back.
     @exclusivity(unchecked) public internal(set) var counts = OperationCounts()
+    /// What this sync has committed: ``counts`` as of its last checkpoint (or its successful end).
+    public internal(set) var committedCounts = OperationCounts()
     /// Tables created on first sight in this sync (not declared), for a warning.
     public internal(set) var undeclaredTablesCreated: [String] = []
     /// Each schema change of this sync (table created, column added or typed, column widened), in
@@ -49,6 +52,7 @@ public final class Warehouse {
             PRAGMA synchronous = FULL;
             """)
         try database.execute(WarehouseCatalog.createSQL)
+        try WarehouseCatalog.upgrade(database)
         try loadMetadata()
     }
 

@@ -19,8 +19,24 @@ enum WarehouseCatalog {
         CREATE TABLE IF NOT EXISTS "_connector_syncs" (
             "id" INTEGER PRIMARY KEY AUTOINCREMENT, "started_at" TEXT NOT NULL, "ended_at" TEXT,
             "status" TEXT NOT NULL, "connector" TEXT, \(countColumns.map { "\(quoteIdentifier($0.name)) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ", ")),
-            "error" TEXT);
+            "error" TEXT, \(addedSyncColumns.map { "\(quoteIdentifier($0.name)) \($0.type)" }.joined(separator: ", ")));
         """
+    }
+
+    /// Columns of `_connector_syncs` added after the first release, which ``upgrade(_:)`` adds to older warehouses.
+    static let addedSyncColumns: [(name: String, type: String)] = [("connector_name", "TEXT"), ("connector_version", "TEXT")]
+
+    /// Adds the columns of ``addedSyncColumns`` that an older warehouse lacks.
+    static func upgrade(_ database: SQLiteDatabase) throws(SQLiteError) {
+        let present = Set(try syncColumnNames(database))
+        for column in addedSyncColumns where !present.contains(column.name) {
+            try database.execute(#"ALTER TABLE "_connector_syncs" ADD COLUMN "# + "\(quoteIdentifier(column.name)) \(column.type)")
+        }
+    }
+
+    /// The columns `_connector_syncs` has (older warehouses lack the added ones).
+    static func syncColumnNames(_ database: SQLiteDatabase) throws(SQLiteError) -> [String] {
+        try database.query(#"SELECT "name" FROM pragma_table_info('_connector_syncs')"#).compactMap(\.first?.text)
     }
 
     // MARK: Tables and columns
