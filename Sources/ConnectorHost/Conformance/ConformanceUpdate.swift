@@ -173,10 +173,7 @@ final class ConformanceWarehouse {
         do {
             _ = try applier.applyIfRecords(line, lineNumber: lineNumber)
         } catch let error as InvalidOperation {
-            var location = "operation #\(error.operationIndex) (stdout line \(error.line))"
-            if let table = error.table { location += ", table \"\(table)\"" }
-            if let column = error.column { location += ", column \"\(column)\"" }
-            problem = "\(location): \(error.reason)"
+            problem = "\(error.location): \(error.reason)"
         } catch {
             problem = "stdout line \(lineNumber): \(error)"
         }

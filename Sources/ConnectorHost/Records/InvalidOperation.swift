@@ -9,4 +9,13 @@ public struct InvalidOperation: Error, Sendable {
     public let reason: String
     /// The operation's JSON, cut and with secret-looking values masked.
     public let excerpt: String
+
+    /// Where the operation is, for a message: `operation #4 (stdout line 5), table "items", column "id"`
+    /// (names quoted as JSON: a name the operation is refused for may hold control characters).
+    var location: String {
+        var location = "operation #\(operationIndex) (stdout line \(line))"
+        if let table { location += ", table \(HumanText.quoted(table))" }
+        if let column { location += ", column \(HumanText.quoted(column))" }
+        return location
+    }
 }

@@ -53,15 +53,11 @@ extension InvalidOperation {
     /// The operation's failure as one message, with the configuration's secret values masked
     /// wherever they appear (the operation's excerpt, the value in the reason, names).
     func failure(redacting redactor: Redactor) -> SyncFailure {
-        var location = "operation #\(operationIndex) (stdout line \(line))"
-        // Quoted as JSON: a name the operation is refused for may hold control characters.
-        if let table { location += ", table \(HumanText.quoted(table))" }
-        if let column { location += ", column \(HumanText.quoted(column))" }
         var details = ["operationIndex": String(operationIndex), "line": String(line)]
         details["table"] = table
         details["column"] = column
         let message =
-            "invalid operation: \(location): \(reason)\n  the operation: \(excerpt)\n  Nothing after the last checkpoint was kept; fix the connector and run again."
+            "invalid operation: \(self.location): \(reason)\n  the operation: \(excerpt)\n  Nothing after the last checkpoint was kept; fix the connector and run again."
         return SyncFailure(.invalidOperation, message, details: details).shown(by: redactor)
     }
 }

@@ -54,6 +54,20 @@ public struct InvalidParams: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { reason }
 }
 
+/// A request whose params are only the configuration (`schema`, `test`).
+public protocol ConfigurationRequest: ProtocolRequest {
+    var configuration: JSONObject { get }
+    init(configuration: JSONObject)
+}
+
+extension ConfigurationRequest {
+    public init(params: JSONValue) throws(InvalidParams) {
+        self.init(configuration: try params.objectMember("configuration", of: Self.method))
+    }
+
+    public var params: JSONValue { ["configuration": .object(configuration)] }
+}
+
 /// The empty object that several methods take or answer (`shutdown`'s params, `checkpoint`'s result).
 public struct EmptyResult: ProtocolResult, Equatable {
     public init() {}

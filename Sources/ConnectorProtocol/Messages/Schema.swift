@@ -1,17 +1,11 @@
 /// `schema`, host to connector: the tables the connector writes.
-public struct SchemaRequest: ProtocolRequest, Equatable {
+public struct SchemaRequest: ConfigurationRequest, Equatable {
     public typealias Result = SchemaResult
     public static let method = "schema"
 
     public var configuration: JSONObject
 
     public init(configuration: JSONObject) { self.configuration = configuration }
-
-    public init(params: JSONValue) throws(InvalidParams) {
-        configuration = try params.objectMember("configuration", of: Self.method)
-    }
-
-    public var params: JSONValue { ["configuration": .object(configuration)] }
 }
 
 /// The answer to `schema`: `{"tables": [...]}`.

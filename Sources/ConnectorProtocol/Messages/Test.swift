@@ -1,17 +1,11 @@
 /// `test`, host to connector: a connection test (when the connector announces the `test` capability).
-public struct TestRequest: ProtocolRequest, Equatable {
+public struct TestRequest: ConfigurationRequest, Equatable {
     public typealias Result = TestResult
     public static let method = "test"
 
     public var configuration: JSONObject
 
     public init(configuration: JSONObject) { self.configuration = configuration }
-
-    public init(params: JSONValue) throws(InvalidParams) {
-        configuration = try params.objectMember("configuration", of: Self.method)
-    }
-
-    public var params: JSONValue { ["configuration": .object(configuration)] }
 }
 
 /// The answer to `test`.
