@@ -134,27 +134,28 @@ public enum ConnectorLauncher {
     }
 
     private static func pythonPlan(directory: String, name: String, environment: [String: String]) throws(LaunchError) -> LaunchPlan {
-        guard let sdkPath = pythonSDKPath(startingAt: directory, environment: environment) else {
-            throw LaunchError(
-                "\(directory)/connector.py needs the Python SDK, which was not found; set CONNECTOR_HOST_PYTHON_SDK to the sdks/python folder of connector-host"
-            )
-        }
-        var extraEnvironment = ["PYTHONPATH": sdkPath, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"]
-        if let existing = environment["PYTHONPATH"], !existing.isEmpty { extraEnvironment["PYTHONPATH"] = sdkPath + ":" + existing }
-        let python = PythonEnvironment.interpreter(for: directory, environment: environment)
+        let python = PythonEnvironment.plan(for: directory, environment: environment)
+        let launch = PythonSDK.launch(
+            python: python.interpreter, connectorFile: directory + "/connector.py", directory: directory, environment: environment)
         return LaunchPlan(
-            name: name, directory: directory,
-            arguments: [python, "-m", "connector_host_sdk.run", directory + "/connector.py"],
-            buildCommand: PythonEnvironment.setupCommand(for: directory, environment: environment),
-            environment: extraEnvironment, kind: .python,
-            buildSummary: "pip install -r requirements.txt into files/venv (only when requirements.txt changed)")
+            name: name, directory: directory, arguments: launch.arguments, buildCommand: python.setup,
+            environment: launch.environment, kind: .python,
+            buildSummary: "pip install into files/venv: requirements.txt and what Fivetran's runtime provides (only when they changed)")
     }
 
-    /// Finds `sdks/python` via `$CONNECTOR_HOST_PYTHON_SDK`, then upwards from the connector and from the host executable.
-    static func pythonSDKPath(startingAt directory: String, environment: [String: String]) -> String? {
-        if let explicit = environment["CONNECTOR_HOST_PYTHON_SDK"], !explicit.isEmpty { return FilePaths.absolute(explicit) }
-        return SourceCheckout.folder(containing: "sdks/python/connector_host_sdk", startingAt: SourceCheckout.starts(from: directory))
-            .map { $0 + "/sdks/python" }
+    /// The plan for `run --attach`: the connector is already running (the process that started the host,
+    /// `connector.debug()`), so there is nothing to build, install or start; `directory` only names it
+    /// and holds its files.
+    /// - Throws: ``LaunchError`` when `directory` is not a directory.
+    public static func attachedPlan(directory: String) throws(LaunchError) -> LaunchPlan {
+        let directory = FilePaths.absolute(directory)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw LaunchError("\(directory) is not a directory; pass the folder that holds the connector")
+        }
+        return LaunchPlan(
+            name: URL(fileURLWithPath: directory).lastPathComponent, directory: directory, arguments: [], buildCommand: nil,
+            environment: [:], kind: .attached)
     }
 
     /// Runs the plan's build step, with its output sent to `log` (never to the protocol stream).

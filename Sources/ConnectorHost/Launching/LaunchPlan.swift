@@ -26,6 +26,7 @@ public struct LaunchPlan: Sendable, Equatable {
     public var buildSummary: String? = nil
 
     public enum Kind: String, Sendable {
-        case manifest, python
+        /// Started from `connector.json`; started with the Python SDK; already running (`run --attach`).
+        case manifest, python, attached
     }
 }

@@ -20,8 +20,8 @@ public struct ScaffoldError: Error, Sendable, CustomStringConvertible {
 /// taken from `configuration.json`, and a checkpoint that commits the rows with the new cursor.
 ///
 /// How each language finds its SDK:
-/// - Python: nothing is copied; `run` puts the checkout's `sdks/python` on `PYTHONPATH` (found as
-///   for any `connector.py`).
+/// - Python: nothing is copied; `run` uses the SDK installed for the interpreter, else the checkout's
+///   `sdks/python` (found as for any `connector.py`, see ``PythonSDK``).
 /// - Node: the protocol helper `protocol.js` (no npm packages) is copied from the checkout's
 ///   `connectors/hello-node`, so the folder is self-contained.
 /// - Swift: a standalone SwiftPM package whose `Package.swift` depends on the checkout by path

@@ -219,8 +219,9 @@ struct ScaffoldTemplates {
                     | `requirements.txt` | PyPI packages it needs; installed into `files/venv` before a run when it lists any |
                     """,
                     """
-                    `connector-host run` starts `python3` with connector-host's Python SDK (`sdks/python` of the
-                    checkout) on `PYTHONPATH`; nothing needs installing. `print()` is safe: it goes to the log.
+                    `connector-host run` starts `python3` with connector-host's Python SDK (the one installed for
+                    that interpreter, else `sdks/python` of the checkout); nothing needs installing. `print()` is
+                    safe: it goes to the log.
                     Configuration values are strings, as in Fivetran.
                     """
                 )

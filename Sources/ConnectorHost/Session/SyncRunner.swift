@@ -21,11 +21,45 @@ public struct SyncOptions: Sendable {
     public var maximumLineLength = 64 << 20
     /// Host environment variables to pass to the connector although they look secret (`--pass-env`).
     public var passEnvironment: [String] = []
+    /// A connector that is already running and speaks the protocol over these descriptors
+    /// (`run --attach`, from the Python SDK's `connector.debug()`), instead of one the host starts.
+    public var attached: AttachedConnector?
 
     public init(directory: String, configurationPath: String? = nil, files: WorkspaceFiles? = nil) {
         self.directory = FilePaths.absolute(directory)
         self.configurationPath = configurationPath
         self.files = files ?? WorkspaceFiles(directory: self.directory)
+    }
+}
+
+/// The descriptors of an attached connector (`run --attach FD_IN,FD_OUT`), inherited from the process
+/// that started the host: the host reads the connector's messages from `input` and writes its requests
+/// to `output`. The host closes `output` when the session ends, which the connector reads as EOF.
+public struct AttachedConnector: Sendable, Equatable {
+    public var input: Int32
+    public var output: Int32
+
+    public init(input: Int32, output: Int32) {
+        self.input = input
+        self.output = output
+    }
+
+    /// Checks that both descriptors are open, and that `input` can be read and `output` written.
+    /// - Throws: ``LaunchError`` naming the descriptor.
+    public func validate() throws(LaunchError) {
+        for (fd, wanted, what) in [(input, O_RDONLY, "read the connector's messages from"), (output, O_WRONLY, "write requests to")] {
+            let flags = fcntl(fd, F_GETFL)
+            guard flags >= 0 else {
+                throw LaunchError(
+                    "--attach: descriptor \(fd) is not open; it is the pipe to \(what), which the process that starts `connector-host run --attach` (the Python SDK's connector.debug()) must pass"
+                )
+            }
+            let mode = flags & O_ACCMODE
+            guard mode == wanted || mode == O_RDWR else {
+                throw LaunchError(
+                    "--attach: descriptor \(fd) is not open for \(wanted == O_RDONLY ? "reading" : "writing"); the host must \(what) it")
+            }
+        }
     }
 }
 
@@ -106,7 +140,11 @@ public enum SyncRunner {
         var redactor = Redactor.none
         do throws(SyncFailure) {
             var plan: LaunchPlan
-            do { plan = try ConnectorLauncher.plan(directory: options.directory) } catch {
+            do {
+                plan =
+                    try options.attached == nil
+                    ? ConnectorLauncher.plan(directory: options.directory) : ConnectorLauncher.attachedPlan(directory: options.directory)
+            } catch {
                 throw SyncFailure(.launch, error.message)
             }
             plan.passEnvironment += options.passEnvironment

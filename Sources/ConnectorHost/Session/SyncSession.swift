@@ -131,6 +131,20 @@ final class SyncSession {
     }
 
     func launch() throws(SyncFailure) {
+        if let attached = options.attached {
+            // The connector is the process that started the host: nothing to spawn, no stderr to read (it
+            // writes to the same terminal), no process to wait for.
+            do { try attached.validate() } catch { throw SyncFailure(.launch, error.message) }
+            started = monotonicSeconds()
+            let attachedReader = LineReader(fileDescriptor: attached.input, maximumLineLength: options.maximumLineLength)
+            attachedReader.wakeDescriptor = cancellation.wakeDescriptor
+            reader = attachedReader
+            // Our own description of the pipe (the connector closed its copy): non-blocking, so that a
+            // connector that stops reading cannot block the host past the writer's timeout.
+            _ = fcntl(attached.output, F_SETFL, fcntl(attached.output, F_GETFL) | O_NONBLOCK)
+            writer = LineWriter(fileDescriptor: attached.output, wakeDescriptor: cancellation.wakeDescriptor)
+            return
+        }
         let console = self.console
         let name = plan.name
         let connection: ConnectorConnection
@@ -176,6 +190,11 @@ final class SyncSession {
     // MARK: Endings
 
     func shutDown() {
+        if options.attached != nil {
+            _ = try? request(Method.shutdown, [:], timeout: options.gracePeriod)
+            detach()
+            return
+        }
         guard let process else { return }
         _ = try? request(ShutdownRequest(), timeout: options.gracePeriod)
         process.closeInput()
@@ -186,9 +205,25 @@ final class SyncSession {
         stderr?.waitUntilFinished(timeout: 1)
     }
 
+    /// Ends an attached session: closing the host's output is the connector's EOF (it stops its sync, if
+    /// it still runs one, and returns to the code that started the host).
+    func detach() {
+        guard let attached = options.attached, writer != nil else { return }
+        writer = nil
+        close(attached.output)
+    }
+
     /// Sends `cancel` (when the connector still runs), closes its stdin, then SIGTERM and SIGKILL as needed.
     /// - Returns: a sentence on the signals it took, or `nil` when the connector exited by itself.
     func stopAfterFailure(_ failure: SyncFailure) -> String? {
+        if options.attached != nil {
+            let reason = failure.kind == .cancelled ? "cancelled by the user" : "the host stopped the sync"
+            var writer = self.writer
+            writer?.timeout = 0
+            try? writer?.send(.notification(method: Method.cancel, params: ["reason": .string(reason)]))
+            detach()
+            return nil
+        }
         guard let process else { return nil }
         var termination: Termination?
         if process.wait(timeout: 0) == nil {

@@ -14,6 +14,7 @@ struct RunOptions: ParsableArguments {
     var logLevel = LogLevel.info
     var json = false
     var quiet = false
+    var attach: AttachedConnector?
 
     static var arguments: [Argument<Self>] {
         [
@@ -40,6 +41,11 @@ struct RunOptions: ParsableArguments {
                 help: "least severe connector log shown: debug, info, warning, error (default info)"),
             .flag("json", \.json, help: "print the report as one JSON object instead of the table"),
             .flag("quiet", \.quiet, help: "show only errors while syncing"),
+            .option(
+                "attach", "FD_IN,FD_OUT", \.attach, .descriptorPair,
+                help:
+                    "serve a connector that is already running (connector.debug() of the Python SDK starts the host so): read its messages from descriptor FD_IN, write requests to FD_OUT; nothing is built or started"
+            ),
         ]
     }
 
@@ -54,6 +60,7 @@ struct RunOptions: ParsableArguments {
         if let grace { options.gracePeriod = grace }
         if let maximumLineBytes { options.maximumLineLength = maximumLineBytes }
         options.passEnvironment = passEnvironment
+        options.attached = attach
         return options
     }
 }
@@ -83,6 +90,22 @@ extension CommandLineInterface {
                 return failure.exitCode
             }
             return 0
+        }
+    }
+}
+
+extension ValueParser where Value == AttachedConnector {
+    /// Two file descriptors, `IN,OUT` (e.g. `5,8`): whole numbers of at least 3 (0-2 are the host's own
+    /// stdin, stdout and stderr), not the same.
+    static var descriptorPair: ValueParser {
+        ValueParser { text, name throws(UsageError) in
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+            guard parts.count == 2, let input = Int32(parts[0]), let output = Int32(parts[1]), input >= 3, output >= 3, input != output
+            else {
+                throw UsageError(
+                    "--\(name) takes two different file descriptors of at least 3, FD_IN,FD_OUT (e.g. --\(name) 5,8), not \"\(text)\"")
+            }
+            return AttachedConnector(input: input, output: output)
         }
     }
 }
