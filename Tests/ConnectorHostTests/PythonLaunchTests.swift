@@ -75,6 +75,45 @@ struct PythonLaunchTests {
         #expect(!result.stderr.contains("has no `run --attach`"))
     }
 
+    @Test("pip install ./sdks/python into a venv, then python connector.py syncs through connector-host on PATH")
+    func installedPackageDebugs() throws {
+        let folder = try ConnectorFixture(files: ["connector.py": Self.debugConnector])
+        let venv = folder.directory.appendingPathComponent("venv").path
+        let sdk = packageRoot.appendingPathComponent("sdks/python").path
+        // A venv without pip of its own (ensurepip is slow); the outer pip installs into its site-packages.
+        #expect(try runPython(["-m", "venv", "--without-pip", venv], in: folder.path, environment: [:]).status == 0)
+        let python = venv + "/bin/python"
+        let site = try runPython(
+            [
+                "-c", "import sys, sysconfig; print(sysconfig.get_paths(vars={'base': sys.argv[1], 'platbase': sys.argv[1]})['purelib'])",
+                venv,
+            ],
+            in: folder.path, environment: [:]
+        ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let install = try runPython(
+            ["-m", "pip", "install", "-q", "--no-index", "--target", site, sdk], in: folder.path,
+            environment: ["PIP_ROOT_USER_ACTION": "ignore", "PIP_DISABLE_PIP_VERSION_CHECK": "1"])
+        guard install.status == 0 else {
+            print("skipped: pip is not available to install the SDK: \(install.stderr.suffix(300))")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["connector.py"]
+        process.currentDirectoryURL = folder.directory
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["PYTHONPATH", "CONNECTOR_HOST_BIN", "CONNECTOR_HOST_PYTHON_SDK"] { environment.removeValue(forKey: key) }
+        environment["PATH"] = productsDirectory.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try folder.rows(#"SELECT "title", "start" FROM "runs""#) == [["in-process", "41"]])
+    }
+
     @Test("--attach refuses descriptors that are not open, and malformed pairs, with messages that say what to pass")
     func attachRefusesBadDescriptors() throws {
         let folder = try ConnectorFixture(files: ["connector.py": Self.debugConnector])
