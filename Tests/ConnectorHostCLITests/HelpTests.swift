@@ -38,7 +38,7 @@ struct HelpTests {
                 Issue.record("the README has no paragraph \"`\(name)` flags:\"")
                 continue
             }
-            let pattern = try NSRegularExpression(pattern: "`(--[a-z][a-z-]*(?: [A-Z]+)?)`")
+            let pattern = try NSRegularExpression(pattern: "`(--[a-z][a-z-]*(?: [A-Z][A-Z_,]*)?)`")
             let range = NSRange(paragraph.startIndex..., in: paragraph)
             let listed = pattern.matches(in: paragraph, range: range).map { String(paragraph[Range($0.range(at: 1), in: paragraph)!]) }
             #expect(listed.sorted() == labels.filter { $0 != "--help" }.sorted(), "README and `help \(name)` differ")
