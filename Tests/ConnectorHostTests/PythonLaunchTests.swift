@@ -5,34 +5,16 @@ import Testing
 @testable import ConnectorHost
 
 /// Runs `python3 args` in `directory` (real processes: Python, then the built connector-host as its child)
-/// and returns the exit status with stdout and stderr (captured in files, so nothing can block).
-private func runPython(_ arguments: [String], in directory: String, environment: [String: String]) throws -> (
-    status: Int32, stdout: String, stderr: String
-) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: pythonExecutable)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    var merged = ProcessInfo.processInfo.environment
-    merged.removeValue(forKey: "CONNECTOR_HOST_PYTHON_SDK")
-    for (key, value) in environment { merged[key] = value }
-    process.environment = merged
-    let capture = FileManager.default.temporaryDirectory.appendingPathComponent("python-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: capture, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: capture) }
-    let outPath = capture.appendingPathComponent("stdout").path
-    let errPath = capture.appendingPathComponent("stderr").path
-    FileManager.default.createFile(atPath: outPath, contents: nil)
-    FileManager.default.createFile(atPath: errPath, contents: nil)
-    process.standardOutput = FileHandle(forWritingAtPath: outPath)
-    process.standardError = FileHandle(forWritingAtPath: errPath)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return (
-        process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-        (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-    )
+/// and returns the exit status with stdout and stderr. `CONNECTOR_HOST_PYTHON_SDK` is removed unless given.
+private func runPython(_ arguments: [String], in directory: String, environment: [String: String], python: String = pythonExecutable)
+    throws -> (status: Int32, stdout: String, stderr: String)
+{
+    var merged = environment
+    if merged["CONNECTOR_HOST_PYTHON_SDK"] == nil, ProcessInfo.processInfo.environment["CONNECTOR_HOST_PYTHON_SDK"] != nil {
+        merged["CONNECTOR_HOST_PYTHON_SDK"] = ""
+    }
+    let result = try RunningCLI(arguments, environment: merged, executable: python, directory: directory).finish()
+    return (result.status, result.stdout, result.stderr)
 }
 
 @Suite("Python connectors: connector.debug() with run --attach, the SDK lookup, what Fivetran's runtime provides")
@@ -97,20 +79,12 @@ struct PythonLaunchTests {
             print("skipped: pip is not available to install the SDK: \(install.stderr.suffix(300))")
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["connector.py"]
-        process.currentDirectoryURL = folder.directory
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["PYTHONPATH", "CONNECTOR_HOST_BIN", "CONNECTOR_HOST_PYTHON_SDK"] { environment.removeValue(forKey: key) }
-        environment["PATH"] = productsDirectory.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        var environment = ["PATH": productsDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+        for key in ["PYTHONPATH", "CONNECTOR_HOST_BIN", "CONNECTOR_HOST_PYTHON_SDK"] where ProcessInfo.processInfo.environment[key] != nil {
+            environment[key] = ""
+        }
+        let run = try runPython(["connector.py"], in: folder.path, environment: environment, python: python)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(try folder.rows(#"SELECT "title", "start" FROM "runs""#) == [["in-process", "41"]])
     }
 

@@ -191,7 +191,7 @@ final class SyncSession {
 
     func shutDown() {
         if options.attached != nil {
-            _ = try? request(Method.shutdown, [:], timeout: options.gracePeriod)
+            _ = try? request(ShutdownRequest(), timeout: options.gracePeriod)
             detach()
             return
         }
@@ -220,7 +220,7 @@ final class SyncSession {
             let reason = failure.kind == .cancelled ? "cancelled by the user" : "the host stopped the sync"
             var writer = self.writer
             writer?.timeout = 0
-            try? writer?.send(.notification(method: Method.cancel, params: ["reason": .string(reason)]))
+            try? writer?.send(.notification(CancelNotification(reason: reason)))
             detach()
             return nil
         }
