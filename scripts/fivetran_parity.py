@@ -342,18 +342,17 @@ def fivetran_warehouse(dump):
     return out
 
 
-def _host_schema_name(schema, renaming):
-    if schema in (None, "", "main", DEFAULT_SCHEMA):
-        return DEFAULT_SCHEMA
-    if schema.startswith(DEFAULT_SCHEMA + "_"):
-        return schema
-    return fivetran_schema_name(schema) if renaming else schema
+def _host_schema_name(schema):
+    """Fivetran's name for a host table's schema: the host records NULL for the default schema and the (mapped) declared
+    schema otherwise, which Fivetran puts after its default one (PROTOCOL.md 6.10)."""
+    return DEFAULT_SCHEMA if schema in (None, "") else fivetran_schema_name(schema)
 
 
 def host_warehouse(path, renaming):
     """The normalised form of connector-host's SQLite warehouse. `renaming` applies Fivetran's names to a host that does
-    not (no --naming yet). The host keeps each table's schema in `_connector_tables` (a `schema` column, PROTOCOL.md
-    section 6); a warehouse without one has every table in the default schema."""
+    not (no --naming yet). The host keeps each table's schema in `_connector_tables.schema` (NULL for the default one)
+    and stores a table of schema S as the SQLite table `S.table` (PROTOCOL.md 6.10); a warehouse without that column
+    has every table in the default schema."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
     physical = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -362,9 +361,8 @@ def host_warehouse(path, renaming):
     out = {}
     for meta in table_rows:
         name = meta.get("name") or meta.get("table_name")
-        schema = next((meta[k] for k in ("schema", "schema_name", "destination_schema") if meta.get(k)), None)
-        stored = next((meta[k] for k in ("sqlite_name", "physical_name", "storage_name") if meta.get(k)), None)
-        candidates = [stored, name, f"{schema}.{name}" if schema else None, f"{schema}__{name}" if schema else None]
+        schema = meta.get("schema") or None
+        candidates = [name, f"{schema}.{name}" if schema else None]
         sqlite_name = next((c for c in candidates if c and c in physical), None)
         if sqlite_name is None:
             raise HarnessError(f"host warehouse {path}: no SQLite table for {schema or ''}.{name} "
@@ -398,8 +396,9 @@ def host_warehouse(path, renaming):
             rows.append(row)
         columns.pop(SYNCED, None)
         columns.pop(DELETED, None)
-        table = fivetran_table_name(name) if renaming else name
-        out[(_host_schema_name(schema, renaming), table)] = _table(columns, key, rows)
+        logical = name[len(schema) + 1:] if schema and name.startswith(schema + ".") else name
+        table = fivetran_table_name(logical) if renaming else logical
+        out[(_host_schema_name(schema), table)] = _table(columns, key, rows)
     con.close()
     return out
 
