@@ -3,6 +3,9 @@
 #include <spawn.h>
 #include <fcntl.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
 #include "cconnector_spawn.h"
 
 int cconnector_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path) {
@@ -32,6 +35,22 @@ int cconnector_pipe_grow(int fd, int size) {
     return fcntl(fd, F_SETPIPE_SZ, size);
 #else
     (void)fd; (void)size;
+    return -1;
+#endif
+}
+
+int cconnector_pidfd_open(int pid) {
+#if defined(__linux__) && defined(SYS_pidfd_open)
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+#elif defined(__linux__)
+    int fd = (int)syscall(434, pid, 0);
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+#else
+    (void)pid;
+    errno = ENOSYS;
     return -1;
 #endif
 }

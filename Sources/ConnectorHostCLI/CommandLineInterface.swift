@@ -18,7 +18,7 @@ public enum CommandLineInterface {
     }
 
     /// Runs the command line (the words after the executable's name) and returns the exit code:
-    /// 0 success, 1 the command failed, 2 a usage error, 130 cancelled with Ctrl-C.
+    /// 0 success, 1 the command failed, 2 a usage error, 128 + the signal when cancelled (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
     public static func main(_ arguments: [String]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         // Past a file size limit (ulimit -f) writes fail with EFBIG and the sync reports it, instead of the host dying.
@@ -76,7 +76,7 @@ public enum CommandLineInterface {
         COMMANDS:
         \(CommandGroup.list(commands))
         Run `connector-host help <command>` (or `connector-host <command> --help`) for a command's options.
-        Exit codes: 0 success, 1 the command failed, 2 a usage error, 130 cancelled with Ctrl-C.
+        Exit codes: 0 success, 1 the command failed, 2 a usage error, 130 cancelled with Ctrl-C (143 with SIGTERM, 129 with SIGHUP).
         """
     }
 

@@ -37,9 +37,9 @@ public final class TerminalConsole: SyncConsole {
 
     public func progress(_ counts: OperationCounts, elapsed: Double) {
         guard isTerminal, !quiet else { return }
-        let rate = elapsed > 0 ? Int(Double(counts.rowOperations) / elapsed) : 0
+        let rate = elapsed > 0 ? SyncReportFormatter.wholeNumber(Double(counts.rowOperations) / elapsed) : 0
         let line =
-            "\r  \(SyncReportFormatter.group(counts.rowOperations)) rows, \(counts.checkpoints) checkpoints, \(SyncReportFormatter.group(rate)) rows/s, \(Int(elapsed)) s\u{1B}[K"
+            "\r  \(SyncReportFormatter.group(counts.rowOperations)) rows, \(counts.checkpoints) checkpoints, \(SyncReportFormatter.group(rate)) rows/s, \(SyncReportFormatter.wholeNumber(elapsed)) s\u{1B}[K"
         progressShown.withLock { $0 = true }
         writeRaw(line)
     }

@@ -24,7 +24,8 @@ public enum LineReadError: Error, Sendable, Equatable {
 /// Each returned line is a view into the reader's buffer, valid until the next call; the
 /// trailing `\n` (and a `\r` before it) is not part of it. Not thread-safe: one reader, one thread.
 public final class LineReader {
-    private let fileDescriptor: Int32
+    /// The descriptor read.
+    public let fileDescriptor: Int32
     private var buffer: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private var start = 0
@@ -40,6 +41,12 @@ public final class LineReader {
     public private(set) var bytesRead = 0
     /// An optional descriptor that, when readable, makes a waiting ``nextLine(timeout:)`` throw `.interrupted`.
     public var wakeDescriptor: Int32?
+    /// An optional descriptor that becomes readable when the writing process has exited (a Linux
+    /// pidfd). Once it is and no byte is waiting, the stream counts as ended, even while another
+    /// process (one the writer started) still holds the pipe open and EOF never comes.
+    public var exitDescriptor: Int32?
+    /// Whether the stream was taken as ended because the writer exited (``exitDescriptor``), not at EOF.
+    public private(set) var endedByExit = false
 
     /// - Parameters:
     ///   - fileDescriptor: the descriptor to read; the reader does not close it.
@@ -119,7 +126,9 @@ public final class LineReader {
     }
 
     private func fill(timeout: Double?) throws(LineReadError) {
-        if timeout != nil || wakeDescriptor != nil { try waitReadable(timeout: timeout) }
+        if timeout != nil || wakeDescriptor != nil || exitDescriptor != nil {
+            guard try waitReadable(timeout: timeout) else { return endAtExit() }
+        }
         while true {
             let count = read(fileDescriptor, buffer + end, capacity - end)
             if count > 0 {
@@ -132,26 +141,75 @@ public final class LineReader {
             }
             if errno == EINTR { continue }
             if errno == EAGAIN {
-                try waitReadable(timeout: timeout)
+                guard try waitReadable(timeout: timeout) else { return endAtExit() }
                 continue
             }
             throw .system(operation: "read", errno: errno)
         }
     }
 
-    private func waitReadable(timeout: Double?) throws(LineReadError) {
+    /// The writer exited with nothing left to read: the stream ends here.
+    private func endAtExit() {
+        reachedEOF = true
+        endedByExit = true
+    }
+
+    /// Waits until a byte (or EOF) can be read: `true`; `false` when the writer exited first with
+    /// nothing waiting (``exitDescriptor``).
+    private func waitReadable(timeout: Double?) throws(LineReadError) -> Bool {
         var descriptors = [pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)]
-        if let wakeDescriptor { descriptors.append(pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)) }
-        let milliseconds = timeout.map { Int32(clamping: Int(($0 * 1000).rounded(.up))) } ?? -1
+        var wakeIndex: Int?
+        var exitIndex: Int?
+        if let wakeDescriptor {
+            wakeIndex = descriptors.count
+            descriptors.append(pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0))
+        }
+        if let exitDescriptor {
+            exitIndex = descriptors.count
+            descriptors.append(pollfd(fd: exitDescriptor, events: Int16(POLLIN), revents: 0))
+        }
+        let deadline = timeout.map { monotonicSeconds() + $0 }
         while true {
-            let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+            let ready = poll(&descriptors, nfds_t(descriptors.count), pollMilliseconds(deadline.map { $0 - monotonicSeconds() }))
             if ready > 0 {
-                if descriptors.count > 1 && descriptors[1].revents != 0 { throw .interrupted }
-                return
+                if let wakeIndex, descriptors[wakeIndex].revents != 0 { throw .interrupted }
+                if descriptors[0].revents != 0 { return true }
+                // The writer exited and nothing is waiting: what it wrote before exiting was readable first.
+                if let exitIndex, descriptors[exitIndex].revents != 0 { return false }
+                continue
             }
-            if ready == 0 { throw .timedOut }
+            if ready == 0 {
+                // poll caps a wait at Int32.max ms: a longer deadline polls again.
+                if let deadline, monotonicSeconds() < deadline { continue }
+                throw .timedOut
+            }
             if errno == EINTR { continue }
             throw .system(operation: "poll", errno: errno)
         }
     }
+
+    /// Reads what is available now (one read(2), called when poll says the descriptor is readable)
+    /// into the buffer, for a writer that must go on reading while the other side does not read
+    /// (``LineWriter/write(_:draining:limit:)``). Lines already returned are no longer valid.
+    /// - Returns: whether more could be read later: `false` at EOF or once `limit` bytes wait.
+    public func readAvailable(limit: Int) -> Bool {
+        guard !reachedEOF, end - start < limit else { return false }
+        makeRoom()
+        while true {
+            let count = read(fileDescriptor, buffer + end, capacity - end)
+            if count > 0 {
+                end += count
+                return end - start < limit
+            }
+            if count == 0 {
+                reachedEOF = true
+                return false
+            }
+            if errno == EINTR { continue }
+            return errno == EAGAIN
+        }
+    }
+
+    /// Whether ``readAvailable(limit:)`` can take more: no EOF yet and fewer than `limit` bytes waiting.
+    public func canBuffer(limit: Int) -> Bool { !reachedEOF && end - start < limit }
 }

@@ -18,6 +18,9 @@ public struct LineWriter: Sendable {
     public var timeout: Double?
     /// A descriptor that, when readable, ends a waiting write with `ECANCELED`.
     public var wakeDescriptor: Int32?
+    /// A descriptor that becomes readable when the reading process has exited (a Linux pidfd): a
+    /// waiting write then ends with `EPIPE`, even while a process it started still holds the pipe.
+    public var exitDescriptor: Int32?
 
     public init(fileDescriptor: Int32, timeout: Double? = nil, wakeDescriptor: Int32? = nil) {
         self.fileDescriptor = fileDescriptor
@@ -28,6 +31,21 @@ public struct LineWriter: Sendable {
     /// Writes every byte of `bytes`.
     /// - Throws: ``LineWriteError`` (EPIPE when the other end is closed; the host ignores SIGPIPE).
     public func write(_ bytes: UnsafeRawBufferPointer) throws(LineWriteError) {
+        try write(bytes, draining: nil, limit: 0)
+    }
+
+    /// Writes every byte of `bytes`; while the descriptor is full, reads what `reader` can take into
+    /// its buffer (up to `limit` bytes waiting), so that a peer that writes before it reads (logs a
+    /// lot before it reads a large request) never deadlocks with the writer, each waiting for the
+    /// other to read. Lines the reader returned before are no longer valid.
+    public func write(_ bytes: [UInt8], draining reader: LineReader, limit: Int) throws(LineWriteError) {
+        let result: Result<Void, LineWriteError> = bytes.withUnsafeBytes { raw in
+            Result { () throws(LineWriteError) in try write(raw, draining: reader, limit: limit) }
+        }
+        try result.get()
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, draining reader: LineReader?, limit: Int) throws(LineWriteError) {
         guard var pointer = bytes.baseAddress else { return }
         var remaining = bytes.count
         let deadline = timeout.map { monotonicSeconds() + $0 }
@@ -40,7 +58,7 @@ public struct LineWriter: Sendable {
             if written < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN {
-                    try waitWritable(deadline: deadline)
+                    try waitWritable(deadline: deadline, draining: reader, limit: limit)
                     continue
                 }
                 throw LineWriteError(errno: errno)
@@ -50,18 +68,41 @@ public struct LineWriter: Sendable {
         }
     }
 
-    /// Waits until the descriptor takes more bytes, the deadline passes or the wake descriptor fires.
-    private func waitWritable(deadline: Double?) throws(LineWriteError) {
-        var descriptors = [pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)]
-        if let wakeDescriptor { descriptors.append(pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)) }
+    /// Waits until the descriptor takes more bytes, the deadline passes, the wake descriptor fires or
+    /// the reading process exits, meanwhile buffering what `reader` has to read.
+    private func waitWritable(deadline: Double?, draining reader: LineReader?, limit: Int) throws(LineWriteError) {
         while true {
-            let milliseconds = deadline.map { Int32(clamping: Int((max(0, $0 - monotonicSeconds()) * 1000).rounded(.up))) } ?? -1
-            let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
-            if ready > 0 {
-                if descriptors.count > 1 && descriptors[1].revents != 0 { throw LineWriteError(errno: ECANCELED) }
-                return  // writable, or POLLERR/POLLHUP: the next write reports EPIPE
+            var descriptors = [pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)]
+            var wakeIndex: Int?
+            var exitIndex: Int?
+            var drainIndex: Int?
+            if let wakeDescriptor {
+                wakeIndex = descriptors.count
+                descriptors.append(pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0))
             }
-            if ready == 0 { throw LineWriteError(errno: ETIMEDOUT) }
+            if let exitDescriptor {
+                exitIndex = descriptors.count
+                descriptors.append(pollfd(fd: exitDescriptor, events: Int16(POLLIN), revents: 0))
+            }
+            if let reader, reader.canBuffer(limit: limit) {
+                drainIndex = descriptors.count
+                descriptors.append(pollfd(fd: reader.fileDescriptor, events: Int16(POLLIN), revents: 0))
+            }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), pollMilliseconds(deadline.map { $0 - monotonicSeconds() }))
+            if ready > 0 {
+                if let wakeIndex, descriptors[wakeIndex].revents != 0 { throw LineWriteError(errno: ECANCELED) }
+                if descriptors[0].revents != 0 { return }  // writable, or POLLERR/POLLHUP: the next write reports EPIPE
+                if let drainIndex, descriptors[drainIndex].revents != 0, let reader {
+                    _ = reader.readAvailable(limit: limit)
+                    continue
+                }
+                if let exitIndex, descriptors[exitIndex].revents != 0 { throw LineWriteError(errno: EPIPE) }
+                continue
+            }
+            if ready == 0 {
+                if let deadline, monotonicSeconds() < deadline { continue }
+                throw LineWriteError(errno: ETIMEDOUT)
+            }
             if errno == EINTR { continue }
             throw LineWriteError(errno: errno)
         }
@@ -77,4 +118,9 @@ public struct LineWriter: Sendable {
 
     /// Writes one message as a line.
     public func send(_ message: Message) throws(LineWriteError) { try write(message.line) }
+
+    /// Writes one message as a line, buffering what `reader` has to read meanwhile (``write(_:draining:limit:)``).
+    public func send(_ message: Message, draining reader: LineReader, limit: Int) throws(LineWriteError) {
+        try write(message.line, draining: reader, limit: limit)
+    }
 }

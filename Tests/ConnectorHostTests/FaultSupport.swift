@@ -71,8 +71,15 @@ let seededSnapshot = [
     #"state file: {"c":3}"#,
 ]
 
-/// Whether a process with this pid still exists.
-func processExists(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno != ESRCH }
+/// Whether a process with this pid still exists (a zombie waiting to be reaped does not count:
+/// in a container whose init does not reap, a killed orphan stays one).
+func processExists(_ pid: pid_t) -> Bool {
+    guard kill(pid, 0) == 0 || errno != ESRCH else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+        return true
+    }
+    return stat[stat.index(close, offsetBy: 2)] != "Z"
+}
 
 /// Reads a pid the hostile connector wrote with `pidFile`.
 func readPID(_ path: String) -> pid_t? {

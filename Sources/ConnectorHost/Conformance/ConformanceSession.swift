@@ -76,7 +76,7 @@ final class ConformanceSession {
         self.name = name
         self.evidence = evidence
         self.redactor = redactor
-        connection = try ConnectorConnection(plan: plan, maximumLineLength: 64 << 20, stderrLine: stderrLine)
+        connection = try ConnectorConnection(plan: plan, maximumLineLength: 64 << 20, redactor: redactor, stderrLine: stderrLine)
     }
 
     // MARK: Sending

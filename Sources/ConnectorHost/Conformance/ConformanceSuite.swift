@@ -43,6 +43,10 @@ public enum ConformanceSuite {
     /// Runs every check; never throws: a connector that cannot be started is reported as ``ConformanceReport/launchFailure``.
     /// - Parameter log: receives build output and the connector's stderr lines.
     public static func run(_ options: ConformanceOptions, log: @escaping @Sendable (String) -> Void = { _ in }) -> ConformanceReport {
+        var options = options
+        options.timeout = HumanText.boundedSeconds(options.timeout, fallback: 30)
+        options.grace = HumanText.boundedSeconds(options.grace, fallback: 5)
+        options.checkpointHold = HumanText.boundedSeconds(options.checkpointHold, fallback: 0.2)
         // The suite writes to connectors that exit at awkward moments on purpose; a write to a dead
         // one must fail with EPIPE, not kill the calling process (the CLI does the same at start).
         signal(SIGPIPE, SIG_IGN)

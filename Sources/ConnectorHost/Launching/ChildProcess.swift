@@ -1,5 +1,6 @@
 import CConnectorSpawn
 import ConnectorProtocol
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -82,6 +83,12 @@ public final class ChildProcess {
     /// Read end of the child's stderr.
     public let errorOutput: Int32
     public private(set) var exitStatus: ExitStatus?
+    /// A descriptor that becomes readable once the child has exited (a Linux pidfd), reaped or not;
+    /// `nil` where the system has none. Readers and writers of its pipes watch it, so that a child
+    /// that exits while a process it started still holds its stdout or stdin is noticed at once.
+    public let exitDescriptor: Int32?
+    /// Whether processes of the child's group were still alive when the child was reaped.
+    private var groupOutlivedChild = false
 
     /// Starts `arguments[0]` (searched on PATH when it has no slash) in `directory`.
     /// - Parameters:
@@ -147,6 +154,8 @@ public final class ChildProcess {
             throw SpawnError(executable: executable, errno: status, step: "spawn")
         }
         pid = childPID
+        let pidfd = cconnector_pidfd_open(childPID)
+        exitDescriptor = pidfd >= 0 ? pidfd : nil
         // The host's end of stdin is non-blocking, so a connector that stops reading cannot block
         // the host forever: writers wait with poll(2) and a deadline instead (LineWriter.timeout).
         _ = fcntl(stdinPipe[1], F_SETFL, fcntl(stdinPipe[1], F_GETFL) | O_NONBLOCK)
@@ -155,10 +164,18 @@ public final class ChildProcess {
         errorOutput = stderrPipe[0]
     }
 
+    /// A child still running when its owner lets go of it is killed with its group (its pid is
+    /// still its own, so the group is), and reaped.
     deinit {
+        if exitStatus == nil {
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+            wait()
+        }
         if input >= 0 { close(input) }
         close(output)
         close(errorOutput)
+        if let exitDescriptor { close(exitDescriptor) }
     }
 
     /// Closes the child's stdin: a well-behaved connector exits on EOF.
@@ -177,12 +194,14 @@ public final class ChildProcess {
     }
 
     /// Waits up to `timeout` seconds for the child to exit; `nil` when it is still running.
-    public func wait(timeout: Double) -> ExitStatus? {
+    /// - Parameter hurry: checked while waiting; when it says so, the wait ends at once (a second
+    ///   Ctrl-C while the host is stopping).
+    public func wait(timeout: Double, hurry: () -> Bool = { false }) -> ExitStatus? {
         if let exitStatus { return exitStatus }
-        let deadline = monotonicSeconds() + timeout
+        let deadline = monotonicSeconds() + (timeout.isNaN ? 0 : timeout)
         while true {
             if let status = reap(options: WNOHANG) { return status }
-            if monotonicSeconds() >= deadline { return nil }
+            if monotonicSeconds() >= deadline || hurry() { return nil }
             usleep(2_000)
         }
     }
@@ -206,6 +225,9 @@ public final class ChildProcess {
             }
             break
         }
+        // Checked right away: the group's members keep the pid from reuse, so ``endGroup`` acts only
+        // on a group seen alive now, and stops at its first ESRCH.
+        groupOutlivedChild = kill(-pid, 0) == 0 || errno == EPERM
         // WIFEXITED / WTERMSIG are macros; decode the status word by hand.
         let terminationSignal = status & 0x7F
         exitStatus = terminationSignal == 0 ? .exited((status >> 8) & 0xFF) : .signaled(terminationSignal)
@@ -214,15 +236,65 @@ public final class ChildProcess {
 
     /// Stops the child: `cancel` is the caller's job; this closes stdin, waits `grace` seconds,
     /// sends SIGTERM, waits `grace` again, then SIGKILL.
+    /// - Parameter hurry: checked while waiting; when it says so, each remaining wait is skipped.
     /// - Returns: the exit status and how far the sequence had to go.
     @discardableResult
-    public func terminate(grace: Double) -> Termination {
+    public func terminate(grace: Double, hurry: () -> Bool = { false }) -> Termination {
         closeInput()
-        if let status = wait(timeout: grace) { return Termination(status: status, escalation: .none) }
+        if let status = wait(timeout: grace, hurry: hurry) { return Termination(status: status, escalation: .none) }
         signal(SIGTERM)
-        if let status = wait(timeout: grace) { return Termination(status: status, escalation: .sigterm) }
+        if let status = wait(timeout: grace, hurry: hurry) { return Termination(status: status, escalation: .sigterm) }
         signal(SIGKILL)
         return Termination(status: wait(), escalation: .sigkill)
+    }
+
+    /// Ends what is left of the child's process group once the child has exited: processes it
+    /// started and left behind in its group get SIGTERM, and SIGKILL after `grace` seconds.
+    /// (A process that moved to a session or group of its own is out of reach.)
+    ///
+    /// Only after the child is reaped: from then on its pid is kept from reuse by the group alone,
+    /// so `kill(-pid)` can only reach the group's own members (ESRCH once they are gone).
+    /// - Returns: the signal the stragglers needed, or `nil` when there were none (one `kill`).
+    @discardableResult
+    public func endGroup(grace: Double, hurry: () -> Bool = { false }) -> Int32? {
+        guard exitStatus != nil, groupOutlivedChild else { return nil }
+        groupOutlivedChild = false
+        guard kill(-pid, SIGTERM) == 0 else { return nil }
+        if waitForGroupToEnd(grace, hurry) { return SIGTERM }
+        kill(-pid, SIGKILL)
+        // Killed members stay zombies until whoever adopted them reaps them: wait a little for that.
+        _ = waitForGroupToEnd(1, hurry)
+        return SIGKILL
+    }
+
+    /// Whether the group ended within `seconds`: no member left, or (where /proc tells) only
+    /// zombies waiting for whoever adopted them to reap them.
+    private func waitForGroupToEnd(_ seconds: Double, _ hurry: () -> Bool) -> Bool {
+        let deadline = monotonicSeconds() + (seconds.isNaN ? 0 : seconds)
+        while true {
+            if kill(-pid, 0) != 0 && errno == ESRCH { return true }
+            if Self.onlyZombies(inGroup: pid) { return true }
+            if monotonicSeconds() >= deadline || hurry() { return false }
+            usleep(5_000)
+        }
+    }
+
+    /// Whether every process of group `group` is a zombie, by /proc/PID/stat (Linux); `false` when
+    /// /proc cannot tell.
+    private static func onlyZombies(inGroup group: pid_t) -> Bool {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return false }
+        var members = 0
+        for entry in entries where entry.first?.isNumber == true {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After "(comm)": state, ppid, pgrp, ...
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, pid_t(fields[2]) == group else { continue }
+            members += 1
+            if fields[0] != "Z" { return false }
+        }
+        return members > 0
     }
 }
 

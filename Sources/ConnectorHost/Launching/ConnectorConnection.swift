@@ -16,14 +16,21 @@ final class ConnectorConnection {
     /// host's, without the variables ``HostEnvironment`` withholds).
     /// - Parameters:
     ///   - maximumLineLength: the longest stdout line accepted.
+    ///   - redactor: masks the configuration's secrets in stderr lines before a long one is cut.
     ///   - stderrLine: called on the stderr thread for every line the connector writes there.
     /// - Throws: ``SpawnError``.
-    init(plan: LaunchPlan, maximumLineLength: Int, stderrLine: @escaping @Sendable (String) -> Void) throws(SpawnError) {
+    init(plan: LaunchPlan, maximumLineLength: Int, redactor: Redactor, stderrLine: @escaping @Sendable (String) -> Void)
+        throws(SpawnError)
+    {
         process = try ChildProcess(
             arguments: plan.arguments, directory: plan.directory,
             environment: HostEnvironment.forChild(extra: plan.environment, passing: Set(plan.passEnvironment)))
-        stderr = StderrCollector(fileDescriptor: process.errorOutput, sink: stderrLine)
+        stderr = StderrCollector(fileDescriptor: process.errorOutput, redactor: redactor, sink: stderrLine)
         reader = LineReader(fileDescriptor: process.output, maximumLineLength: maximumLineLength)
-        writer = LineWriter(fileDescriptor: process.input)
+        // The connector's own exit ends the conversation, even while a process it started holds its pipes.
+        reader.exitDescriptor = process.exitDescriptor
+        var writer = LineWriter(fileDescriptor: process.input)
+        writer.exitDescriptor = process.exitDescriptor
+        self.writer = writer
     }
 }

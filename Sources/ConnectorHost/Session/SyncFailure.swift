@@ -20,7 +20,7 @@ public struct SyncFailure: Error, Sendable, CustomStringConvertible {
         case connectorExited
         /// The connector sent nothing for too long.
         case timeout
-        /// The user pressed Ctrl-C.
+        /// The host was asked to stop: Ctrl-C, SIGTERM or SIGHUP (``SyncFailure/cancellation``).
         case cancelled
         /// The warehouse (SQLite, the state file, the lock).
         case warehouse
@@ -30,11 +30,19 @@ public struct SyncFailure: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// Structured details for `--json` output (table, column, operation index, line).
     public let details: [String: String]
+    /// Why the sync was cancelled (kind `cancelled` only).
+    public let cancellation: CancellationReason?
 
-    public init(_ kind: Kind, _ message: String, details: [String: String] = [:]) {
+    public init(_ kind: Kind, _ message: String, details: [String: String] = [:], cancellation: CancellationReason? = nil) {
         self.kind = kind
         self.message = message
         self.details = details
+        self.cancellation = kind == .cancelled ? cancellation ?? .interrupt : nil
+    }
+
+    /// The same failure with another message (the stderr tail or the teardown added).
+    func replacingMessage(_ message: String) -> SyncFailure {
+        SyncFailure(kind, message, details: details, cancellation: cancellation)
     }
 
     /// A protocol violation on stdout line `number`: the message starts "stdout line N " and the
@@ -43,8 +51,9 @@ public struct SyncFailure: Error, Sendable, CustomStringConvertible {
         SyncFailure(.protocolViolation, "stdout line \(number) " + message, details: ["line": String(number)])
     }
 
-    /// 130 for Ctrl-C (the shell's convention for SIGINT), 1 for every other failure.
-    public var exitCode: Int32 { kind == .cancelled ? 130 : 1 }
+    /// 128 + the signal for a cancellation (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP: the
+    /// shells' convention), 1 for every other failure.
+    public var exitCode: Int32 { cancellation?.exitCode ?? 1 }
 
     public var description: String { message }
 }
@@ -69,6 +78,6 @@ extension SyncFailure {
     func shown(by redactor: Redactor) -> SyncFailure {
         SyncFailure(
             kind, HumanText.escapingControls(redactor.mask(message), keepingLineBreaks: true),
-            details: details.mapValues { HumanText.escapingControls(redactor.mask($0)) })
+            details: details.mapValues { HumanText.escapingControls(redactor.mask($0)) }, cancellation: cancellation)
     }
 }

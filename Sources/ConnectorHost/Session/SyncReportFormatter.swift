@@ -15,7 +15,7 @@ public enum SyncReportFormatter {
             ("checkpoints", group(counts.checkpoints)),
         ]
         rows.append(("duration", String(format: "%.2f s", report.duration)))
-        rows.append(("throughput", "\(group(Int(report.rowsPerSecond.rounded()))) rows/s"))
+        rows.append(("throughput", "\(group(wholeNumber(report.rowsPerSecond))) rows/s"))
         let width = rows.map(\.0.count).max() ?? 0
         var lines = ["", "connector-host: \(HumanText.escapingControls(report.connector))"]
         lines.append(String(repeating: "-", count: width + 20))
@@ -78,6 +78,12 @@ public enum SyncReportFormatter {
             "schemaChanges": .number(JSONNumber(counts.schemaChanges)), "checkpoints": .number(JSONNumber(counts.checkpoints)),
             "noopUpdates": .number(JSONNumber(counts.noopUpdates)), "noopDeletes": .number(JSONNumber(counts.noopDeletes)),
         ]
+    }
+
+    /// `value` rounded to an integer, clamped instead of trapping when it is not finite or too large.
+    public static func wholeNumber(_ value: Double) -> Int {
+        guard value.isFinite else { return value.isNaN ? 0 : (value > 0 ? Int.max : Int.min) }
+        return Int(exactly: value.rounded()) ?? (value > 0 ? Int.max : Int.min)
     }
 
     /// `1234567` as `1,234,567`.

@@ -30,6 +30,18 @@ public struct SyncOptions: Sendable {
         self.configurationPath = configurationPath
         self.files = files ?? WorkspaceFiles(directory: self.directory)
     }
+
+    /// The options as a sync uses them, whatever a library caller set: durations that are NaN,
+    /// negative, infinite or beyond a year bounded (``HumanText/boundedSeconds(_:fallback:)``), the
+    /// line limit between 1 KiB and 1 GiB (SQLite stores at most 1 GB in one value).
+    var bounded: SyncOptions {
+        var options = self
+        options.idleTimeout = HumanText.boundedSeconds(idleTimeout, fallback: 600)
+        options.handshakeTimeout = HumanText.boundedSeconds(handshakeTimeout, fallback: 60)
+        options.gracePeriod = HumanText.boundedSeconds(gracePeriod, fallback: 5)
+        options.maximumLineLength = min(max(maximumLineLength, 1024), 1 << 30)
+        return options
+    }
 }
 
 /// The descriptors of an attached connector (`run --attach FD_IN,FD_OUT`), inherited from the process
@@ -80,8 +92,9 @@ struct MaskingConsole: SyncConsole {
     let base: any SyncConsole
     let redactor: Redactor
 
-    /// The longest line passed on, in characters (a longer one is cut, after masking).
-    static let lineLimit = 1 << 20
+    /// The longest line passed on, in characters (a longer one is cut, after masking): 1 MiB, and
+    /// room for the note of a stderr line the collector cut at 1 MiB already.
+    static let lineLimit = (1 << 20) + 200
 
     func connectorLog(_ connector: String, level: LogLevel?, _ message: String) {
         base.connectorLog(redactor.show(connector, limit: 200), level: level, redactor.show(message, limit: Self.lineLimit))
@@ -130,6 +143,7 @@ public enum SyncRunner {
     public static func run(_ options: SyncOptions, console: any SyncConsole, cancellation: CancellationSignal = CancellationSignal())
         -> SyncReport
     {
+        let options = options.bounded
         // Writing to a connector that died raises SIGPIPE, whose default action would kill the host
         // (or the program embedding this library); ignored, the write fails with EPIPE instead.
         signal(SIGPIPE, SIG_IGN)
@@ -168,9 +182,10 @@ public enum SyncRunner {
             if options.build, plan.buildCommand != nil {
                 console.note("building \(plan.name): \(plan.buildSummary ?? plan.buildCommand!.joined(separator: " "))")
                 do { try ConnectorLauncher.build(plan, cancellation: cancellation, log: { console.note("  " + $0) }) } catch {
-                    if cancellation.isCancelled {
+                    if let reason = cancellation.reason {
                         throw SyncFailure(
-                            .cancelled, "cancelled (Ctrl-C) during the build step; the connector did not run and nothing changed")
+                            .cancelled, "cancelled (\(reason.label)) during the build step; the connector did not run and nothing changed",
+                            cancellation: reason)
                     }
                     throw SyncFailure(.launch, error.message)
                 }

@@ -8,7 +8,7 @@ extension SyncSession {
             let lines = stderr?.lastLines, !lines.isEmpty
         else { return failure }
         let tail = lines.suffix(10).map { "    " + redactor.show($0, limit: Self.stderrTailLineLimit) }.joined(separator: "\n")
-        return SyncFailure(failure.kind, failure.message + "\n  last lines of the connector's stderr:\n" + tail, details: failure.details)
+        return failure.replacingMessage(failure.message + "\n  last lines of the connector's stderr:\n" + tail)
     }
 
     /// The longest connector stderr line a failure message quotes, in characters.
@@ -16,15 +16,23 @@ extension SyncSession {
 
     func exitedFailure(waitingFor method: String) -> SyncFailure {
         let status = process?.wait(timeout: options.gracePeriod)
-        let how = status.map { "\($0)" } ?? "closed its stdout"
+        var how = status.map { "\($0)" } ?? "closed its stdout"
+        if reader?.endedByExit == true { how += " (a process it started still holds its stdout)" }
         return SyncFailure(
             .connectorExited,
             "the connector \(how) before answering \(method); the warehouse is back at the last checkpoint. A connector must answer every request and exit only on stdin EOF"
         )
     }
 
-    static let cancelledFailure = SyncFailure(
-        .cancelled, "cancelled (Ctrl-C): the connector was asked to stop and everything after the last checkpoint was rolled back")
+    /// The failure of a sync cancelled by Ctrl-C, SIGTERM or SIGHUP.
+    static func cancelledFailure(_ reason: CancellationReason) -> SyncFailure {
+        SyncFailure(
+            .cancelled,
+            "cancelled (\(reason.explanation)): the connector was asked to stop and everything after the last checkpoint was rolled back",
+            cancellation: reason)
+    }
+
+    var cancelledFailure: SyncFailure { Self.cancelledFailure(cancellation.reason ?? .interrupt) }
 
     func lineFailure(_ error: LineReadError, waitingFor method: String) -> SyncFailure {
         switch error {
@@ -39,7 +47,7 @@ extension SyncSession {
                 "the connector did not answer \(method) within \(HumanText.seconds(options.handshakeTimeout)); it was stopped. If it needs longer to start, raise --handshake-timeout"
             )
         case .interrupted:
-            return Self.cancelledFailure
+            return cancelledFailure
         case .lineTooLong(let line, let limit):
             return SyncFailure.atLine(
                 line, "is longer than \(limit) bytes; send records in batches of at most ~1 MiB (the SDKs do), or raise --max-line-bytes")

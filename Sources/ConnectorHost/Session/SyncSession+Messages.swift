@@ -13,9 +13,17 @@ extension SyncSession {
     {
         guard var writer else { return }
         writer.timeout = timeout
-        do { try writer.send(message) } catch {
+        do {
+            // While stdin is full, what the connector writes to stdout is read into the reader's
+            // buffer (up to a line's limit): a connector that logs before it reads never deadlocks.
+            if let reader {
+                try writer.send(message, draining: reader, limit: max(options.maximumLineLength, 1 << 20))
+            } else {
+                try writer.send(message)
+            }
+        } catch {
             switch error.errno {
-            case ECANCELED: throw Self.cancelledFailure
+            case ECANCELED: throw cancelledFailure
             case ETIMEDOUT:
                 throw SyncFailure(
                     .timeout,

@@ -55,7 +55,7 @@ final class SyncSession {
             let teardown = stopAfterFailure(failure)
             var message = withStderrTail(failure).message
             if let teardown { message += "\n  " + teardown }
-            throw SyncFailure(failure.kind, message, details: failure.details)
+            throw failure.replacingMessage(message)
         }
     }
 
@@ -84,6 +84,9 @@ final class SyncSession {
             throw SyncFailure(.warehouse, "cannot prepare the warehouse \(options.files.warehouse): \(error)")
         }
         try runUpdate(state: initialState)
+        // What came after the last checkpoint is committed only once the connector said it is done
+        // and sent nothing more (records after its answer to update are an error, not dropped).
+        try shutDown()
         guard let syncID else { return }
         if let problem = workspace.problem() {
             throw SyncFailure(.warehouse, "\(problem); the end of the sync was not committed to it. Run again")
@@ -92,7 +95,7 @@ final class SyncSession {
             throw warehouseFailure(error, while: "committing the end of the sync")
         }
         self.syncID = nil
-        shutDown()
+        endConnector()
         for table in warehouse.undeclaredTablesCreated {
             console.note(
                 "warning: table \"\(table)\" was not in the schema; it was created without a primary key, with inferred column types")
@@ -150,7 +153,7 @@ final class SyncSession {
         let connection: ConnectorConnection
         do {
             // The console masks, cuts and escapes the line (SyncRunner wraps it in a MaskingConsole).
-            connection = try ConnectorConnection(plan: plan, maximumLineLength: options.maximumLineLength) { line in
+            connection = try ConnectorConnection(plan: plan, maximumLineLength: options.maximumLineLength, redactor: redactor) { line in
                 console.connectorLog(name, level: nil, line)
             }
         } catch {
@@ -189,19 +192,76 @@ final class SyncSession {
 
     // MARK: Endings
 
-    func shutDown() {
-        if options.attached != nil {
-            _ = try? request(ShutdownRequest(), timeout: options.gracePeriod)
-            detach()
+    /// After a successful `update`: sends `shutdown`, reads until its answer, closes stdin and reads
+    /// on until the connector's stdout ends (or it exits), each for at most the grace period.
+    /// - Throws: a protocol violation when the connector sends `records` or a `checkpoint` after it
+    ///   answered `update` (that data would otherwise be dropped in silence). Anything else that goes
+    ///   wrong here (no answer, an early exit, a stray line) loses nothing: the sync stands.
+    func shutDown() throws(SyncFailure) {
+        let attached = options.attached != nil
+        guard attached || process != nil else { return }
+        // An attached connector ends when the host closes its output; a child when its stdin closes.
+        let closeInput = { [self] in attached ? detach() : process?.closeInput() }
+        let grace = options.gracePeriod
+        let id = RequestID.number(nextRequestID)
+        sentRequests[nextRequestID] = ShutdownRequest.method
+        nextRequestID += 1
+        do { try send(.request(id: id, ShutdownRequest()), timeout: grace, "its shutdown request") } catch {
+            closeInput()
             return
         }
-        guard let process else { return }
-        _ = try? request(ShutdownRequest(), timeout: options.gracePeriod)
-        process.closeInput()
-        if process.wait(timeout: options.gracePeriod) == nil {
-            console.note("warning: the connector did not exit within \(HumanText.seconds(options.gracePeriod)) of shutdown; stopping it")
-            process.terminate(grace: options.gracePeriod)
+        var deadline = monotonicSeconds() + grace
+        var answered = false
+        while true {
+            let message: Message?
+            do {
+                message = try nextControlMessage(timeout: max(0, deadline - monotonicSeconds()), waitingFor: ShutdownRequest.method)
+            } catch {
+                guard !answered else { break }  // stdout ended (or timed out) after the answer: done
+                // No answer to shutdown (an early exit, silence, a stray line): stop listening for it,
+                // but still look at what comes until stdout ends.
+                answered = true
+                closeInput()
+                deadline = monotonicSeconds() + grace
+                continue
+            }
+            guard let message else { continue }
+            switch message {
+            case .notification(RecordsNotification.method, _):
+                throw SyncFailure.atLine(
+                    lineNumber,
+                    "is a records message after the connector answered update; send every operation before answering update. Nothing after the last checkpoint was kept"
+                )
+            case .request(let checkpointID, CheckpointRequest.method, _):
+                throw SyncFailure.atLine(
+                    lineNumber,
+                    "is a checkpoint (id \(shown(checkpointID))) after the connector answered update; checkpoint before answering update. Nothing after the last checkpoint was kept"
+                )
+            case .response(let answerID, _) where answerID == id && !answered,
+                .errorResponse(let answerID?, _) where answerID == id && !answered:
+                answered = true
+                closeInput()
+                // An attached connector goes on in the program that started the host: nothing more to read.
+                if attached { return }
+                deadline = monotonicSeconds() + grace
+            default:
+                try? handleUnsolicited(message, during: ShutdownRequest.method)
+            }
         }
+        closeInput()
+    }
+
+    /// Waits (the grace period) for the connector to exit after its stdin closed, stops it if it
+    /// does not, then ends what it left running in its process group.
+    func endConnector() {
+        guard let process else { return }
+        let grace = options.gracePeriod
+        let hurry = { [cancellation] in cancellation.isCancelled }
+        if process.wait(timeout: grace, hurry: hurry) == nil {
+            console.note("warning: the connector did not exit within \(HumanText.seconds(grace)) of shutdown; stopping it")
+            process.terminate(grace: grace, hurry: hurry)
+        }
+        endGroup(process)
         stderr?.waitUntilFinished(timeout: 1)
     }
 
@@ -213,11 +273,20 @@ final class SyncSession {
         close(attached.output)
     }
 
+    /// Ends the processes the connector left running in its group, saying so when there were any.
+    func endGroup(_ process: ChildProcess) {
+        let hurry = { [cancellation] in cancellation.isRepeated }
+        guard let signal = process.endGroup(grace: options.gracePeriod, hurry: hurry) else { return }
+        console.note(
+            "warning: processes the connector started were still running after it exited; the host stopped them with \(signal == SIGKILL ? "SIGKILL (they ignored SIGTERM)" : "SIGTERM")"
+        )
+    }
+
     /// Sends `cancel` (when the connector still runs), closes its stdin, then SIGTERM and SIGKILL as needed.
     /// - Returns: a sentence on the signals it took, or `nil` when the connector exited by itself.
     func stopAfterFailure(_ failure: SyncFailure) -> String? {
         if options.attached != nil {
-            let reason = failure.kind == .cancelled ? "cancelled by the user" : "the host stopped the sync"
+            let reason = failure.cancellation?.connectorReason ?? "the host stopped the sync"
             var writer = self.writer
             writer?.timeout = 0
             try? writer?.send(.notification(CancelNotification(reason: reason)))
@@ -227,13 +296,15 @@ final class SyncSession {
         guard let process else { return nil }
         var termination: Termination?
         if process.wait(timeout: 0) == nil {
-            let reason = failure.kind == .cancelled ? "cancelled by the user" : "the host stopped the sync"
+            let reason = failure.cancellation?.connectorReason ?? "the host stopped the sync"
             // Best effort and never blocking: a connector that does not read stdin just misses it.
             var writer = self.writer
             writer?.timeout = 0
             try? writer?.send(.notification(CancelNotification(reason: reason)))
-            termination = process.terminate(grace: options.gracePeriod)
+            // A second Ctrl-C (or SIGTERM) while stopping skips the grace periods.
+            termination = process.terminate(grace: options.gracePeriod, hurry: { [cancellation] in cancellation.isRepeated })
         }
+        endGroup(process)
         stderr?.waitUntilFinished(timeout: 1)
         let grace = HumanText.seconds(options.gracePeriod)
         switch termination?.escalation {

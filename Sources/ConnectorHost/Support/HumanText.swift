@@ -54,8 +54,20 @@ enum HumanText {
 
     /// A duration for messages: "5 s", "0.5 s".
     static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+        guard value.isFinite, value.magnitude < 1e15 else { return value.isNaN ? "? s" : String(format: "%.0f s", value) }
+        return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
     }
+
+    /// A duration option made safe to wait on, whatever a caller passed: NaN becomes `fallback`,
+    /// a negative value 0, and anything beyond a year (infinity included) a year. Waits are
+    /// bounded, and no conversion of it to an integer can trap.
+    static func boundedSeconds(_ value: Double, fallback: Double) -> Double {
+        if value.isNaN { return fallback }
+        return min(max(value, 0), maximumSeconds)
+    }
+
+    /// The longest duration option: a year (as the command line allows).
+    static let maximumSeconds: Double = 365 * 24 * 3600
 }
 
 extension String {

@@ -80,7 +80,7 @@ extension CommandLineInterface {
         ) { options in
             let console = TerminalConsole(minimumLevel: options.logLevel, quiet: options.quiet)
             let cancellation = CancellationSignal()
-            let interrupt = InterruptHandler { cancellation.cancel() }
+            let interrupt = InterruptHandler(cancelling: cancellation)
             let report = withExtendedLifetime(interrupt) {
                 SyncRunner.run(options.syncOptions, console: console, cancellation: cancellation)
             }
