@@ -25,6 +25,8 @@ final class FuzzHarness {
     let warehouse: Warehouse
     let inputFile: Int32
     var sqliteErrors: Set<String> = []
+    /// Masks the secret a hostile input may echo, as a sync's redactor would.
+    let redactor = Redactor(secrets: ["secret-value"])
 
     init() {
         // In memory: nothing on disk grows, and each input ends with a rollback to the base schema.
@@ -53,7 +55,7 @@ final class FuzzHarness {
         while true {
             let line: UnsafeBufferPointer<UInt8>?
             do throws(LineReadError) { line = try reader.nextLine(timeout: 5) } catch {
-                if case .partialLineAtEOF(_, let prefix) = error { _ = HumanText.preview(prefix) }
+                if case .partialLineAtEOF(_, let prefix) = error { _ = HumanText.preview(prefix, masking: redactor) }
                 break
             }
             guard let line else { break }
@@ -65,11 +67,11 @@ final class FuzzHarness {
     }
 
     private func handle(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, applier: RecordApplier) {
-        _ = HumanText.preview(line)
+        _ = HumanText.preview(line, masking: redactor)
         do {
             if try applier.applyIfRecords(line, lineNumber: lineNumber) == .records { return }
         } catch let error as InvalidOperation {
-            _ = error.failure(redacting: ["secret-value"]).message
+            _ = error.failure(redacting: redactor).message
         } catch is JSONSyntaxError {
         } catch let error as SQLiteError {
             // The sync reports these as warehouse failures; list each kind once, to review after a run.

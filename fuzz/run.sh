@@ -23,7 +23,7 @@ echo "fuzz: building $out/connector-host-fuzz"
 clang -c -O1 -g Sources/CConnectorSpawn/spawn.c -I Sources/CConnectorSpawn/include -o "$out/spawn.o"
 # shellcheck disable=SC2086
 swiftc $flags -module-name ConnectorProtocol -emit-module -emit-module-path "$out/modules/ConnectorProtocol.swiftmodule" \
-    -wmo -c Sources/ConnectorProtocol/*.swift -o "$out/ConnectorProtocol.o"
+    -wmo -c $(find Sources/ConnectorProtocol -name '*.swift' | sort) -o "$out/ConnectorProtocol.o"
 # shellcheck disable=SC2086
 swiftc $flags -module-name ConnectorHost -I "$out/modules" -I "$out/modules/CConnectorSpawn" -I Sources/CConnectorSQLite \
     $(find Sources/ConnectorHost -name '*.swift' | sort) fuzz/FuzzTarget.swift \

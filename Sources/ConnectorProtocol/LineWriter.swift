@@ -29,7 +29,8 @@ public struct LineWriter: Sendable {
     }
 
     /// Writes every byte of `bytes`.
-    /// - Throws: ``LineWriteError`` (EPIPE when the other end is closed; the host ignores SIGPIPE).
+    /// - Throws: ``LineWriteError`` (EPIPE when the other end is closed, whatever the process does
+    ///   with SIGPIPE: see ``withoutSIGPIPE(_:)``).
     public func write(_ bytes: UnsafeRawBufferPointer) throws(LineWriteError) {
         try write(bytes, draining: nil, limit: 0)
     }
@@ -46,6 +47,38 @@ public struct LineWriter: Sendable {
     }
 
     private func write(_ bytes: UnsafeRawBufferPointer, draining reader: LineReader?, limit: Int) throws(LineWriteError) {
+        try Self.withoutSIGPIPE { () throws(LineWriteError) in try writeAll(bytes, draining: reader, limit: limit) }
+    }
+
+    /// Runs `body` with SIGPIPE blocked in this thread, and takes back a SIGPIPE it raised.
+    ///
+    /// A write to a pipe whose reader is gone raises SIGPIPE, whose default action kills the process
+    /// (the host, or any program embedding the library). Blocked in the writing thread, the signal
+    /// stays pending instead and the write fails with EPIPE; consumed before the mask is restored,
+    /// it is never delivered. So a dead connector (or host) is an error, and the library never
+    /// changes the process's signal dispositions. Two system calls per write: writes are per
+    /// message or per batch, not per row.
+    static func withoutSIGPIPE(_ body: () throws(LineWriteError) -> Void) throws(LineWriteError) {
+        var sigpipe = sigset_t()
+        sigemptyset(&sigpipe)
+        sigaddset(&sigpipe, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &sigpipe, &previous)
+        defer {
+            if sigismember(&previous, SIGPIPE) == 0 {
+                var pending = sigset_t()
+                sigpending(&pending)
+                if sigismember(&pending, SIGPIPE) == 1 {
+                    var now = timespec()
+                    _ = sigtimedwait(&sigpipe, nil, &now)
+                }
+                pthread_sigmask(SIG_SETMASK, &previous, nil)
+            }
+        }
+        try body()
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, draining reader: LineReader?, limit: Int) throws(LineWriteError) {
         guard var pointer = bytes.baseAddress else { return }
         var remaining = bytes.count
         let deadline = timeout.map { monotonicSeconds() + $0 }

@@ -96,3 +96,21 @@ struct LineFramingTests {
         #expect(try Message.decode(line: line) == .notification(method: "log", params: ["level": "info", "message": "hi"]))
     }
 }
+
+@Suite("Writing to a pipe nobody reads")
+struct BrokenPipeTests {
+    @Test("a write to a pipe whose reader is gone is an EPIPE error, and no SIGPIPE is left pending or delivered")
+    func brokenPipeIsAnError() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        close(ends[0])
+        defer { close(ends[1]) }
+        #expect(throws: LineWriteError(errno: EPIPE)) { try LineWriter(fileDescriptor: ends[1]).write(Array("line\n".utf8)) }
+        var pending = sigset_t()
+        sigpending(&pending)
+        #expect(sigismember(&pending, SIGPIPE) == 0)
+        var mask = sigset_t()
+        pthread_sigmask(SIG_SETMASK, nil, &mask)
+        #expect(sigismember(&mask, SIGPIPE) == 0, "the thread's signal mask is restored")
+    }
+}

@@ -144,9 +144,8 @@ public enum SyncRunner {
         -> SyncReport
     {
         let options = options.bounded
-        // Writing to a connector that died raises SIGPIPE, whose default action would kill the host
-        // (or the program embedding this library); ignored, the write fails with EPIPE instead.
-        signal(SIGPIPE, SIG_IGN)
+        // A write to a connector that died fails with EPIPE without any SIGPIPE reaching the process
+        // (LineWriter blocks it while writing): this library changes no signal disposition.
         var report = SyncReport(
             connector: URL(fileURLWithPath: options.directory).lastPathComponent, counts: OperationCounts(), duration: 0,
             bytesRead: 0, failure: nil, state: nil, files: options.files)
