@@ -27,9 +27,9 @@ let package = Package(
         .target(name: "ConnectorProtocol"),
         .target(name: "ConnectorSDK", dependencies: ["ConnectorProtocol"]),
         .target(name: "ConnectorPackaging", dependencies: ["ConnectorProtocol", "CConnectorZlib"]),
-        .target(name: "ConnectorHost", dependencies: ["ConnectorProtocol", "CConnectorSQLite", "CConnectorSpawn"]),
+        .target(name: "ConnectorHost", dependencies: ["ConnectorProtocol", "ConnectorPackaging", "CConnectorSQLite", "CConnectorSpawn"]),
         // The command line: parsing, help, subcommands, terminal output (print, readLine, signals).
-        .target(name: "ConnectorHostCLI", dependencies: ["ConnectorHost", "ConnectorProtocol"]),
+        .target(name: "ConnectorHostCLI", dependencies: ["ConnectorHost", "ConnectorProtocol", "ConnectorPackaging"]),
         .target(name: "BenchWorkload", path: "bench/Sources/BenchWorkload"),
 
         // Executables: the thin entry point and the connectors that live in this repository.
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "ConnectorHostTests",
             dependencies: [
-                "ConnectorHost", "ConnectorProtocol", "CConnectorSQLite",
+                "ConnectorHost", "ConnectorProtocol", "ConnectorPackaging", "CConnectorSQLite",
                 "hello-connector", "operations-test-connector", "fault-injection-connector",
             ]
         ),

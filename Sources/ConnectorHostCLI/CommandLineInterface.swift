@@ -14,7 +14,7 @@ import ConnectorProtocol
 public enum CommandLineInterface {
     /// Every command, in the order the overview lists them.
     static var commands: [any AnyCommand] {
-        [runCommand, resetCommand, inspectCommand, conformanceCommand, initCommand]
+        [runCommand, resetCommand, inspectCommand, conformanceCommand, initCommand, packageCommand, connectionCommand, scheduleCommand]
     }
 
     /// Runs the command line (the words after the executable's name) and returns the exit code:

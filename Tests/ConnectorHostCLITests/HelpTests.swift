@@ -28,6 +28,8 @@ struct HelpTests {
             #expect(readme.contains("| `connector-host \(command.name)"), "the README's command table has no row for \(command.name)")
             if let group = command as? CommandGroup {
                 leaves += group.commands.map { ("\(group.name) \($0.name)", $0) }
+                // A group that runs a command of its own without a subcommand (`package [DIR]`) has its paragraph too.
+                if let own = group.defaultCommand { leaves.append((group.name, own)) }
             } else {
                 leaves.append((command.name, command))
             }

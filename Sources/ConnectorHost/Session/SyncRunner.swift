@@ -24,6 +24,9 @@ public struct SyncOptions: Sendable {
     /// A connector that is already running and speaks the protocol over these descriptors
     /// (`run --attach`, from the Python SDK's `connector.debug()`), instead of one the host starts.
     public var attached: AttachedConnector?
+    /// The connection and package a `run --connection` sync runs, recorded in the warehouse's history;
+    /// the connection's name is then the name shown in logs and the report.
+    public var provenance: SyncProvenance?
 
     public init(directory: String, configurationPath: String? = nil, files: WorkspaceFiles? = nil) {
         self.directory = FilePaths.absolute(directory)
@@ -72,6 +75,20 @@ public struct AttachedConnector: Sendable, Equatable {
                     "--attach: descriptor \(fd) is not open for \(wanted == O_RDONLY ? "reading" : "writing"); the host must \(what) it")
             }
         }
+    }
+}
+
+/// Which connection and package a sync runs (`run --connection`), for the warehouse's history.
+public struct SyncProvenance: Sendable, Equatable {
+    public var packageID: String
+    /// SHA-256 of the package file the code was unpacked from.
+    public var packageSHA256: String
+    public var connection: String
+
+    public init(packageID: String, packageSHA256: String, connection: String) {
+        self.packageID = packageID
+        self.packageSHA256 = packageSHA256
+        self.connection = connection
     }
 }
 
@@ -161,6 +178,7 @@ public enum SyncRunner {
                 throw SyncFailure(.launch, error.message)
             }
             plan.passEnvironment += options.passEnvironment
+            if let provenance = options.provenance { plan.name = provenance.connection }
             report.connector = plan.name
             let configuration = try loadConfiguration(options)
             redactor = Redactor(configuration: configuration)

@@ -67,7 +67,7 @@ final class SyncSession {
         let initialized = try checkVersion(initializeResult)
         let schemaResult = try request(SchemaRequest(configuration: configuration), timeout: options.handshakeTimeout)
         // The sync is recorded from here on, so an invalid schema shows in the history too.
-        do { syncID = try warehouse.beginSync(connector: plan.name, reported: initialized.connector) } catch {
+        do { syncID = try warehouse.beginSync(connector: plan.name, reported: initialized.connector, provenance: options.provenance) } catch {
             throw warehouseFailure(error, while: "recording the start of the sync")
         }
         let tables: [TableDefinition]

@@ -15,13 +15,15 @@ extension Warehouse {
     /// - Parameters:
     ///   - connector: the connector's name as the host knows it (manifest or folder).
     ///   - reported: the name and version the connector reported in `initialize`, recorded too.
-    public func beginSync(connector: String, reported: PeerInfo? = nil) throws(SQLiteError) -> Int64 {
+    ///   - provenance: the connection and package the sync runs, for `run --connection`.
+    public func beginSync(connector: String, reported: PeerInfo? = nil, provenance: SyncProvenance? = nil) throws(SQLiteError) -> Int64 {
         try database.run(#"UPDATE "_connector_syncs" SET "status" = 'interrupted' WHERE "status" = 'running'"#)
         try database.run(
-            #"INSERT INTO "_connector_syncs" ("started_at", "status", "connector", "connector_name", "connector_version") VALUES (?1, 'running', ?2, ?3, ?4)"#,
+            #"INSERT INTO "_connector_syncs" ("started_at", "status", "connector", "connector_name", "connector_version", "connection", "package_id", "package_sha256") VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7)"#,
             [
                 .text(TemporalValues.nowUTC()), .text(connector), reported.map { .text($0.name) } ?? .null,
-                reported.map { .text($0.version) } ?? .null,
+                reported.map { .text($0.version) } ?? .null, provenance.map { .text($0.connection) } ?? .null,
+                provenance.map { .text($0.packageID) } ?? .null, provenance.map { .text($0.packageSHA256) } ?? .null,
             ])
         let id = try database.query("SELECT last_insert_rowid()").first?.first
         try database.beginTransaction(.immediate)

@@ -24,7 +24,11 @@ enum WarehouseCatalog {
     }
 
     /// Columns of `_connector_syncs` added after the first release, which ``upgrade(_:)`` adds to older warehouses.
-    static let addedSyncColumns: [(name: String, type: String)] = [("connector_name", "TEXT"), ("connector_version", "TEXT")]
+    static let addedSyncColumns: [(name: String, type: String)] = [
+        ("connector_name", "TEXT"), ("connector_version", "TEXT"),
+        // The connection and package of a `run --connection` sync.
+        ("connection", "TEXT"), ("package_id", "TEXT"), ("package_sha256", "TEXT"),
+    ]
 
     /// Adds the columns of ``addedSyncColumns`` that an older warehouse lacks.
     static func upgrade(_ database: SQLiteDatabase) throws(SQLiteError) {

@@ -1,9 +1,17 @@
 import ConnectorHost
 import ConnectorProtocol
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `connector-host run DIR`: sync a connector into its local warehouse.
 struct RunOptions: ParsableArguments {
-    var directory = ""
+    var directory: String?
+    var connection: String?
     var connector = ConnectorOptions()
     var files = FileOptions()
     var idleTimeout: Double?
@@ -18,7 +26,12 @@ struct RunOptions: ParsableArguments {
 
     static var arguments: [Argument<Self>] {
         [
-            .directory(\.directory),
+            .positional(
+                "DIR", \.directory, noun: "the connector directory (or --connection NAME)", example: "connectors/hello",
+                help: "the connector directory (a connector.json manifest or a connector.py)"),
+            .option(
+                "connection", "NAME", \.connection, .text,
+                help: "sync a connection of the registry instead of DIR: its package's verified code, its configuration, warehouse and state"),
             .lifted(ConnectorOptions.configuration, into: \.connector),
             .lifted(FileOptions.warehouse, into: \.files),
             .lifted(FileOptions.state, into: \.files),
@@ -49,26 +62,51 @@ struct RunOptions: ParsableArguments {
         ]
     }
 
+    func validate(command: String) throws(UsageError) {
+        if connection != nil {
+            if let directory {
+                throw UsageError("`\(command)` takes DIR or --connection NAME, not both (got \(directory) and --connection \(connection!))")
+            }
+            let misplaced = [
+                connector.configuration.map { _ in "--configuration" }, files.warehouse.map { _ in "--warehouse" },
+                files.state.map { _ in "--state" }, connector.noBuild ? "--no-build" : nil, attach.map { _ in "--attach" },
+            ].compactMap { $0 }
+            if let first = misplaced.first {
+                throw UsageError(
+                    "\(first) does not go with --connection: a connection has its own configuration, warehouse and state, and its package is built once (connector-host connection show \(connection!))"
+                )
+            }
+        } else if directory == nil {
+            throw UsageError("`\(command)` needs the connector directory: connector-host \(command) connectors/hello (or --connection NAME)")
+        }
+    }
+
     /// The library's options for this command line.
     var syncOptions: SyncOptions {
+        let directory = self.directory ?? "."
         let absolute = FilePaths.absolute(directory)
         var options = SyncOptions(
             directory: directory, configurationPath: connector.configuration, files: files.workspace(directory: absolute))
         options.build = !connector.noBuild
+        tune(&options)
+        options.attached = attach
+        return options
+    }
+
+    /// The timeouts and environment of this command line, for any sync.
+    func tune(_ options: inout SyncOptions) {
         if let idleTimeout { options.idleTimeout = idleTimeout }
         if let handshakeTimeout { options.handshakeTimeout = handshakeTimeout }
         if let grace { options.gracePeriod = grace }
         if let maximumLineBytes { options.maximumLineLength = maximumLineBytes }
         options.passEnvironment = passEnvironment
-        options.attached = attach
-        return options
     }
 }
 
 extension CommandLineInterface {
     static var runCommand: Command<RunOptions> {
         Command(
-            name: "run", summary: "Sync a connector into its local warehouse.",
+            name: "run", summary: "Sync a connector (or a connection of the registry) into its local warehouse.",
             details: """
                 DIR holds a connector.json manifest (command to start, optional build step) or a connector.py
                 (run with the Python SDK). The host builds the connector if the manifest says how, starts it,
@@ -76,11 +114,22 @@ extension CommandLineInterface {
                 checkpoint commits the data and the state together; on any failure the warehouse stays at the
                 last checkpoint. The state resumes from the warehouse (or from the state file, if the
                 warehouse has none yet).
-                """
+
+                With --connection NAME instead of DIR, it syncs a connection of the local registry: the
+                package's file is checked against its SHA-256 (a changed file is refused, nothing runs), the
+                package is unpacked into a cache keyed by that hash and built once, and the sync uses the
+                connection's configuration, warehouse and state. One connection never syncs twice at once:
+                a second run while one is going exits 75 and does nothing, so cron, a Kubernetes CronJob or
+                an Airflow task can call it on any schedule.
+                """,
+            synopsis: "DIR [options] | --connection NAME [options]"
         ) { options in
             let console = TerminalConsole(minimumLevel: options.logLevel, quiet: options.quiet)
             let cancellation = CancellationSignal()
             let interrupt = InterruptHandler(cancelling: cancellation)
+            if let name = options.connection {
+                return withExtendedLifetime(interrupt) { runConnection(name, options, console: console, cancellation: cancellation) }
+            }
             let report = withExtendedLifetime(interrupt) {
                 SyncRunner.run(options.syncOptions, console: console, cancellation: cancellation)
             }
@@ -107,5 +156,39 @@ extension ValueParser where Value == AttachedConnector {
             }
             return AttachedConnector(input: input, output: output)
         }
+    }
+}
+
+extension CommandLineInterface {
+    /// `run --connection NAME`: one sync of a registry connection.
+    static func runConnection(_ name: String, _ options: RunOptions, console: TerminalConsole, cancellation: CancellationSignal) -> Int32 {
+        let registry: ConnectorRegistry
+        do { registry = try openRegistry() } catch {
+            writeError("error: \(error.message)")
+            return 1
+        }
+        var trigger = ConnectionTrigger.manual
+        if let scheduled = ScheduledRun() {
+            trigger = ConnectionTrigger(kind: "schedule", scheduledFor: scheduled.scheduledFor, attempt: scheduled.attempt)
+            // Started by `schedule`: stdin is a pipe from it. EOF means the scheduler is gone (even
+            // killed with SIGKILL): cancel, so the sync rolls back instead of running unwatched.
+            Thread {
+                var byte: UInt8 = 0
+                while true {
+                    let count = read(0, &byte, 1)
+                    if count > 0 || (count < 0 && errno == EINTR) { continue }
+                    cancellation.cancel(.terminate)
+                    return
+                }
+            }.start()
+        }
+        let outcome = ConnectionRunner.run(
+            name, registry: registry, trigger: trigger, console: console, cancellation: cancellation, tune: options.tune)
+        if let report = outcome.report {
+            print(options.json ? SyncReportFormatter.json(report) : SyncReportFormatter.table(report))
+            if let failure = report.failure { console.write("error: \(failure.message)") }
+        }
+        if let refusal = outcome.refusal { writeError("error: \(refusal.message)") }
+        return outcome.exitCode
     }
 }

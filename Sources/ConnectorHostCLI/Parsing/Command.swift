@@ -70,8 +70,16 @@ struct CommandGroup: AnyCommand {
     let summary: String
     var details = ""
     let commands: [any AnyCommand]
+    /// What `connector-host NAME [arguments]` runs when the first word is no subcommand
+    /// (`package [DIR]` beside `package create`); `nil` when a subcommand is required.
+    var defaultCommand: (any AnyCommand)? = nil
 
     func main(_ arguments: [String], path: String) throws -> Int32 {
+        if let defaultCommand, !commands.contains(where: { $0.name == arguments.first }),
+            arguments.first != "--help" && arguments.first != "-h"
+        {
+            return try defaultCommand.main(arguments, path: path)
+        }
         guard let first = arguments.first, first != "--help", first != "-h" else {
             print(help(path: path), terminator: "")
             return arguments.isEmpty ? 2 : 0
@@ -85,6 +93,13 @@ struct CommandGroup: AnyCommand {
     }
 
     func help(path: String) -> String {
+        if let defaultCommand {
+            // The default command's own help, then the subcommands.
+            var text = defaultCommand.help(path: path)
+            text += "\nSUBCOMMANDS (\(path) <subcommand> [options]):\n" + CommandGroup.list(commands)
+            text += "\nRun `\(path) <subcommand> --help` for a subcommand's options.\n"
+            return text
+        }
         var text = "OVERVIEW: \(summary)\n"
         if !details.isEmpty { text += "\n" + details + "\n" }
         text += "\nUSAGE: \(path) <subcommand> [options]\n\nSUBCOMMANDS:\n" + CommandGroup.list(commands)

@@ -35,6 +35,46 @@ extension ValueParser where Value == Double {
     }
 }
 
+extension ValueParser where Value == Double {
+    /// A duration: seconds, or numbers with units `s`, `m`, `h`, `d` (`90`, `90s`, `15m`, `1h30m`,
+    /// `1.5h`, `1d`); greater than 0, at most a year.
+    static var duration: ValueParser {
+        ValueParser { text, name throws(UsageError) in
+            guard let value = parseDuration(text), value > 0, value <= maximumSeconds else {
+                throw UsageError(
+                    "--\(name) takes a duration such as 30s, 15m, 1h30m or 1d (a bare number is seconds), more than 0 and at most a year; not \"\(text)\""
+                )
+            }
+            return value
+        }
+    }
+
+    /// `text` as seconds, or `nil` when it is not a duration.
+    static func parseDuration(_ text: String) -> Double? {
+        if let seconds = Double(text), seconds.isFinite { return seconds }
+        var total = 0.0
+        var number = ""
+        for character in text {
+            if character.isNumber || character == "." {
+                number.append(character)
+                continue
+            }
+            let unit: Double
+            switch character {
+            case "s": unit = 1
+            case "m": unit = 60
+            case "h": unit = 3600
+            case "d": unit = 86_400
+            default: return nil
+            }
+            guard let value = Double(number), value.isFinite else { return nil }
+            total += value * unit
+            number = ""
+        }
+        return number.isEmpty && !text.isEmpty ? total : nil
+    }
+}
+
 extension ValueParser where Value == Int {
     /// A whole number within `range`; `unit` names what it counts, for the message ("bytes").
     static func integer(_ range: ClosedRange<Int>, unit: String? = nil) -> ValueParser {
