@@ -103,11 +103,11 @@ struct ArgumentParsingTests {
     func usageMistakes() {
         #expect(
             runError(["d", "--fast"])
-                == "unknown option --fast for `run`; it takes --configuration, --warehouse, --state, --no-build, --idle-timeout, --handshake-timeout, --grace, --max-line-bytes, --pass-env, --log-level, --json, --quiet, --attach. See `connector-host help run`"
+                == "unknown option --fast for `run`; it takes --connection, --configuration, --warehouse, --state, --no-build, --idle-timeout, --handshake-timeout, --grace, --max-line-bytes, --pass-env, --log-level, --json, --quiet, --attach. See `connector-host help run`"
         )
-        #expect(runError(["d", "-v"])?.hasPrefix("unknown option -v for `run`; it takes --configuration") == true)
+        #expect(runError(["d", "-v"])?.hasPrefix("unknown option -v for `run`; it takes --connection, --configuration") == true)
         #expect(runError(["d", "--json=yes"]) == "--json takes no value; write just --json")
-        #expect(runError([]) == "`run` needs the connector directory: connector-host run connectors/hello")
+        #expect(runError([]) == "`run` needs the connector directory: connector-host run connectors/hello (or --connection NAME)")
         #expect(runError(["d", "--log-level", "loud"]) == "--log-level takes debug, info, warning or error, not \"loud\"")
         #expect(throws: UsageError.self, performing: { try InitOptions.parse(["x"], command: "init") })
         do {
@@ -138,5 +138,24 @@ struct ArgumentParsingTests {
         let parsed = try Example.parse(["--table", "a", "--table=b"], command: "example")
         #expect(parsed.tables == ["a", "b"] && parsed.directory == nil)
         #expect(try Example.parse(["d"], command: "example").directory == "d")
+    }
+
+    @Test("durations read as seconds, or with s, m, h and d units; anything else says what to type")
+    func durations() throws {
+        for (text, seconds) in [("90", 90.0), ("90s", 90), ("15m", 900), ("1h30m", 5400), ("1.5h", 5400), ("1d", 86_400)] {
+            #expect(try ValueParser<Double>.duration.parse(text, "every") == seconds, "\(text)")
+        }
+        for text in ["", "m", "15x", "1h30", "-5m", "0s", "400d", "inf"] {
+            #expect(throws: UsageError.self, "\(text)") { try ValueParser<Double>.duration.parse(text, "every") }
+        }
+        do {
+            _ = try ValueParser<Double>.duration.parse("15x", "every")
+            Issue.record("15x was accepted")
+        } catch {
+            #expect(
+                error.message
+                    == "--every takes a duration such as 30s, 15m, 1h30m or 1d (a bare number is seconds), more than 0 and at most a year; not \"15x\""
+            )
+        }
     }
 }

@@ -98,7 +98,8 @@ public enum ConnectionRunner {
                         syncID, status: status, error: report.failure?.message, rowOperations: Int64(report.counts.rowOperations))
                 } catch {
                     let message = Redaction.redact(error.message, secrets: secrets)
-                    try? registry.finishSync(syncID, status: cancellation.isCancelled ? "cancelled" : "failed", error: message, rowOperations: nil)
+                    try? registry.finishSync(
+                        syncID, status: cancellation.isCancelled ? "cancelled" : "failed", error: message, rowOperations: nil)
                     throw RegistryError(error.kind, message)
                 }
             }

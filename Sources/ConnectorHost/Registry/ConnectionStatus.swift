@@ -45,7 +45,8 @@ extension ConnectorRegistry {
         var syncing: String?
         if FileLock.isHeld(files.lock) {
             let text = (try? String(contentsOfFile: files.lock, encoding: .utf8)) ?? ""
-            syncing = text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "?" : text.trimmingCharacters(in: .whitespacesAndNewlines)
+            syncing =
+                text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "?" : text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let raw = (FileManager.default.contents(atPath: files.configuration)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let secrets = (try? JSONParser.parse(raw))?.objectValue.map(Redaction.secretValues(in:)) ?? []

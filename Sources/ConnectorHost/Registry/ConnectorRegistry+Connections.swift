@@ -41,7 +41,8 @@ extension ConnectorRegistry {
         let now = RegistryTime.now()
         let record = ConnectionRecord(
             id: Self.randomID(prefix: "conn_"), name: name, packageID: packageID, intervalSeconds: intervalSeconds, paused: false,
-            nextSyncAt: intervalSeconds == nil ? nil : now, slotAt: intervalSeconds == nil ? nil : now, createdAt: now, createdBy: Self.currentUser, failures: 0, missedSyncs: 0)
+            nextSyncAt: intervalSeconds == nil ? nil : now, slotAt: intervalSeconds == nil ? nil : now, createdAt: now,
+            createdBy: Self.currentUser, failures: 0, missedSyncs: 0)
         let files = files(of: record)
         try ConnectorHostHome.makeFolder(files.folder)
         try Self.writePrivately(configuration, to: files.configuration)

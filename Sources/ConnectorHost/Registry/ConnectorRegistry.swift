@@ -242,7 +242,9 @@ extension ConnectorRegistry {
             try? FileManager.default.removeItem(atPath: temporary)
             try FileManager.default.copyItem(atPath: source, toPath: temporary)
             _ = chmod(temporary, 0o644)
-            guard rename(temporary, target) == 0 else { throw PackagingError("cannot write \(target): \(String(cString: strerror(errno)))") }
+            guard rename(temporary, target) == 0 else {
+                throw PackagingError("cannot write \(target): \(String(cString: strerror(errno)))")
+            }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw RegistryError(.failed, "cannot write \(target): \(error)")
@@ -292,9 +294,17 @@ extension ConnectorRegistry {
         return stored
     }
 
+    /// Removes the file and the unpacked copy of a hash no package has any more (the copy only when
+    /// no sync is preparing it; a later delete or update finds it again otherwise).
     private func removeUnusedFile(sha256: String) throws(RegistryError) {
         let users = try query("SELECT count(*) FROM packages WHERE file_sha256_hash = ?1", [.text(sha256)])
-        if case .integer(0)? = users.first?.first { unlink(home.packageFile(sha256: sha256)) }
+        guard case .integer(0)? = users.first?.first else { return }
+        unlink(home.packageFile(sha256: sha256))
+        let unpacked = home.unpackedPackage(sha256: sha256)
+        if case .success(let lock)? = try? FileLock.acquire(unpacked + ".lock") {
+            withExtendedLifetime(lock) { try? FileManager.default.removeItem(atPath: unpacked) }
+            unlink(unpacked + ".lock")
+        }
     }
 
     static let packageColumns = "id, file_sha256_hash, size, metadata, created_at, created_by, updated_at, last_updated_by, source"
@@ -318,4 +328,3 @@ extension ConnectorRegistry {
         return uses
     }
 }
-

@@ -137,7 +137,9 @@ public enum RegistryFormatter {
             lines.append("last sync:   none yet")
         }
         if connection.intervalSeconds != nil, let next = connection.nextSyncAt {
-            lines.append("next sync:   \(RegistryTime.text(next))" + (connection.paused ? " (paused: connector-host connection resume \(connection.name))" : ""))
+            lines.append(
+                "next sync:   \(RegistryTime.text(next))"
+                    + (connection.paused ? " (paused: connector-host connection resume \(connection.name))" : ""))
         } else {
             lines.append("next sync:   when run: connector-host run --connection \(connection.name)")
         }

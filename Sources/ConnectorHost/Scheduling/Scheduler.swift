@@ -256,7 +256,10 @@ public final class Scheduler {
                 if row[1].text == "running" {
                     try registry.run(
                         "UPDATE syncs SET status = 'failed', finished_at = ?2, error = ?3 WHERE id = ?1",
-                        [.integer(syncID), .integer(RegistryTime.now()), .text("the sync's process \(status)" + (tail.isEmpty ? "" : ": \(tail)"))])
+                        [
+                            .integer(syncID), .integer(RegistryTime.now()),
+                            .text("the sync's process \(status)" + (tail.isEmpty ? "" : ": \(tail)")),
+                        ])
                 }
             } else if try registry.connectionRow(id: id) != nil {
                 // It ended before recording a sync (the registry failed, the package is gone): try later.

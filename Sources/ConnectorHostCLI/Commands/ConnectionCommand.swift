@@ -18,19 +18,25 @@ struct ConnectionCreateOptions: ParsableArguments {
 
     static var arguments: [Argument<Self>] {
         [
-            .positional("NAME", \.name, noun: "a name for the connection", example: "orders --package pkg_0123456789abcdef", help: "the connection's name (letters, digits, - _ .)"),
+            .positional(
+                "NAME", \.name, noun: "a name for the connection", example: "orders --package pkg_0123456789abcdef",
+                help: "the connection's name (letters, digits, - _ .)"),
             .option("package", "ID", \.package, .text, help: "the package whose code it runs (required)"),
             .option(
                 "configuration", "FILE", \.configuration, .text,
                 help: "configuration JSON object, copied into the registry (0600); default {}"),
-            .option("every", "DURATION", \.every, .duration, help: "sync on this interval under `schedule` (30s, 15m, 6h, 1d); default: manual only"),
+            .option(
+                "every", "DURATION", \.every, .duration,
+                help: "sync on this interval under `schedule` (30s, 15m, 6h, 1d); default: manual only"),
             .flag("json", \.json, help: "print the connection as a JSON object"),
         ]
     }
 
     func validate(command: String) throws(UsageError) {
         guard package != nil else {
-            throw UsageError("`\(command)` needs --package ID: connector-host \(command) \(name.isEmpty ? "NAME" : name) --package pkg_0123456789abcdef (package list shows the ids)")
+            throw UsageError(
+                "`\(command)` needs --package ID: connector-host \(command) \(name.isEmpty ? "NAME" : name) --package pkg_0123456789abcdef (package list shows the ids)"
+            )
         }
         if let every, every < 1 || every != every.rounded() {
             throw UsageError("--every takes whole seconds, at least 1 (e.g. 30s, 15m), not \(every) s")

@@ -42,7 +42,8 @@ struct PackageIDOptions: ParsableArguments {
 
     static var arguments: [Argument<Self>] {
         [
-            .positional("ID", \.id, noun: "a package id", example: "pkg_0123456789abcdef", help: "the package's id (package list shows them)"),
+            .positional(
+                "ID", \.id, noun: "a package id", example: "pkg_0123456789abcdef", help: "the package's id (package list shows them)"),
             .flag("json", \.json, help: "print a JSON object instead of text"),
         ]
     }
@@ -215,7 +216,8 @@ extension CommandLineInterface {
     static var packageDeleteCommand: Command<PackageIDOptions> {
         Command(
             name: "delete", summary: "Delete a package (refused while a connection uses it).",
-            details: "Deletes package ID and, unless another package has the same content, its file. Refused while a connection uses the package; the message names them."
+            details:
+                "Deletes package ID and, unless another package has the same content, its file. Refused while a connection uses the package; the message names them."
         ) { options in
             withRegistry { registry throws(RegistryError) in
                 let package = try registry.package(options.id)
@@ -246,4 +248,3 @@ extension CommandLineInterface {
         }
     }
 }
-

@@ -31,7 +31,8 @@ struct RunOptions: ParsableArguments {
                 help: "the connector directory (a connector.json manifest or a connector.py)"),
             .option(
                 "connection", "NAME", \.connection, .text,
-                help: "sync a connection of the registry instead of DIR: its package's verified code, its configuration, warehouse and state"),
+                help:
+                    "sync a connection of the registry instead of DIR: its package's verified code, its configuration, warehouse and state"),
             .lifted(ConnectorOptions.configuration, into: \.connector),
             .lifted(FileOptions.warehouse, into: \.files),
             .lifted(FileOptions.state, into: \.files),
@@ -77,7 +78,8 @@ struct RunOptions: ParsableArguments {
                 )
             }
         } else if directory == nil {
-            throw UsageError("`\(command)` needs the connector directory: connector-host \(command) connectors/hello (or --connection NAME)")
+            throw UsageError(
+                "`\(command)` needs the connector directory: connector-host \(command) connectors/hello (or --connection NAME)")
         }
     }
 

@@ -20,9 +20,14 @@ struct ScheduleCommandOptions: ParsableArguments {
     static var arguments: [Argument<Self>] {
         [
             .flag("once", \.once, help: "run each connection due now once, wait for them, and exit (1 if one failed)"),
-            .option("max-parallel", "N", \.maxParallel, .integer(1...64, unit: "syncs"), help: "syncs running at once, at most (default 2)"),
-            .option("for", "DURATION", \.duration, .duration, help: "stop starting syncs after this long (30s, 15m, 1h), let running ones finish, exit"),
-            .option("retries", "N", \.retries, .integer(0...100, unit: "retries"), help: "retries of a failed sync before its due time is given up (default 3)"),
+            .option(
+                "max-parallel", "N", \.maxParallel, .integer(1...64, unit: "syncs"), help: "syncs running at once, at most (default 2)"),
+            .option(
+                "for", "DURATION", \.duration, .duration,
+                help: "stop starting syncs after this long (30s, 15m, 1h), let running ones finish, exit"),
+            .option(
+                "retries", "N", \.retries, .integer(0...100, unit: "retries"),
+                help: "retries of a failed sync before its due time is given up (default 3)"),
             .option(
                 "retry-delay", "DURATION", \.retryDelay, .duration,
                 help: "wait before the first retry; doubles each time, at most the interval (default 30s)"),
@@ -47,9 +52,11 @@ final class ScheduleEventPrinter: ScheduleConsole {
         let stamp = RegistryTime.text(time)
         switch event {
         case .started(let maxParallel, let until):
-            return "\(stamp) schedule started: at most \(maxParallel) syncs at once" + (until.map { ", until \(RegistryTime.text($0))" } ?? "")
+            return "\(stamp) schedule started: at most \(maxParallel) syncs at once"
+                + (until.map { ", until \(RegistryTime.text($0))" } ?? "")
         case .syncStarted(let connection, let scheduledFor, let attempt, let pid):
-            return "\(stamp) \(connection): sync started (due \(RegistryTime.text(scheduledFor))\(attempt > 1 ? ", attempt \(attempt)" : ""), pid \(pid))"
+            return
+                "\(stamp) \(connection): sync started (due \(RegistryTime.text(scheduledFor))\(attempt > 1 ? ", attempt \(attempt)" : ""), pid \(pid))"
         case .syncFinished(let connection, let status, _, let attempt, let error, let next, let retry, let missed):
             var line = "\(stamp) \(connection): \(status)"
             if attempt > 1 { line += " (attempt \(attempt))" }
@@ -58,7 +65,8 @@ final class ScheduleEventPrinter: ScheduleConsole {
             if missed > 0 { line += " (\(missed) due time\(missed == 1 ? "" : "s") skipped)" }
             return line
         case .busy(let connection, let message):
-            return "\(stamp) \(connection): busy, another process is syncing it; trying again shortly" + (message.isEmpty ? "" : " (\(message))")
+            return "\(stamp) \(connection): busy, another process is syncing it; trying again shortly"
+                + (message.isEmpty ? "" : " (\(message))")
         case .stopped(let reason):
             return "\(stamp) schedule stopped (\(reason))"
         }
@@ -127,7 +135,8 @@ extension CommandLineInterface {
             let interrupt = InterruptHandler(cancelling: stop)
             return withExtendedLifetime(interrupt) {
                 withRegistry { registry throws(RegistryError) in
-                    let scheduler = Scheduler(registry: registry, options: scheduleOptions, console: ScheduleEventPrinter(json: options.json))
+                    let scheduler = Scheduler(
+                        registry: registry, options: scheduleOptions, console: ScheduleEventPrinter(json: options.json))
                     let summary = try scheduler.run(stop: stop)
                     if let reason = stop.reason { return reason.exitCode }
                     return summary.reason == "once" && summary.failures > 0 ? 1 : 0

@@ -14,7 +14,8 @@ struct ConnectionRunTests {
     func runsThePackage() throws {
         let fixture = try RegistryFixture()
         let id = try fixture.createPackage(try fixture.folder("counter"))
-        let hash = try #require(try JSONParser.parse(try fixture.cli(["package", "show", id, "--json"]).stdout)["file_sha256_hash"]?.stringValue)
+        let hash = try #require(
+            try JSONParser.parse(try fixture.cli(["package", "show", id, "--json"]).stdout)["file_sha256_hash"]?.stringValue)
         try fixture.createConnection("first", package: id, configuration: ["note": "one", "steps": "2"])
         try fixture.createConnection("second", package: id, configuration: ["note": "two"])
         for name in ["first", "second", "first"] {
@@ -24,7 +25,10 @@ struct ConnectionRunTests {
         }
         let first = try fixture.connection("first")
         let second = try fixture.connection("second")
-        #expect(try fixture.warehouseRows(first, #"SELECT "n", "note" FROM "runs" ORDER BY "n""#) == [["1", "one"], ["2", "one"], ["3", "one"], ["4", "one"]])
+        #expect(
+            try fixture.warehouseRows(first, #"SELECT "n", "note" FROM "runs" ORDER BY "n""#) == [
+                ["1", "one"], ["2", "one"], ["3", "one"], ["4", "one"],
+            ])
         #expect(try fixture.warehouseRows(second, #"SELECT "n", "note" FROM "runs""#) == [["1", "two"]])
         #expect(try String(contentsOfFile: try #require(first["state"]?.stringValue), encoding: .utf8) == "{\"n\":4}\n")
         #expect(
@@ -32,7 +36,9 @@ struct ConnectionRunTests {
                 == [["succeeded", "first", id, hash], ["succeeded", "first", id, hash]])
         #expect(
             try fixture.registryRows("SELECT status, trigger, package_id, file_sha256_hash, row_operations FROM syncs ORDER BY id")
-                == [["succeeded", "manual", id, hash, "2"], ["succeeded", "manual", id, hash, "1"], ["succeeded", "manual", id, hash, "2"]])
+                == [
+                    ["succeeded", "manual", id, hash, "2"], ["succeeded", "manual", id, hash, "1"], ["succeeded", "manual", id, hash, "2"],
+                ])
         #expect(first["last_sync"]?["status"]?.stringValue == "succeeded")
         #expect(first["succeeded_at"] != .null && first["failed_at"] == .null)
         // One unpacked copy for the package, shared.
@@ -88,8 +94,12 @@ struct ConnectionRunTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(
             result.stderr.contains(
-                "the unpacked copy in \(unpacked) differs from the package (connector.py was changed; requests.py was added); unpacking it again"))
-        #expect(try fixture.warehouseRows(connection, #"SELECT "n", "note" FROM "runs""#) == [["1", "from the package"], ["2", "from the package"]])
+                "the unpacked copy in \(unpacked) differs from the package (connector.py was changed; requests.py was added); unpacking it again"
+            ))
+        #expect(
+            try fixture.warehouseRows(connection, #"SELECT "n", "note" FROM "runs""#) == [
+                ["1", "from the package"], ["2", "from the package"],
+            ])
         #expect(!FileManager.default.fileExists(atPath: unpacked + "/requests.py"))
     }
 
@@ -164,10 +174,10 @@ struct ConnectionRunTests {
             .write(toFile: folder + "/connector.py", atomically: true, encoding: .utf8)
         let updated = try JSONParser.parse(try fixture.cli(["package", "update", id, folder, "--json"]).stdout)
         #expect(try fixture.cli(["run", "--connection", "orders"]).status == 0)
-        #expect(try fixture.warehouseRows(connection, #"SELECT "n", "note" FROM "runs" ORDER BY "n""#) == [["1", "n"], ["2", "version 2"]])
+        #expect(
+            try fixture.warehouseRows(connection, #"SELECT "n", "note" FROM "runs" ORDER BY "n""#) == [["1", "n"], ["2", "version 2"]])
         #expect(
             try fixture.warehouseRows(connection, #"SELECT "package_sha256" FROM "_connector_syncs" ORDER BY "id""#)
                 == [[connection["file_sha256_hash"]?.stringValue ?? ""], [updated["file_sha256_hash"]?.stringValue ?? ""]])
     }
 }
-

@@ -111,7 +111,9 @@ struct PackageCommandTests {
         let created = try JSONParser.parse(try fixture.cli(["package", "create", folder, "--json"]).stdout)
         let id = try #require(created["id"]?.stringValue)
         #expect(id.hasPrefix("pkg_") && id.count == 20)
-        for field in ["id", "created_at", "created_by", "updated_at", "last_updated_by", "connection_id", "connection_ids", "file_sha256_hash"] {
+        for field in [
+            "id", "created_at", "created_by", "updated_at", "last_updated_by", "connection_id", "connection_ids", "file_sha256_hash",
+        ] {
             #expect(created[field] != nil, "missing \(field)")
         }
         #expect(created["connection_id"] == .null)
@@ -132,13 +134,16 @@ struct PackageCommandTests {
         #expect(inUse["connection_id"]?.stringValue == connectionID)
         #expect(inUse["connection_ids"] == [.string(connectionID)])
 
-        // New code: a new hash; the old file goes, as no other package has it.
+        #expect(try fixture.cli(["run", "--connection", "counter"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: fixture.home + "/cache/\(hash)/connector.py"))
+        // New code: a new hash; the old file and its unpacked copy go, as no other package has them.
         try "# changed\n".write(toFile: folder + "/extra.py", atomically: true, encoding: .utf8)
         let updated = try JSONParser.parse(try fixture.cli(["package", "update", id, folder, "--json"]).stdout)
         let newHash = try #require(updated["file_sha256_hash"]?.stringValue)
         #expect(newHash != hash)
         #expect(updated["created_at"] == created["created_at"])
         #expect(!FileManager.default.fileExists(atPath: stored))
+        #expect(!FileManager.default.fileExists(atPath: fixture.home + "/cache/\(hash)"))
 
         let download = fixture.root.appendingPathComponent("copy.zip").path
         let downloaded = try fixture.cli(["package", "download", id, "--output", download])
@@ -151,9 +156,12 @@ struct PackageCommandTests {
         #expect(deleted.status == 0, "\(deleted.stderr)")
         #expect(deleted.stdout == "{\"id\":\"\(id)\",\"deleted\":true}\n")
         #expect(!FileManager.default.fileExists(atPath: fixture.home + "/packages/\(newHash).zip"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.home + "/cache").isEmpty, "no unpacked copy left behind")
         let missing = try fixture.cli(["package", "show", id])
         #expect(missing.status == 1)
-        #expect(missing.stderr == "error: no package \(id) in \(fixture.home)/registry.db; there are none yet: connector-host package create DIR\n")
+        #expect(
+            missing.stderr
+                == "error: no package \(id) in \(fixture.home)/registry.db; there are none yet: connector-host package create DIR\n")
     }
 
     @Test("deleting a package is refused while connections use it, and the message names them")
@@ -218,12 +226,18 @@ struct PackageCommandTests {
                 ["connection", "create", "orders", "--package", id, "--every", "0"], 2,
                 "error: --every takes a duration such as 30s, 15m, 1h30m or 1d (a bare number is seconds), more than 0 and at most a year; not \"0\"\n"
             ),
-            (["connection", "create", "orders", "--package", id, "--every", "1.5"], 2, "error: --every takes whole seconds, at least 1 (e.g. 30s, 15m), not 1.5 s\n"),
+            (
+                ["connection", "create", "orders", "--package", id, "--every", "1.5"], 2,
+                "error: --every takes whole seconds, at least 1 (e.g. 30s, 15m), not 1.5 s\n"
+            ),
             (
                 ["package", "download", id], 2,
                 "error: `package download` needs --output FILE: connector-host package download \(id) --output package.zip\n"
             ),
-            (["run", "x", "--connection", "orders"], 2, "error: `run` takes DIR or --connection NAME, not both (got x and --connection orders)\n"),
+            (
+                ["run", "x", "--connection", "orders"], 2,
+                "error: `run` takes DIR or --connection NAME, not both (got x and --connection orders)\n"
+            ),
             (
                 ["run", "--connection", "orders", "--warehouse", "w.db"], 2,
                 "error: --warehouse does not go with --connection: a connection has its own configuration, warehouse and state, and its package is built once (connector-host connection show orders)\n"
@@ -247,4 +261,3 @@ struct PackageCommandTests {
         #expect(taken.stderr == "error: a connection named \"orders\" exists already; choose another name, or delete it first\n")
     }
 }
-
