@@ -62,9 +62,10 @@ struct HelloEndToEndTests {
     func usageErrors() throws {
         let missing = try runCLI(["run"])
         #expect(missing.status == 2)
-        #expect(missing.stderr == "error: `run` needs the connector directory: connector-host run connectors/hello\n")
+        #expect(
+            missing.stderr == "error: `run` needs the connector directory: connector-host run connectors/hello (or --connection NAME)\n")
         let unknown = try runCLI(["run", "x", "--fast"])
-        #expect(unknown.stderr.hasPrefix("error: unknown option --fast for `run`; it takes --configuration, --warehouse"))
+        #expect(unknown.stderr.hasPrefix("error: unknown option --fast for `run`; it takes --connection, --configuration, --warehouse"))
         let help = try runCLI(["help", "run"])
         #expect(help.status == 0)
         for flag in ["--configuration FILE", "--warehouse FILE", "--state FILE", "--no-build", "--idle-timeout SECONDS", "--json"] {

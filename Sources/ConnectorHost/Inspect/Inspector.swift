@@ -36,6 +36,9 @@ public struct Inspection: Sendable {
         /// The name and version the connector reported in `initialize`; `nil` for syncs recorded
         /// before they were kept, or that failed before the handshake.
         public var reportedConnector: PeerInfo? = nil
+        /// The package a `run --connection` sync ran, and its SHA-256; `nil` for a sync of a folder.
+        public var packageID: String? = nil
+        public var packageSHA256: String? = nil
     }
 
     /// The warehouse file.
@@ -129,14 +132,19 @@ public enum Inspector {
             FROM "_connector_syncs" ORDER BY "id" DESC LIMIT ?1
             """, [.integer(Int64(max(0, limit)))]
         ).map { row in
-            let counts = WarehouseCatalog.counts(from: row.dropFirst(8))
-            let reportedConnector = row[6].text.flatMap { name in row[7].text.map { PeerInfo(name: name, version: $0) } }
+            // The added columns follow the six fixed ones, in the order of addedSyncColumns; then the counts.
+            let added = Dictionary(
+                uniqueKeysWithValues: WarehouseCatalog.addedSyncColumns.enumerated().map { ($1.name, row[6 + $0].text) })
+            let counts = WarehouseCatalog.counts(from: row.dropFirst(6 + WarehouseCatalog.addedSyncColumns.count))
+            let reportedConnector = (added["connector_name"] ?? nil).flatMap { name in
+                (added["connector_version"] ?? nil).map { PeerInfo(name: name, version: $0) }
+            }
             var duration: Double?
             if case .real(let seconds) = row[3] { duration = (seconds * 1000).rounded() / 1000 }
             return Inspection.Sync(
                 id: row[0].integer ?? 0, startedAt: row[1].text ?? "", endedAt: row[2].text, durationSeconds: duration,
                 status: row[4].text ?? "", counts: counts, error: row[5].text.map(redactor.mask),
-                reportedConnector: reportedConnector)
+                reportedConnector: reportedConnector, packageID: added["package_id"] ?? nil, packageSHA256: added["package_sha256"] ?? nil)
         }
     }
 
@@ -203,6 +211,9 @@ public enum Inspector {
         lines.append(line(header).trimmingTrailingSpaces())
         for (sync, row) in zip(inspection.syncs, rows) {
             lines.append(line(row).trimmingTrailingSpaces())
+            if let id = sync.packageID, let sha256 = sync.packageSHA256 {
+                lines.append("     package: \(id) (sha256 \(sha256))")
+            }
             if let error = sync.error, let first = error.split(separator: "\n").first {
                 lines.append("     error: " + (first.count > 200 ? String(first.prefix(200)) + "…" : String(first)))
             }
@@ -260,6 +271,8 @@ public enum Inspector {
                 "durationSeconds": sync.durationSeconds.map { .number(JSONNumber($0)) } ?? .null, "status": .string(sync.status),
                 "counts": SyncReportFormatter.countsJSON(sync.counts), "error": sync.error.map(JSONValue.string) ?? .null,
                 "connectorReported": sync.reportedConnector?.json ?? .null,
+                "packageId": sync.packageID.map(JSONValue.string) ?? .null,
+                "packageSha256": sync.packageSHA256.map(JSONValue.string) ?? .null,
             ]
         }
         return JSONWriter.string([

@@ -181,3 +181,23 @@ struct ConnectionRunTests {
                 == [[connection["file_sha256_hash"]?.stringValue ?? ""], [updated["file_sha256_hash"]?.stringValue ?? ""]])
     }
 }
+
+@Suite("inspect of a connection's warehouse")
+struct ConnectionInspectTests {
+    @Test("inspect shows the package id and hash each sync of a connection ran")
+    func inspectShowsPackage() throws {
+        let fixture = try RegistryFixture()
+        let id = try fixture.createPackage(try fixture.folder("counter"))
+        let connection = try fixture.createConnection("orders", package: id)
+        #expect(try fixture.cli(["run", "--connection", "orders"]).status == 0)
+        let hash = connection["file_sha256_hash"]?.stringValue ?? ""
+        let warehouse = connection["warehouse"]?.stringValue ?? ""
+        let text = try fixture.cli(["inspect", fixture.root.path, "--warehouse", warehouse])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("\n     package: \(id) (sha256 \(hash))"), "\(text.stdout)")
+        let json = try JSONParser.parse(try fixture.cli(["inspect", fixture.root.path, "--warehouse", warehouse, "--json"]).stdout)
+        #expect(json["syncs"]?.arrayValue?.first?["packageId"]?.stringValue == id)
+        #expect(json["syncs"]?.arrayValue?.first?["packageSha256"]?.stringValue == hash)
+        #expect(json["syncs"]?.arrayValue?.first?["counts"]?["upserts"] == .number(JSONNumber(1)))
+    }
+}
