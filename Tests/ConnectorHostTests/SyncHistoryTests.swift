@@ -67,7 +67,7 @@ struct SyncHistoryTests {
         #expect(try Inspector.inspect(warehouse: path).syncs.first?.reportedConnector == nil)
         _ = try Warehouse(path: path)
         let columns = try WarehouseCatalog.syncColumnNames(SQLiteDatabase(readOnlyPath: path))
-        #expect(columns.suffix(2) == ["connector_name", "connector_version"])
+        #expect(columns.suffix(5) == ["connector_name", "connector_version", "connection", "package_id", "package_sha256"])
     }
 
     @Test("a state file beside a warehouse without a state is resumed from, with a loud warning saying how to start over")
