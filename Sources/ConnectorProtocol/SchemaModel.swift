@@ -46,12 +46,15 @@ public struct ColumnType: Sendable, Hashable, CustomStringConvertible {
 /// A table as a connector declares it in its schema.
 public struct TableDefinition: Sendable, Hashable {
     public var name: String
+    /// The destination schema the table belongs to (Fivetran's `schema`), `nil` for the default one.
+    public var schema: String?
     public var primaryKey: [String]
     /// Declared columns in order; columns not listed are inferred from data.
     public var columns: [(name: String, type: ColumnType)]
 
-    public init(name: String, primaryKey: [String] = [], columns: [(name: String, type: ColumnType)] = []) {
+    public init(name: String, schema: String? = nil, primaryKey: [String] = [], columns: [(name: String, type: ColumnType)] = []) {
         self.name = name
+        self.schema = schema
         self.primaryKey = primaryKey
         self.columns = columns
     }
@@ -59,20 +62,21 @@ public struct TableDefinition: Sendable, Hashable {
     /// The wire form of the table.
     public var json: JSONValue {
         let columnsObject = JSONObject(columns.map { (key: $0.name, value: $0.type.json) })
-        return [
-            "table": .string(name),
-            "primaryKey": .array(primaryKey.map(JSONValue.string)),
-            "columns": .object(columnsObject),
-        ]
+        var object: JSONObject = ["table": .string(name)]
+        if let schema { object["schema"] = .string(schema) }
+        object["primaryKey"] = .array(primaryKey.map(JSONValue.string))
+        object["columns"] = .object(columnsObject)
+        return .object(object)
     }
 
     public static func == (lhs: TableDefinition, rhs: TableDefinition) -> Bool {
-        lhs.name == rhs.name && lhs.primaryKey == rhs.primaryKey
+        lhs.name == rhs.name && lhs.schema == rhs.schema && lhs.primaryKey == rhs.primaryKey
             && lhs.columns.map(\.name) == rhs.columns.map(\.name) && lhs.columns.map(\.type) == rhs.columns.map(\.type)
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(name)
+        hasher.combine(schema)
         hasher.combine(primaryKey)
     }
 }

@@ -49,7 +49,7 @@ extension ConnectorFixture {
         let tables = try database.query(#"SELECT "name" FROM "sqlite_master" WHERE "type" = 'table' ORDER BY "name""#)
         for case .text(let name) in tables.map({ $0[0] }) where !name.hasPrefix("_connector_syncs") && !name.hasPrefix("sqlite_") {
             let columns = try database.query("SELECT \"name\" FROM pragma_table_info(?1)", [.text(name)]).map { render($0[0]) }
-            let shown = columns.filter { !["_connector_synced", "updated_at", "created_at"].contains($0) }.map(quoteIdentifier).joined(
+            let shown = columns.filter { !["_connector_synced", "updated_at", "created_at", "mirror", "mirror_identity", "previous_mirror_identity"].contains($0) }.map(quoteIdentifier).joined(
                 separator: ", ")
             let rows = try database.query("SELECT \(shown) FROM \(quoteIdentifier(name))").map { $0.map(render).joined(separator: "|") }
             lines += rows.sorted().map { "\(name): \($0)" }
@@ -67,7 +67,8 @@ extension ConnectorFixture {
 /// The snapshot of a seeded warehouse: rows 1-3 and state {"c":3}.
 let seededSnapshot = [
     #"_connector_columns: items|id|0|LONG|NULL|NULL|1"#, #"_connector_columns: items|value|1|STRING|NULL|NULL|1"#,
-    #"_connector_state: 1|{"c":3}"#, #"_connector_tables: items|["id"]"#, "items: 1|row 1|0", "items: 2|row 2|0", "items: 3|row 3|0",
+    "_connector_settings: naming|source", "_connector_settings: system_columns|connector",
+    #"_connector_state: 1|{"c":3}"#, #"_connector_tables: items|["id"]|NULL"#, "items: 1|row 1|0", "items: 2|row 2|0", "items: 3|row 3|0",
     #"state file: {"c":3}"#,
 ]
 

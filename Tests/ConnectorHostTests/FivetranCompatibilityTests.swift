@@ -5,8 +5,8 @@ import Testing
 /// Fivetran-style `connector.py` folders run unchanged under `connector-host run`.
 ///
 /// What the Fivetran local tester documents, and where this host differs on purpose: tables and
-/// columns are stored as declared (the tester renames them to snake_case; here names are kept);
-/// declared types are recorded and enforced, undeclared columns are inferred from the values
+/// columns are named as Fivetran names them (snake_case, here already the source names) with
+/// Fivetran's system columns (`_fivetran_synced`, `_fivetran_deleted`); declared types are recorded and enforced, undeclared columns are inferred from the values
 /// (integer -> LONG, other numbers -> DOUBLE, booleans, strings, dicts and lists -> JSON); FLOAT is
 /// stored as a 64-bit double, so 0.1 stays 0.1 (the tester keeps 32 bits); UTC_DATETIME values are
 /// converted to UTC; deletes and truncates are soft, with a deleted flag and a synced timestamp on
@@ -47,7 +47,7 @@ struct FivetranCompatibilityTests {
                 ["spec", "XML", "", "", "1"], ["quantity", "SHORT", "", "", "1"], ["views", "LONG", "", "", "1"],
             ])
         let products = try folder.rows(
-            #"SELECT "id", "name", "price", "weight", typeof("weight"), "rating", "in_stock", "released", "restocked_at", "updated_at", quote("thumbnail"), "attributes", "spec", "quantity", "views", "_connector_deleted" FROM "products" ORDER BY "id""#
+            #"SELECT "id", "name", "price", "weight", typeof("weight"), "rating", "in_stock", "released", "restocked_at", "updated_at", quote("thumbnail"), "attributes", "spec", "quantity", "views", "_fivetran_deleted" FROM "products" ORDER BY "id""#
         )
         #expect(
             products == [
@@ -73,7 +73,7 @@ struct FivetranCompatibilityTests {
                 ["kind", "STRING", "0"], ["count", "LONG", "0"], ["ratio", "DOUBLE", "0"], ["ok", "BOOLEAN", "0"],
                 ["details", "JSON", "0"],
             ])
-        let events = #"SELECT "kind", "count", "ratio", "ok", "details", "_connector_deleted" FROM "sync_events""#
+        let events = #"SELECT "kind", "count", "ratio", "ok", "details", "_fivetran_deleted" FROM "sync_events""#
         let expectedEvents = [["sync", "3", "0.6666666666666666", "1", #"{"pages":2,"source":"{\"api\": \"v1\"}"}"#, "0"]]
         #expect(try folder.rows(events) == expectedEvents)
 

@@ -78,21 +78,34 @@ struct InterruptTests {
 }
 
 extension InterruptTests {
-    @Test("a state file left behind by a kill between commit and rename is repaired from the warehouse, which wins")
+    @Test("a state file left one checkpoint behind by a kill between commit and rename is repaired from the warehouse")
     func staleStateFileRepaired() throws {
-        let fixture = try ConnectorFixture.seeded(then: ["update": [["stderrState": true], ["reply": true]]])
-        for stale in [#"{"c":1}"#, "", nil] {
-            if let stale { try fixture.write("files/state.json", stale) } else { unlink(fixture.statePath) }
-            let (report, console) = fixture.sync()
-            #expect(report.failure == nil)
-            #expect(console.all.contains(#"[fixture] state: {"c":3}"#), "\(stale ?? "no state file")")
-            #expect(fixture.stateFile() == #"{"c":3}"#)
-        }
+        let fixture = try ConnectorFixture.seeded(then: ["update": [["checkpoint": ["c": 5]], ["reply": true]]])
+        // The mirror of {"c":3}, as a host killed between the commit of {"c":5} and the rename leaves it.
+        let kept = fixture.statePath + ".kept"
+        #expect(link(fixture.statePath, kept) == 0)
+        #expect(fixture.sync().0.failure == nil)
+        #expect(rename(kept, fixture.statePath) == 0)
+        #expect(fixture.stateFile() == #"{"c":3}"#)
+        try fixture.script(["update": [["stderrState": true], ["reply": true]]])
+        let (report, console) = fixture.sync()
+        #expect(report.failure == nil)
+        #expect(console.all.contains(#"[fixture] state: {"c":5}"#), "\(console.all)")
+        #expect(
+            console.all.contains(
+                #"start state: {"c":5}, the last checkpoint; \#(fixture.statePath) was behind it (the host stopped between a commit and the file's rename) and is repaired"#
+            ), "\(console.all)")
+        #expect(fixture.stateFile() == #"{"c":5}"#)
+        // A missing mirror is written again.
+        unlink(fixture.statePath)
+        let (_, again) = fixture.sync()
+        #expect(again.all.contains(#"start state: {"c":5}, the last checkpoint; \#(fixture.statePath) was missing and is written again"#))
+        #expect(fixture.stateFile() == #"{"c":5}"#)
         // A file that is not JSON was not written by the host (its writes are atomic): it is kept, and the sync refused.
         try fixture.write("files/state.json", "not json")
-        let (report, _) = fixture.sync()
+        let (refused, _) = fixture.sync()
         #expect(
-            report.failure?.message
+            refused.failure?.message
                 == "the state file \(fixture.statePath) is not valid JSON (invalid literal, found 'n' at byte 1); the host never overwrites a file it did not write. Fix or delete it, or choose another --state"
         )
         #expect(fixture.stateFile() == "not json")

@@ -103,7 +103,7 @@ class Semantics:
     """Light cross-message checks for a transcript: declared tables and primary keys."""
 
     def __init__(self):
-        self.tables = None  # name -> primary key list, once a schema result was seen
+        self.tables = None  # (schema, name) -> primary key list, once a schema result was seen
 
     def schema_result(self, result, where):
         self.tables = {}
@@ -111,9 +111,10 @@ class Semantics:
             name = t.get("table")
             if name is None:
                 continue
-            if name.lower() in (n.lower() for n in self.tables):
+            identity = (t.get("schema"), name)
+            if (identity[0], name.lower()) in ((sch, n.lower()) for sch, n in self.tables):
                 fail(where, "table %r declared twice (names compare case-insensitively)" % name)
-            self.tables[name] = list(t.get("primaryKey") or [])
+            self.tables[identity] = list(t.get("primaryKey") or [])
             for col, ty in (t.get("columns") or {}).items():
                 if isinstance(ty, dict) and ty.get("type") == "DECIMAL":
                     p, s = ty.get("precision"), ty.get("scale")
@@ -126,10 +127,10 @@ class Semantics:
             return
         for i, op in enumerate(params.get("ops", [])):
             table = op.get("table")
-            if table not in self.tables:
+            if (op.get("schema"), table) not in self.tables:
                 fail(where, "op %d: table %r is not declared" % (i, table))
                 continue
-            pk = self.tables[table]
+            pk = self.tables[(op.get("schema"), table)]
             kind = op.get("op")
             row = op.get("keys") if kind == "delete" else op.get("data")
             if kind == "update" and not pk:

@@ -94,6 +94,7 @@ public enum Inspector {
     /// The tables, their names masked (a table or column may be named with a secret value).
     private static func tables(_ database: SQLiteDatabase, _ redactor: Redactor) throws -> [Inspection.Table] {
         var tables: [Inspection.Table] = []
+        let deletedColumn = (try? WarehouseSettings.stored(in: database))?.systemColumns.deleted ?? SystemColumnNames.connector.deleted
         for table in try WarehouseCatalog.tables(in: database) {
             let (name, primaryKey) = (table.name, table.primaryKey)
             let columns = table.columns.map { column in
@@ -102,7 +103,7 @@ public enum Inspector {
                     isPrimaryKey: primaryKey.contains(where: { NameRules.same($0, column.name) }))
             }
             let counts = try database.query(
-                "SELECT coalesce(sum(\(quoteIdentifier(SystemColumn.deleted)) = 0), 0), coalesce(sum(\(quoteIdentifier(SystemColumn.deleted)) <> 0), 0) FROM \(quoteIdentifier(name))"
+                "SELECT coalesce(sum(\(quoteIdentifier(deletedColumn)) = 0), 0), coalesce(sum(\(quoteIdentifier(deletedColumn)) <> 0), 0) FROM \(quoteIdentifier(name))"
             )
             tables.append(
                 Inspection.Table(

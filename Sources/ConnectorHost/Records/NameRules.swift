@@ -26,6 +26,17 @@ enum NameRules {
         return nil
     }
 
+    /// Why `name` cannot be a destination schema (as the warehouse names it), or `nil`. A `.` would
+    /// make `schema.table` ambiguous (PROTOCOL.md section 6.10).
+    static func schemaProblem(_ name: String) -> String? {
+        if name.isEmpty { return "empty schema name" }
+        if name.unicodeScalars.contains(where: isControl) { return "schema name \(quoted(name)) contains a control character" }
+        if name.contains(".") {
+            return "schema name \(quoted(name)) contains a \".\", which separates the schema from the table in the warehouse's table names"
+        }
+        return nil
+    }
+
     /// The name with ASCII letters lower-cased: equal folded names are the same SQLite identifier.
     static func folded(_ name: String) -> String {
         guard name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return name }

@@ -20,6 +20,8 @@ final class RecordApplier {
     /// Operations applied so far in this sync.
     @exclusivity(unchecked) private(set) var operationCount = 0
     @exclusivity(unchecked) private var lastTableName: [UInt8] = []
+    /// The schema of the last table resolved (`nil` for the default schema); compared like the name.
+    @exclusivity(unchecked) private var lastSchemaName: [UInt8]?
     @exclusivity(unchecked) private var lastTable: WarehouseTable?
 
     init(warehouse: Warehouse) {
@@ -81,9 +83,14 @@ final class RecordApplier {
         guard let tableToken = operation.tableToken else {
             throw invalid(source, opRange, lineNumber, table: nil, column: nil, "the \(kind.rawValue) has no \"table\" string")
         }
+        if operation.schemaToken == nil, let schemaRange = operation.schemaRange {
+            throw invalid(
+                source, opRange, lineNumber, table: try? source.string(tableToken), column: nil,
+                "\"schema\" must be a string naming the destination schema, not \(ValueBinder.preview(warehouse.redactor.mask(Array(source.slice(schemaRange)))))")
+        }
         let table: WarehouseTable
         do {
-            table = try resolveTable(tableToken, source)
+            table = try resolveTable(tableToken, schema: operation.schemaToken, source)
         } catch let problem as OperationProblem {
             throw invalid(source, opRange, lineNumber, table: try? source.string(tableToken), column: nil, problem.reason)
         }
@@ -131,18 +138,33 @@ final class RecordApplier {
     }
 
     @inline(__always)
-    private func resolveTable(_ token: JSONStringToken, _ source: RecordSource) throws -> WarehouseTable {
+    private func resolveTable(_ token: JSONStringToken, schema schemaToken: JSONStringToken?, _ source: RecordSource) throws
+        -> WarehouseTable
+    {
         let length = token.end - token.start
         if let lastTable, !token.hasEscapes, lastTableName.count == length,
-            lastTableName.withUnsafeBufferPointer({ memcmp($0.baseAddress!, source.bytes.baseAddress! + token.start, length) == 0 })
+            lastTableName.withUnsafeBufferPointer({ memcmp($0.baseAddress!, source.bytes.baseAddress! + token.start, length) == 0 }),
+            sameSchema(schemaToken, source)
         {
             return lastTable
         }
         let name = try source.string(token)
-        let table = try warehouse.table(named: name)
+        let schema = try schemaToken.map { try source.string($0) }
+        let table = try warehouse.table(schema: schema, named: name)
         lastTable = table
-        lastTableName = token.hasEscapes ? [] : Array(name.utf8)
+        let cacheable = !token.hasEscapes && !(schemaToken?.hasEscapes ?? false)
+        lastTableName = cacheable ? Array(name.utf8) : []
+        lastSchemaName = schema.map { Array($0.utf8) }
+        if !cacheable { lastTable = nil }
         return table
+    }
+
+    /// Whether the op's schema is the last resolved table's (both the default one, or the same name).
+    @inline(__always)
+    private func sameSchema(_ token: JSONStringToken?, _ source: RecordSource) -> Bool {
+        guard let token else { return lastSchemaName == nil }
+        guard let last = lastSchemaName, !token.hasEscapes, last.count == token.end - token.start else { return false }
+        return last.withUnsafeBufferPointer { memcmp($0.baseAddress!, source.bytes.baseAddress! + token.start, last.count) == 0 }
     }
 
     /// Forgets the cached last table. Required after ``Warehouse/rollback()``, which reloads the
@@ -151,6 +173,7 @@ final class RecordApplier {
     func resetCaches() {
         lastTable = nil
         lastTableName = []
+        lastSchemaName = nil
     }
 
     private func invalid(

@@ -29,10 +29,18 @@ struct ScannedOperation {
     var kind: OperationKind?
     var kindToken: JSONStringToken?
     var tableToken: JSONStringToken?
+    /// The destination schema (`"schema"`), when the op names one; `schemaRange` is its raw JSON
+    /// whatever it is, to refuse a schema that is not a string.
+    var schemaToken: JSONStringToken?
+    var schemaRange: Range<Int>?
+    /// The raw JSON of `"file"` (a file upload) and `"types"` (type hints), rare members parsed by
+    /// the applier when present.
+    var fileRange: Range<Int>?
+    var typesRange: Range<Int>?
     /// The member the payload came in, `data` or `keys` (the last one when both appear).
     var payloadKey: String?
     var payload: Payload
-    /// Which of `op`, `table`, `data`, `keys` appeared (bits 1, 2, 4, 8), and the first one that
+    /// Which of `op`, `table`, `data`, `keys`, `schema`, `file`, `types` appeared (bits 1 to 64), and the first one that
     /// appeared twice: a member twice has no defined meaning, so the operation is refused.
     var members: UInt8 = 0
     var repeatedMember: String?
@@ -225,6 +233,20 @@ enum RecordScanner {
                     } else {
                         operation.payload = .notAnObject(try scanner.skipValue(depth: 4))
                     }
+                } else if scanner.tokenEquals(key, "schema") {
+                    scanner.skipWhitespace()
+                    if scanner.peek == UInt8(ascii: "\"") {
+                        let start = scanner.position
+                        operation.schemaToken = try scanner.scanString()
+                        operation.schemaRange = start..<scanner.position
+                    } else {
+                        operation.schemaToken = nil
+                        operation.schemaRange = try scanner.skipValue(depth: 4)
+                    }
+                } else if scanner.tokenEquals(key, "file") {
+                    operation.fileRange = try scanner.skipValue(depth: 4)
+                } else if scanner.tokenEquals(key, "types") {
+                    operation.typesRange = try scanner.skipValue(depth: 4)
                 } else {
                     _ = try scanner.skipValue(depth: 4)
                 }
@@ -287,6 +309,9 @@ enum RecordScanner {
         if scanner.tokenEquals(token, "table") { return (2, "table") }
         if scanner.tokenEquals(token, "data") { return (4, "data") }
         if scanner.tokenEquals(token, "keys") { return (8, "keys") }
+        if scanner.tokenEquals(token, "schema") { return (16, "schema") }
+        if scanner.tokenEquals(token, "file") { return (32, "file") }
+        if scanner.tokenEquals(token, "types") { return (64, "types") }
         return nil
     }
 

@@ -1,4 +1,5 @@
 import ConnectorProtocol
+import Foundation
 
 /// Every problem of a schema at once, each with its path (`tables[2].columns.amount`).
 public struct InvalidSchema: Error, Sendable, Equatable, CustomStringConvertible {
@@ -26,7 +27,11 @@ public struct InvalidSchema: Error, Sendable, Equatable, CustomStringConvertible
 /// Reads the result of `schema` into table definitions, collecting every problem instead of stopping at the first.
 public enum SchemaValidator {
     /// - Throws: ``InvalidSchema`` listing all problems, in the order they appear in the result.
-    public static func tables(from result: JSONValue) throws(InvalidSchema) -> [TableDefinition] {
+    /// Under Fivetran naming, names differing only in letter case are one name (they map to the same
+    /// lower-case name, said once by the warehouse), so they are not problems here.
+    public static func tables(from result: JSONValue, naming: NamingStrategy = .source) throws(InvalidSchema) -> [TableDefinition] {
+        let foldsCase = naming == .source
+        let mapping = Naming(strategy: naming)
         var problems: [InvalidSchema.Problem] = []
         func problem(_ path: String, _ message: String) { problems.append(.init(path: path, message: message)) }
 
@@ -35,7 +40,7 @@ public enum SchemaValidator {
         }
         var definitions: [TableDefinition] = []
         // Folded (case-insensitive) name -> where it was first declared.
-        var seen: [String: (name: String, index: Int)] = [:]
+        var seen: [String: (name: String, source: String, index: Int)] = [:]
         for (tableIndex, tableValue) in tableValues.enumerated() {
             let path = "tables[\(tableIndex)]"
             guard let table = tableValue.objectValue else {
@@ -46,18 +51,33 @@ public enum SchemaValidator {
                 problem("\(path).table", "missing table name (a string)")
                 continue
             }
-            if let message = NameRules.problem(name, what: "table") { problem("\(path).table", message) }
-            if let previous = seen[NameRules.folded(name)] {
+            if let message = NameRules.problem(mapping.table(name), what: "table") { problem("\(path).table", message) }
+            var schema: String?
+            switch table["schema"] {
+            case nil, .null?: break
+            case .string(let value)? where !value.trimmingCharacters(in: .whitespaces).isEmpty:
+                schema = value
+                if let message = NameRules.schemaProblem(mapping.schema(value)) { problem("\(path).schema", message) }
+            default:
+                problem("\(path).schema", "schema must be a non-empty string naming the destination schema, or be left out")
+            }
+            // Tables are identified by (schema, name), compared as the warehouse will name them.
+            let identity =
+                (schema.map { NameRules.folded(mapping.schema($0)) + "." } ?? "") + NameRules.folded(mapping.table(name))
+            let shown = (schema.map { NameRules.quoted($0) + "." } ?? "") + NameRules.quoted(name)
+            if let previous = seen[identity] {
                 problem(
                     "\(path).table",
-                    NameRules.same(previous.name, name)
-                        ? "duplicate table \(NameRules.quoted(name)) (already declared at tables[\(previous.index)])"
-                        : NameRules.same(NameRules.folded(previous.name), NameRules.folded(name))
-                            ? "table \(NameRules.quoted(name)) differs from \(NameRules.quoted(previous.name)) (tables[\(previous.index)]) only in letter case; SQLite names are case-insensitive"
-                            : NameRules.collision(name, existing: previous.name, what: "table") + " (tables[\(previous.index)])"
+                    NameRules.same(previous.name, shown)
+                        ? "duplicate table \(shown) (already declared at tables[\(previous.index)])"
+                        : !foldsCase
+                            ? "tables \(previous.name) (tables[\(previous.index)]) and \(shown) both become \(NameRules.quoted(mapping.table(name))) under Fivetran naming; declare one of them"
+                            : NameRules.same(NameRules.folded(previous.name), NameRules.folded(shown))
+                                ? "table \(shown) differs from \(previous.name) (tables[\(previous.index)]) only in letter case; SQLite names are case-insensitive"
+                                : NameRules.collision(name, existing: previous.source, what: "table") + " (tables[\(previous.index)])"
                 )
             } else {
-                seen[NameRules.folded(name)] = (name, tableIndex)
+                seen[identity] = (shown, name, tableIndex)
             }
 
             var columns: [(name: String, type: ColumnType)] = []
@@ -67,8 +87,8 @@ public enum SchemaValidator {
             case .object(let columnObject)?:
                 for (columnName, typeValue) in columnObject {
                     let columnPath = path + ".columns" + member(columnName)
-                    if let message = NameRules.problem(columnName, what: "column") { problem(columnPath, message) }
-                    if let previous = seenColumns[NameRules.folded(columnName)] {
+                    if let message = NameRules.problem(mapping.column(columnName), what: "column") { problem(columnPath, message) }
+                    if foldsCase, let previous = seenColumns[NameRules.folded(columnName)] {
                         problem(
                             columnPath,
                             NameRules.same(previous, columnName)
@@ -103,9 +123,9 @@ public enum SchemaValidator {
                     if primaryKey.contains(where: { NameRules.same($0, keyName) }) {
                         problem(elementPath, "column \(NameRules.quoted(keyName)) is listed twice")
                     }
-                    if let message = NameRules.problem(keyName, what: "column") {
+                    if let message = NameRules.problem(mapping.column(keyName), what: "column") {
                         problem(elementPath, message)
-                    } else if !columns.contains(where: { NameRules.same($0.name, keyName) }),
+                    } else if foldsCase, !columns.contains(where: { NameRules.same($0.name, keyName) }),
                         let sameLetters = columns.first(where: { NameRules.folded($0.name) == NameRules.folded(keyName) })
                     {
                         // An undeclared key column is inferred like any other (a partial declaration);
@@ -130,7 +150,7 @@ public enum SchemaValidator {
                     path + ".columns" + member(columnName),
                     "a primary-key column cannot be \(type.dataType.rawValue); use an integer, DECIMAL, STRING or date/time type")
             }
-            definitions.append(TableDefinition(name: name, primaryKey: primaryKey, columns: columns))
+            definitions.append(TableDefinition(name: name, schema: schema, primaryKey: primaryKey, columns: columns))
         }
         guard problems.isEmpty else { throw InvalidSchema(problems: problems) }
         return definitions

@@ -21,6 +21,9 @@ public struct SyncOptions: Sendable {
     public var maximumLineLength = 64 << 20
     /// Host environment variables to pass to the connector although they look secret (`--pass-env`).
     public var passEnvironment: [String] = []
+    /// The naming asked for with `--naming`; `nil` for the default (Fivetran's for a `connector.py`,
+    /// names as sent otherwise). Only a warehouse's first sync can choose it (PROTOCOL.md 6.9).
+    public var naming: NamingStrategy?
     /// A connector that is already running and speaks the protocol over these descriptors
     /// (`run --attach`, from the Python SDK's `connector.debug()`), instead of one the host starts.
     public var attached: AttachedConnector?

@@ -62,7 +62,7 @@ extension SyncSession {
                 "\(error.message); \(label) was not committed, so the warehouse and the state stay at the previous checkpoint. Free some disk space (or fix the folder's permissions) and run again"
             )
         }
-        do { try warehouse.checkpoint(state: text) } catch {
+        do { try warehouse.checkpoint(state: text, mirror: (options.files.state, prepared.identity)) } catch {
             prepared.discard()
             answerCheckpoint(id, RPCError(.internalError, "the host could not commit the checkpoint"))
             throw warehouseFailure(error, while: "committing \(label)")

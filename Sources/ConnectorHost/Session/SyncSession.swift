@@ -70,8 +70,14 @@ final class SyncSession {
         do { syncID = try warehouse.beginSync(connector: plan.name, reported: initialized.connector, provenance: options.provenance) } catch {
             throw warehouseFailure(error, while: "recording the start of the sync")
         }
+        warehouse.warningHandler = { [console] in console.note($0) }
+        do {
+            if let warning = try warehouse.settle(naming: options.naming, fivetranConnector: isFivetranConnector) { console.note(warning) }
+        } catch {
+            throw warehouseFailure(error, while: "recording how the warehouse lands data")
+        }
         let tables: [TableDefinition]
-        do { tables = try SchemaValidator.tables(from: schemaResult) } catch {
+        do { tables = try SchemaValidator.tables(from: schemaResult, naming: warehouse.settings.naming) } catch {
             throw SyncFailure(.invalidSchema, "\(error)\n  Fix schema() in the connector; nothing was written.")
         }
         do {
@@ -102,35 +108,75 @@ final class SyncSession {
         }
     }
 
-    /// The state to resume from: the warehouse's (authoritative), else a state file the user put in place.
+    /// The state to resume from, said on the console with where it came from (PROTOCOL.md 12.1).
+    ///
+    /// The warehouse's state row is the authority for what the host wrote: a state file that is the
+    /// host's own mirror (the same content, or the very file of this or the previous checkpoint, as a
+    /// host killed between commit and rename leaves it) is repaired from it. A state file with other
+    /// content is the user's (edited by hand, or given with `--state`) and wins, as in `fivetran debug`.
     func startingState() throws(SyncFailure) -> JSONValue {
-        let stored: String?
-        do { stored = try warehouse.storedState() } catch {
+        let stored: StoredState?
+        do { stored = try warehouse.storedStateRecord() } catch {
             throw warehouseFailure(error, while: "reading the state")
         }
+        let path = options.files.state
         // The state file was checked before the lock was taken (checkOwnership); read it again now
         // that no other run can change it.
-        let mirror = try options.files.stateContents()
-        if let stored {
-            guard let state = (try? JSONParser.parse(stored))?.objectValue else {
-                throw SyncFailure(
-                    .warehouse,
-                    "the warehouse \(options.files.warehouse) holds a stored state that is not a JSON object (\(redactor.preview(stored.utf8)) in _connector_state); it was changed outside connector-host. Restore it, or run `connector-host reset` to start over"
-                )
+        let given = try options.files.stateContents().map { JSONWriter.string(.object($0)) }
+        func shown(_ json: String) -> String { redactor.maskedJSON(json) }
+        guard let stored else {
+            guard let given else {
+                console.note("start state: {} (a first sync: no checkpoint yet and no state file)")
+                return [:]
             }
-            if options.files.readState()?.trimmingCharacters(in: .whitespacesAndNewlines) != stored {
-                try? options.files.writeState(stored)  // Repair a mirror left behind by a crash between commit and rename.
-            }
-            return .object(state)
+            console.note("start state: \(shown(given)) from \(path) (the warehouse has no checkpoint yet)")
+            // A state put there on purpose (to start from a cursor), or a warehouse deleted or
+            // replaced while the state file stayed: in the second case the data before that state is
+            // not in this warehouse, so say it loudly.
+            console.note(
+                "warning: the warehouse \(options.files.warehouse) has no stored state, so this sync resumes from the state file \(options.files.state) (\(redactor.preview(redactor.maskedJSON(given).utf8))). If the warehouse was deleted or replaced, the data before that state is not in it and will not be fetched again: delete the state file (or run `connector-host reset`) to sync everything from the start"
+            )
+            return (try? JSONParser.parse(given)) ?? [:]
         }
-        guard let mirror else { return [:] }
-        // A warehouse without a state next to a state file: a state put there on purpose (to start
-        // from a cursor), or a warehouse deleted or replaced while the state file stayed. In the
-        // second case the data before that state is not in this warehouse, so say it loudly.
+        guard let checkpointed = (try? JSONParser.parse(stored.state))?.objectValue else {
+            throw SyncFailure(
+                .warehouse,
+                "the warehouse \(options.files.warehouse) holds a stored state that is not a JSON object (\(redactor.preview(stored.state.utf8)) in _connector_state); it was changed outside connector-host. Restore it, or run `connector-host reset` to start over"
+            )
+        }
+        guard let given else {
+            try? options.files.writeState(stored.state)
+            console.note("start state: \(shown(stored.state)), the last checkpoint; \(path) was missing and is written again")
+            return .object(checkpointed)
+        }
+        if given == stored.state {
+            console.note("start state: \(shown(stored.state)), the last checkpoint (mirrored in \(path))")
+            return .object(checkpointed)
+        }
+        let identity = options.files.stateIdentity()
+        if stored.mirror == path, let identity, identity == stored.mirrorIdentity || identity == stored.previousMirrorIdentity {
+            try? options.files.writeState(stored.state)
+            console.note(
+                "start state: \(shown(stored.state)), the last checkpoint; \(path) was behind it (the host stopped between a commit and the file's rename) and is repaired"
+            )
+            return .object(checkpointed)
+        }
         console.note(
-            "warning: the warehouse \(options.files.warehouse) has no stored state, so this sync resumes from the state file \(options.files.state) (\(redactor.preview(redactor.maskedJSON(JSONWriter.string(.object(mirror))).utf8))). If the warehouse was deleted or replaced, the data before that state is not in it and will not be fetched again: delete the state file (or run `connector-host reset`) to sync everything from the start"
+            "start state: \(shown(given)) from \(path), which differs from the last checkpoint \(shown(stored.state)): a state file you edit or give with --state wins"
         )
-        return .object(mirror)
+        return (try? JSONParser.parse(given)) ?? [:]
+    }
+
+    /// Whether the connector is a Fivetran connector: a `connector.py` run with the Python SDK, or one
+    /// that started the host from its own process (`--attach`) in a folder with a `connector.py`.
+    var isFivetranConnector: Bool {
+        switch plan.kind {
+        case .python: return true
+        case .attached:
+            return FileManager.default.fileExists(atPath: plan.directory + "/connector.py")
+                && !FileManager.default.fileExists(atPath: plan.directory + "/connector.json")
+        default: return false
+        }
     }
 
     func launch() throws(SyncFailure) {

@@ -88,12 +88,14 @@ public struct WorkspaceFiles: Sendable, Equatable {
             offset += written
         }
         if failure == 0, fsync(descriptor) != 0 { failure = errno }
+        var status = stat()
+        let identity = failure == 0 && fstat(descriptor, &status) == 0 ? Self.identity(status) : nil
         close(descriptor)
         guard failure == 0 else {
             unlink(temporary)
             throw SyncFailure(.warehouse, "cannot write the state file \(temporary): \(String(cString: strerror(failure)))")
         }
-        return PreparedState(temporary: temporary)
+        return PreparedState(temporary: temporary, identity: identity)
     }
 
     /// Renames a prepared state file over the state file and syncs the folder, so the rename survives a crash.
@@ -110,6 +112,18 @@ public struct WorkspaceFiles: Sendable, Equatable {
         }
     }
 
+    /// The state file's identity (device, inode, size, modification time), if it exists: what tells
+    /// the mirror the host wrote from a file the user edited or put in its place.
+    func stateIdentity() -> String? {
+        var status = stat()
+        guard stat(state, &status) == 0 else { return nil }
+        return Self.identity(status)
+    }
+
+    static func identity(_ status: stat) -> String {
+        "\(status.st_dev):\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+    }
+
     /// The state file's content, if it exists (``checkOwnership(configuration:manifest:)`` has
     /// made sure it is a regular file holding a JSON object, or empty).
     func readState() -> String? {
@@ -122,6 +136,9 @@ public struct WorkspaceFiles: Sendable, Equatable {
 /// A state file written to its temporary name, waiting for ``WorkspaceFiles/commitState(_:)``.
 struct PreparedState {
     let temporary: String
+    /// The file's identity, which the rename keeps: recorded with the checkpoint so that the next
+    /// run knows this mirror as the host's own.
+    let identity: String?
 
     /// Removes the temporary file (the checkpoint did not commit).
     func discard() { unlink(temporary) }

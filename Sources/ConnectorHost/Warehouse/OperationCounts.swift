@@ -10,6 +10,10 @@ public struct OperationCounts: Sendable, Equatable {
     public var noopUpdates = 0
     /// Deletes that matched no row (counted, not errors).
     public var noopDeletes = 0
+    /// Files stored with their rows (`file` on upsert and update).
+    public var fileUploads = 0
+    /// `warning` notifications from the connector.
+    public var warnings = 0
 
     public init() {}
 

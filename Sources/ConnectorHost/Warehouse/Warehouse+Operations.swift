@@ -10,28 +10,83 @@ extension Warehouse {
         return table
     }
 
-    /// The table called `name`, creating it (without primary key) on first sight.
+    /// The table a connector names `name` (in destination schema `schema`, `nil` for the default
+    /// one), creating it (without primary key) on first sight. Names are mapped once per distinct pair.
     /// - Throws: ``OperationProblem`` for a name the warehouse refuses, or one that differs from an
     ///   existing table's only in letter case; ``SQLiteError`` when creating it fails.
-    func table(named name: String) throws -> WarehouseTable {
-        if let table = table(exactly: name) { return table }
-        if let message = NameRules.problem(name, what: "table") { throw OperationProblem(column: nil, reason: message) }
-        if let existingName = tableNamesByFoldedName[NameRules.folded(name)] {
-            throw OperationProblem(column: nil, reason: NameRules.collision(name, existing: existingName, what: "table"))
+    func table(schema: String? = nil, named name: String) throws -> WarehouseTable {
+        let source = SourceTableName(schema: schema, name: name)
+        if let table = tablesBySource[source] { return table }
+        let destination = try destinationName(of: source)
+        let table: WarehouseTable
+        if let existing = self.table(exactly: destination.table) {
+            guard existing.schema == destination.schema else {
+                throw OperationProblem(column: nil, reason: schemaClash(destination, existing))
+            }
+            table = existing
+        } else {
+            if let existingName = tableNamesByFoldedName[NameRules.folded(destination.table)] {
+                throw OperationProblem(
+                    column: nil, reason: NameRules.collision(destination.table, existing: existingName, what: "table"))
+            }
+            table = try createTable(name: destination.table, schema: destination.schema, primaryKey: [], declared: [], inSchema: false)
+            undeclaredTablesCreated.append(destination.table)
         }
-        let table = try createTable(name: name, primaryKey: [], declared: [], inSchema: false)
-        undeclaredTablesCreated.append(name)
+        noteSource(source, of: table)
+        tablesBySource[source] = table
         return table
     }
 
+    /// The SQLite table name (and destination schema) of a table as the connector names it.
+    func destinationName(of source: SourceTableName) throws(OperationProblem) -> (table: String, schema: String?) {
+        let name = naming.table(source.name)
+        if let message = NameRules.problem(name, what: "table") { throw OperationProblem(column: nil, reason: message) }
+        guard let declaredSchema = source.schema else { return (name, nil) }
+        let schema = naming.schema(declaredSchema)
+        if let message = NameRules.schemaProblem(schema) { throw OperationProblem(column: nil, reason: message) }
+        return (schema + "." + name, schema)
+    }
+
+    func schemaClash(_ destination: (table: String, schema: String?), _ existing: WarehouseTable) -> String {
+        "\(destination.schema.map { "table in schema \(NameRules.quoted($0))" } ?? "table") \(NameRules.quoted(destination.table)) would be the SQLite table of the existing \(existing.schema.map { "table of schema \(NameRules.quoted($0))" } ?? "table") \(NameRules.quoted(existing.name)); rename one of them"
+    }
+
+    /// Says once when a second source name maps to a table another name already maps to (Fivetran
+    /// naming: `A` and `a` are both `a`).
+    func noteSource(_ source: SourceTableName, of table: WarehouseTable) {
+        guard let first = sourceNameOfTable[table.name] else {
+            sourceNameOfTable[table.name] = source
+            return
+        }
+        guard first != source else { return }
+        warnOnce(
+            "tables \(first.shown) and \(source.shown) both become \(NameRules.quoted(table.name)) under Fivetran naming: their rows are written to one table"
+        )
+    }
+
+    func warnOnce(_ message: String) {
+        guard warned.insert(message).inserted else { return }
+        warningHandler?("warning: " + message)
+    }
+
     /// Resolves each field to a column index, creating or widening undeclared columns as needed.
-    /// Fields whose value is null and whose column does not exist yet are skipped (index -1).
+    /// Fields whose value is null and whose column does not exist yet are skipped (index -1), and so
+    /// are fields whose value is not stored (a system column's name, or a second source name of a
+    /// column an earlier field of the operation already set: the first value wins, as in Fivetran).
     func resolveColumns(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, into indexes: inout [Int]) throws {
         indexes.removeAll(keepingCapacity: true)
         var named: UInt64 = 0
         for (position, field) in fields.enumerated() {
             if let index = table.columnIndex(forKey: field.key, at: position, in: source) {
-                try Self.checkNamedOnce(index, &named, indexes, table)
+                guard index >= 0 else {
+                    ignoredSystemColumn(field, of: table, source)
+                    indexes.append(-1)
+                    continue
+                }
+                if try !namedFirstTime(index, &named, indexes, table, fields, field, source) {
+                    indexes.append(-1)
+                    continue
+                }
                 let column = table.columns[index]
                 if !column.declared, case .null = field.value {
                 } else if !column.declared,
@@ -48,33 +103,56 @@ extension Warehouse {
                 indexes.append(index)
                 continue
             }
-            let name = try source.string(field.key)
+            let sourceName = try source.string(field.key)
             if case .null = field.value {
                 indexes.append(-1)
                 continue
             }
-            if let message = NameRules.problem(name, what: "column") { throw OperationProblem(column: name, reason: message) }
+            let name = table.naming.column(sourceName)
+            if let message = NameRules.problem(name, what: "column") { throw OperationProblem(column: sourceName, reason: message) }
             if let existingName = table.columnName(matchingCase: name) {
-                throw OperationProblem(column: name, reason: NameRules.collision(name, existing: existingName, what: "column"))
+                throw OperationProblem(column: sourceName, reason: NameRules.collision(name, existing: existingName, what: "column"))
             }
             try addColumn(to: table, name: name, type: TypeRules.inferredType(field.value, source), declared: false)
-            indexes.append(table.columns.count - 1)
+            let index = table.columns.count - 1
+            table.indexBySourceName[Array(sourceName.utf8)] = index
+            if index < 64 { named |= 1 << UInt64(index) }
+            indexes.append(index)
         }
     }
 
-    /// Throws when an earlier field of the same operation already named column `index`: a member
-    /// twice has no defined meaning in JSON, so the operation is refused rather than one value kept.
+    /// Says once per table and name that a value sent for a system column was not stored.
+    func ignoredSystemColumn(_ field: Field, of table: WarehouseTable, _ source: RecordSource) {
+        let name = (try? source.string(field.key)) ?? ""
+        warnOnce(
+            "table \(NameRules.quoted(table.name)): column \(NameRules.quoted(name)) is a system column of this warehouse; the value the connector sends for it is not stored (the host sets it)"
+        )
+    }
+
+    /// Whether this field is the first of the operation to name column `index`. A member twice has
+    /// no defined meaning in JSON, so the same key twice is refused rather than one value kept; two
+    /// different source names that naming maps to one column keep the first value (said once).
     @inline(__always)
-    static func checkNamedOnce(_ index: Int, _ named: inout UInt64, _ indexes: [Int], _ table: WarehouseTable)
-        throws(OperationProblem)
-    {
+    func namedFirstTime(
+        _ index: Int, _ named: inout UInt64, _ indexes: [Int], _ table: WarehouseTable, _ fields: [Field], _ field: Field,
+        _ source: RecordSource
+    ) throws(OperationProblem) -> Bool {
         if index < 64 {
             let bit: UInt64 = 1 << UInt64(index)
-            if named & bit != 0 { throw namedTwice(table.columns[index].name) }
-            named |= bit
-        } else if indexes.contains(index) {
-            throw namedTwice(table.columns[index].name)
+            if named & bit == 0 {
+                named |= bit
+                return true
+            }
+        } else if !indexes.contains(index) {
+            return true
         }
+        let sourceName = (try? source.string(field.key)) ?? ""
+        let earlier = indexes.firstIndex(of: index).flatMap { try? source.string(fields[$0].key) }
+        guard let earlier, earlier != sourceName else { throw Self.namedTwice(table.columns[index].name) }
+        warnOnce(
+            "columns \(NameRules.quoted(earlier)) and \(NameRules.quoted(sourceName)) of table \(NameRules.quoted(table.name)) both become \(NameRules.quoted(table.columns[index].name)) under Fivetran naming: a row keeps only the value of the first"
+        )
+        return false
     }
 
     static func namedTwice(_ column: String) -> OperationProblem {
@@ -166,7 +244,7 @@ extension Warehouse {
         if table.hasPrimaryKey {
             var keyPositions = [Int](repeating: -1, count: table.primaryKeyIndexes.count)
             for (position, field) in fields.enumerated() {
-                guard let index = table.columnIndex(forKey: field.key, at: position, in: source),
+                guard let index = table.columnIndex(forKey: field.key, at: position, in: source), index >= 0,
                     let keyPosition = table.primaryKeyIndexes.firstIndex(of: index)
                 else { continue }
                 if keyPositions[keyPosition] >= 0 { throw Self.namedTwice(table.columns[index].name) }

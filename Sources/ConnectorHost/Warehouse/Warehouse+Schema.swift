@@ -13,9 +13,18 @@ extension Warehouse {
     ///   key, a type that is not a widening, a name that differs from an existing one only in letter
     ///   case), or ``SQLiteError``.
     public func apply(schema: [TableDefinition]) throws {
-        for definition in schema {
+        for sourceDefinition in schema {
+            let source = SourceTableName(schema: sourceDefinition.schema, name: sourceDefinition.name)
+            let destination: (table: String, schema: String?)
+            do { destination = try destinationName(of: source) } catch {
+                throw SchemaConflict(table: sourceDefinition.name, reason: error.reason)
+            }
+            let definition = mapped(sourceDefinition, to: destination.table)
             let table: WarehouseTable
             if let existing = self.table(exactly: definition.name) {
+                guard existing.schema == destination.schema else {
+                    throw SchemaConflict(table: definition.name, reason: schemaClash(destination, existing))
+                }
                 table = existing
                 if !NameRules.same(existing.primaryKey, definition.primaryKey) {
                     throw SchemaConflict(
@@ -28,9 +37,14 @@ extension Warehouse {
                 throw SchemaConflict(
                     table: definition.name, reason: NameRules.collision(definition.name, existing: existingName, what: "table"))
             } else {
-                _ = try createTable(name: definition.name, primaryKey: definition.primaryKey, declared: definition.columns)
+                let table = try createTable(
+                    name: definition.name, schema: destination.schema, primaryKey: definition.primaryKey, declared: definition.columns)
+                noteSource(source, of: table)
+                tablesBySource[source] = table
                 continue
             }
+            noteSource(source, of: table)
+            tablesBySource[source] = table
             for (name, type) in definition.columns {
                 if let index = table.columnIndex(named: name) {
                     let column = table.columns[index]
@@ -61,14 +75,42 @@ extension Warehouse {
         }
     }
 
+    /// The definition with its warehouse names: the SQLite table name, the column and key names as
+    /// naming maps them. Of two declared columns that map to one name the first is kept, and a
+    /// declared system column of the Fivetran profile is dropped (the host sets it); each said once.
+    func mapped(_ definition: TableDefinition, to tableName: String) -> TableDefinition {
+        var columns: [(name: String, type: ColumnType)] = []
+        var sourceOfColumn: [String: String] = [:]
+        for (sourceName, type) in definition.columns {
+            let name = naming.column(sourceName)
+            if settings.systemColumns == .fivetran, settings.systemColumns.contains(name) {
+                warnOnce(
+                    "table \(NameRules.quoted(tableName)): the declared column \(NameRules.quoted(sourceName)) is a system column of this warehouse; the host sets it"
+                )
+                continue
+            }
+            if let first = sourceOfColumn[name] {
+                warnOnce(
+                    "columns \(NameRules.quoted(first)) and \(NameRules.quoted(sourceName)) of table \(NameRules.quoted(tableName)) both become \(NameRules.quoted(name)) under Fivetran naming: the first declaration is kept"
+                )
+                continue
+            }
+            sourceOfColumn[name] = sourceName
+            columns.append((name, type))
+        }
+        var key: [String] = []
+        for column in definition.primaryKey.map(naming.column) where !key.contains(column) { key.append(column) }
+        return TableDefinition(name: tableName, schema: definition.schema, primaryKey: key, columns: columns)
+    }
+
     func describeKey(_ key: [String]) -> String {
         key.isEmpty ? "none (row hash)" : "(" + key.joined(separator: ", ") + ")"
     }
 
-    func createTable(name: String, primaryKey: [String], declared: [(name: String, type: ColumnType)], inSchema: Bool = true) throws
-        -> WarehouseTable
-    {
-        let table = WarehouseTable(name: name, primaryKey: primaryKey)
+    func createTable(
+        name: String, schema: String? = nil, primaryKey: [String], declared: [(name: String, type: ColumnType)], inSchema: Bool = true
+    ) throws -> WarehouseTable {
+        let table = WarehouseTable(name: name, schema: schema, primaryKey: primaryKey, system: settings.systemColumns, naming: naming)
         for (columnName, type) in declared { table.appendColumn(WarehouseColumn(name: columnName, type: type, declared: true)) }
         // Key columns not declared get their type from their first value.
         for keyColumn in primaryKey where table.columnIndex(named: keyColumn) == nil {
@@ -77,8 +119,8 @@ extension Warehouse {
         try database.execute(table.createSQL)
         let keyJSON = JSONWriter.string(.array(primaryKey.map(JSONValue.string)))
         try database.run(
-            #"INSERT INTO "_connector_tables" ("name", "primary_key", "created_at") VALUES (?1, ?2, ?3)"#,
-            [.text(name), .text(keyJSON), .text(TemporalValues.nowUTC())])
+            #"INSERT INTO "_connector_tables" ("name", "primary_key", "created_at", "schema") VALUES (?1, ?2, ?3, ?4)"#,
+            [.text(name), .text(keyJSON), .text(TemporalValues.nowUTC()), schema.map(SQLiteValue.text) ?? .null])
         for (position, column) in table.columns.enumerated() { try saveColumn(table: name, column, position: position) }
         tables[name] = table
         tableNamesByFoldedName[NameRules.folded(name)] = name

@@ -44,13 +44,27 @@ extension Warehouse {
         try database.rollback()
     }
 
+    /// The stored state with what the host knows of its mirror, or `nil` before the first checkpoint.
+    func storedStateRecord() throws(SQLiteError) -> StoredState? {
+        let rows = try database.query(
+            #"SELECT "state", "mirror", "mirror_identity", "previous_mirror_identity" FROM "_connector_state" WHERE "id" = 1"#)
+        guard let row = rows.first, case .text(let state) = row[0] else { return nil }
+        func text(_ value: SQLiteValue) -> String? { if case .text(let text) = value { return text } else { return nil } }
+        return StoredState(state: state, mirror: text(row[1]), mirrorIdentity: text(row[2]), previousMirrorIdentity: text(row[3]))
+    }
+
     /// Commits every operation so far together with `state` (compact JSON). The caller opens the
     /// next transaction with ``beginTransaction()`` once the checkpoint is acknowledged, so a failure
     /// there is never mistaken for a failed commit.
-    public func checkpoint(state: String) throws(SQLiteError) {
+    /// `mirror` is the state file the host is about to rename into place and that file's identity,
+    /// kept (with the previous checkpoint's) to tell its own mirror from a file the user edited.
+    public func checkpoint(state: String, mirror: (path: String, identity: String?)? = nil) throws(SQLiteError) {
         try database.run(
-            #"INSERT INTO "_connector_state" ("id", "state", "updated_at") VALUES (1, ?1, ?2) ON CONFLICT ("id") DO UPDATE SET "state" = excluded."state", "updated_at" = excluded."updated_at""#,
-            [.text(state), .text(TemporalValues.nowUTC())])
+            #"INSERT INTO "_connector_state" ("id", "state", "updated_at", "mirror", "mirror_identity") VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT ("id") DO UPDATE SET "state" = excluded."state", "updated_at" = excluded."updated_at", "previous_mirror_identity" = CASE WHEN "mirror" = excluded."mirror" THEN "mirror_identity" END, "mirror" = excluded."mirror", "mirror_identity" = excluded."mirror_identity""#,
+            [
+                .text(state), .text(TemporalValues.nowUTC()), mirror.map { .text($0.path) } ?? .null,
+                mirror?.identity.map(SQLiteValue.text) ?? .null,
+            ])
         try database.commit()
         counts.checkpoints += 1
         committedCounts = counts
@@ -85,4 +99,15 @@ extension Warehouse {
         try WarehouseCatalog.recordSyncEnd(
             in: database, id: id, status: status, counts: counts, error: error, at: TemporalValues.nowUTC())
     }
+}
+
+/// The state row: the committed state and what the host knows of the mirror it wrote.
+struct StoredState {
+    var state: String
+    /// The state file the last checkpoint mirrored to, and its identity then.
+    var mirror: String?
+    var mirrorIdentity: String?
+    /// The identity of the mirror of the checkpoint before (same file): a mirror left one checkpoint
+    /// behind by a host killed between commit and rename still has it.
+    var previousMirrorIdentity: String?
 }

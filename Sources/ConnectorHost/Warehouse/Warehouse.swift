@@ -19,6 +19,17 @@ public final class Warehouse {
     /// The file path.
     public let path: String
     var tables: [String: WarehouseTable] = [:]
+    /// How this warehouse lands data (``settle(naming:fivetranConnector:)`` fixes it on the first sync).
+    public internal(set) var settings = WarehouseSettings.legacy
+    var naming: Naming { Naming(strategy: settings.naming) }
+    /// Tables by the (schema, table) a connector names them with, resolved once per distinct pair.
+    var tablesBySource: [SourceTableName: WarehouseTable] = [:]
+    /// The first source name that mapped to each table, to notice a second one (a naming collision).
+    var sourceNameOfTable: [String: SourceTableName] = [:]
+    /// Said once each: naming collisions, values for system columns that were dropped.
+    var warned: Set<String> = []
+    /// Where the warehouse's warnings go (the session shows them to the user).
+    public var warningHandler: (@Sendable (String) -> Void)?
     /// What this sync has done so far: every operation received and applied, including those a
     /// failure then rolls back.
     @exclusivity(unchecked) public internal(set) var counts = OperationCounts()
@@ -60,8 +71,12 @@ public final class Warehouse {
     func loadMetadata() throws(SQLiteError) {
         tables.removeAll()
         tableNamesByFoldedName.removeAll()
+        tablesBySource.removeAll()
+        sourceNameOfTable.removeAll()
+        settings = try WarehouseSettings.stored(in: database) ?? .legacy
         for entry in try WarehouseCatalog.tables(in: database) {
-            let table = WarehouseTable(name: entry.name, primaryKey: entry.primaryKey)
+            let table = WarehouseTable(
+                name: entry.name, schema: entry.schema, primaryKey: entry.primaryKey, system: settings.systemColumns, naming: naming)
             for column in entry.columns {
                 table.appendColumn(WarehouseColumn(name: column.name, type: column.type, declared: column.declared))
             }
@@ -73,3 +88,12 @@ public final class Warehouse {
 
 @available(*, unavailable)
 extension Warehouse: Sendable {}
+
+/// A table as a connector names it: its destination schema (`nil` for the default one) and name.
+struct SourceTableName: Hashable {
+    var schema: String?
+    var name: String
+
+    /// `name`, or `schema.name`, quoted, for messages.
+    var shown: String { schema.map { NameRules.quoted($0) + "." }.map { $0 + NameRules.quoted(name) } ?? NameRules.quoted(name) }
+}

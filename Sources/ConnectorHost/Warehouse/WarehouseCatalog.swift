@@ -9,17 +9,19 @@ enum WarehouseCatalog {
     static var createSQL: String {
         """
         CREATE TABLE IF NOT EXISTS "_connector_tables" (
-            "name" TEXT PRIMARY KEY, "primary_key" TEXT NOT NULL, "created_at" TEXT NOT NULL);
+            "name" TEXT PRIMARY KEY, "primary_key" TEXT NOT NULL, "created_at" TEXT NOT NULL, "schema" TEXT);
         CREATE TABLE IF NOT EXISTS "_connector_columns" (
             "table_name" TEXT NOT NULL, "column_name" TEXT NOT NULL, "position" INTEGER NOT NULL,
             "type" TEXT, "precision" INTEGER, "scale" INTEGER, "declared" INTEGER NOT NULL,
             PRIMARY KEY ("table_name", "column_name"));
         CREATE TABLE IF NOT EXISTS "_connector_state" (
-            "id" INTEGER PRIMARY KEY CHECK ("id" = 1), "state" TEXT NOT NULL, "updated_at" TEXT NOT NULL);
+            "id" INTEGER PRIMARY KEY CHECK ("id" = 1), "state" TEXT NOT NULL, "updated_at" TEXT NOT NULL,
+            "mirror" TEXT, "mirror_identity" TEXT, "previous_mirror_identity" TEXT);
         CREATE TABLE IF NOT EXISTS "_connector_syncs" (
             "id" INTEGER PRIMARY KEY AUTOINCREMENT, "started_at" TEXT NOT NULL, "ended_at" TEXT,
             "status" TEXT NOT NULL, "connector" TEXT, \(countColumns.map { "\(quoteIdentifier($0.name)) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ", ")),
             "error" TEXT, \(addedSyncColumns.map { "\(quoteIdentifier($0.name)) \($0.type)" }.joined(separator: ", ")));
+        CREATE TABLE IF NOT EXISTS "_connector_settings" ("key" TEXT PRIMARY KEY, "value" TEXT NOT NULL);
         """
     }
 
@@ -30,11 +32,27 @@ enum WarehouseCatalog {
         ("connection", "TEXT"), ("package_id", "TEXT"), ("package_sha256", "TEXT"),
     ]
 
+    /// Columns of the other catalog tables added after the first release (a table's destination
+    /// schema; what the state row knows of its mirror, PROTOCOL.md 12.1), and count columns of the
+    /// history added after it, which ``upgrade(_:)`` adds to older warehouses too.
+    static let addedColumns: [(table: String, name: String, type: String)] = [
+        ("_connector_tables", "schema", "TEXT"), ("_connector_state", "mirror", "TEXT"),
+        ("_connector_state", "mirror_identity", "TEXT"), ("_connector_state", "previous_mirror_identity", "TEXT"),
+        ("_connector_syncs", "file_uploads", "INTEGER NOT NULL DEFAULT 0"), ("_connector_syncs", "warnings", "INTEGER NOT NULL DEFAULT 0"),
+    ]
+
     /// Adds the columns of ``addedSyncColumns`` that an older warehouse lacks.
     static func upgrade(_ database: SQLiteDatabase) throws(SQLiteError) {
         let present = Set(try syncColumnNames(database))
         for column in addedSyncColumns where !present.contains(column.name) {
             try database.execute(#"ALTER TABLE "_connector_syncs" ADD COLUMN "# + "\(quoteIdentifier(column.name)) \(column.type)")
+        }
+        for column in addedColumns {
+            let exists = try database.query(
+                "SELECT 1 FROM pragma_table_info(?1) WHERE \"name\" = ?2", [.text(column.table), .text(column.name)])
+            if exists.isEmpty {
+                try database.execute("ALTER TABLE \(quoteIdentifier(column.table)) ADD COLUMN \(quoteIdentifier(column.name)) \(column.type)")
+            }
         }
     }
 
@@ -56,6 +74,8 @@ enum WarehouseCatalog {
     /// A table as the catalog records it.
     struct Table: Equatable {
         var name: String
+        /// The destination schema, `nil` for the default one.
+        var schema: String?
         var primaryKey: [String]
         /// In position order.
         var columns: [Column]
@@ -65,11 +85,13 @@ enum WarehouseCatalog {
     static func tables(in database: SQLiteDatabase) throws(SQLiteError) -> [Table] {
         var tables: [Table] = []
         var indexByName: [String: Int] = [:]
-        for row in try database.query(#"SELECT "name", "primary_key" FROM "_connector_tables" ORDER BY "name""#) {
+        for row in try database.query(#"SELECT "name", "primary_key", "schema" FROM "_connector_tables" ORDER BY "name""#) {
             guard case .text(let name) = row[0], case .text(let keyJSON) = row[1] else { continue }
             let primaryKey = (try? JSONParser.parse(keyJSON))?.arrayValue?.compactMap(\.stringValue) ?? []
+            var schema: String?
+            if case .text(let value) = row[2] { schema = value }
             indexByName[name] = tables.count
-            tables.append(Table(name: name, primaryKey: primaryKey, columns: []))
+            tables.append(Table(name: name, schema: schema, primaryKey: primaryKey, columns: []))
         }
         let columnRows = try database.query(
             #"SELECT "table_name", "column_name", "type", "precision", "scale", "declared" FROM "_connector_columns" ORDER BY "table_name", "position""#
@@ -94,7 +116,7 @@ enum WarehouseCatalog {
         [
             ("upserts", \.upserts), ("updates", \.updates), ("deletes", \.deletes), ("truncates", \.truncates),
             ("checkpoints", \.checkpoints), ("schema_changes", \.schemaChanges), ("noop_updates", \.noopUpdates),
-            ("noop_deletes", \.noopDeletes),
+            ("noop_deletes", \.noopDeletes), ("file_uploads", \.fileUploads), ("warnings", \.warnings),
         ]
     }
 

@@ -9,11 +9,43 @@ import ConnectorProtocol
 /// The reserved prefix of the host's own columns and tables.
 public let systemPrefix = "_connector_"
 
-/// System column names.
-enum SystemColumn {
-    static let synced = "_connector_synced"
-    static let deleted = "_connector_deleted"
-    static let rowID = "_connector_id"
+/// The names of the columns the host adds to every table: connector-host's own (`_connector_*`)
+/// or, in a warehouse that lands data as Fivetran does, Fivetran's (`_fivetran_*`), so that SQL
+/// written against Fivetran's warehouse runs against this one (PROTOCOL.md section 6.3).
+public struct SystemColumnNames: Sendable, Equatable {
+    /// `connector` or `fivetran`, as recorded in the warehouse.
+    public let profile: String
+    /// UTC time of the last write to the row.
+    public let synced: String
+    /// The soft-delete flag.
+    public let deleted: String
+    /// The row hash of a table without a primary key.
+    public let rowID: String
+    /// The path of the file a row carries (file uploads).
+    public let filePath: String
+
+    private init(profile: String, prefix: String) {
+        self.profile = profile
+        synced = prefix + "synced"
+        deleted = prefix + "deleted"
+        rowID = prefix + "id"
+        filePath = prefix + "file_path"
+    }
+
+    public static let connector = SystemColumnNames(profile: "connector", prefix: systemPrefix)
+    public static let fivetran = SystemColumnNames(profile: "fivetran", prefix: "_fivetran_")
+
+    /// The profile recorded under `name`, or `nil`.
+    public init?(profile name: String) {
+        switch name {
+        case "connector": self = .connector
+        case "fivetran": self = .fivetran
+        default: return nil
+        }
+    }
+
+    /// Whether `name` is one of these columns (a value sent for one is not stored: the host's wins).
+    func contains(_ name: String) -> Bool { name == synced || name == deleted || name == rowID || name == filePath }
 }
 
 /// A column of a warehouse table.
@@ -38,7 +70,13 @@ struct WarehouseColumn {
 /// Confined, like the warehouse, to the sync thread; for the same reason as the warehouse's, the
 /// properties read per operation opt out of the runtime's exclusivity checks.
 final class WarehouseTable {
+    /// The SQLite table name: the table's warehouse name, after `<schema>.` for a table of a
+    /// destination schema other than the default one (PROTOCOL.md section 6.10).
     let name: String
+    /// The destination schema (as named in the warehouse), `nil` for the default one.
+    let schema: String?
+    let system: SystemColumnNames
+    let naming: Naming
     /// Empty when the table has no primary key; then rows are keyed by a hash (`_connector_id`).
     let primaryKey: [String]
     @exclusivity(unchecked) private(set) var columns: [WarehouseColumn] = []
@@ -50,9 +88,18 @@ final class WarehouseTable {
     /// Bit i set when column i is part of the primary key (tables have at most 64 key columns).
     @exclusivity(unchecked) private(set) var primaryKeyMask: UInt64 = 0
 
-    /// For each field position of the last record, the column it named: the next record usually names
-    /// the same columns in the same order, which a byte comparison confirms without hashing.
+    /// Column indexes by the source name a connector sends (which naming may map to another column
+    /// name), filled once per distinct name; ``ignoredField`` for names whose values are not stored.
+    /// Keyed by the name's bytes: a String key would also match a canonically equivalent spelling.
+    @exclusivity(unchecked) var indexBySourceName: [[UInt8]: Int] = [:]
+    /// For each field position of the last record, the column it named and the key's bytes: the next
+    /// record usually names the same columns in the same order, which a byte comparison confirms
+    /// without hashing or naming.
     @exclusivity(unchecked) var lastKeyOrder: [Int] = []
+    @exclusivity(unchecked) var lastKeyBytes: [[UInt8]] = []
+
+    /// The index of a field whose value is dropped: a system column's name (the host's value wins).
+    static let ignoredField = -2
 
     @exclusivity(unchecked) private var upsertStatement: SQLiteStatement?
     @exclusivity(unchecked) private var deleteStatement: SQLiteStatement?
@@ -97,9 +144,15 @@ final class WarehouseTable {
         }
     }
 
-    init(name: String, primaryKey: [String]) {
+    init(
+        name: String, schema: String? = nil, primaryKey: [String], system: SystemColumnNames = .connector,
+        naming: Naming = Naming(strategy: .source)
+    ) {
         self.name = name
+        self.schema = schema
         self.primaryKey = primaryKey
+        self.system = system
+        self.naming = naming
     }
 
     var hasPrimaryKey: Bool { !primaryKey.isEmpty }
@@ -144,27 +197,47 @@ final class WarehouseTable {
         truncateStatement = nil
         updateStatements.removeAll()
         lastKeyOrder.removeAll()
+        lastKeyBytes.removeAll()
     }
 
-    /// Finds the column a record key names, trying the previous record's order first.
+    /// Finds the column a record key names, trying the previous record's order first; `nil` when the
+    /// table has no such column yet, ``ignoredField`` for a field whose value is not stored.
     @inline(__always)
     func columnIndex(forKey key: JSONStringToken, at position: Int, in source: RecordSource) -> Int? {
+        let length = key.end - key.start
         if position < lastKeyOrder.count, !key.hasEscapes {
-            let candidate = lastKeyOrder[position]
-            let nameBytes = columns[candidate].nameBytes
-            let length = key.end - key.start
-            if nameBytes.count == length,
-                nameBytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, source.bytes.baseAddress! + key.start, length) }) == 0
+            let known = lastKeyBytes[position]
+            if known.count == length,
+                known.withUnsafeBufferPointer({ memcmp($0.baseAddress!, source.bytes.baseAddress! + key.start, length) }) == 0
             {
-                return candidate
+                return lastKeyOrder[position]
             }
         }
-        guard let name = try? source.string(key), let index = columnIndex(named: name) else { return nil }
+        guard let name = try? source.string(key), let index = index(forSourceName: name) else { return nil }
         if position < lastKeyOrder.count {
             lastKeyOrder[position] = index
-        } else if position == lastKeyOrder.count {
+            lastKeyBytes[position] = key.hasEscapes ? [] : Array(name.utf8)
+        } else if position == lastKeyOrder.count, !key.hasEscapes {
             lastKeyOrder.append(index)
+            lastKeyBytes.append(Array(name.utf8))
         }
+        return index
+    }
+
+    /// The column a source name maps to, naming it once per distinct name.
+    func index(forSourceName name: String) -> Int? {
+        let bytes = Array(name.utf8)
+        if let index = indexBySourceName[bytes] { return index }
+        let mapped = naming.column(name)
+        let index: Int
+        if let existing = columnIndex(named: mapped) {
+            index = existing
+        } else if system.profile == SystemColumnNames.fivetran.profile, system.contains(mapped) {
+            index = Self.ignoredField
+        } else {
+            return nil
+        }
+        indexBySourceName[bytes] = index
         return index
     }
 
@@ -176,20 +249,20 @@ final class WarehouseTable {
     /// `CREATE TABLE` for this table's current columns under another name (a rebuild's copy).
     func createSQL(named tableName: String) -> String {
         var definitions: [String] = []
-        if !hasPrimaryKey { definitions.append("\(quoteIdentifier(SystemColumn.rowID)) TEXT PRIMARY KEY") }
+        if !hasPrimaryKey { definitions.append("\(quoteIdentifier(system.rowID)) TEXT PRIMARY KEY") }
         for column in columns {
             let type = TypeRules.sqlType(column.type)
             definitions.append(type.isEmpty ? quoteIdentifier(column.name) : "\(quoteIdentifier(column.name)) \(type)")
         }
-        definitions.append("\(quoteIdentifier(SystemColumn.synced)) TEXT NOT NULL")
-        definitions.append("\(quoteIdentifier(SystemColumn.deleted)) INTEGER NOT NULL DEFAULT 0")
+        definitions.append("\(quoteIdentifier(system.synced)) TEXT NOT NULL")
+        definitions.append("\(quoteIdentifier(system.deleted)) INTEGER NOT NULL DEFAULT 0")
         if hasPrimaryKey { definitions.append("PRIMARY KEY (\(primaryKey.map(quoteIdentifier).joined(separator: ", ")))") }
         return "CREATE TABLE \(quoteIdentifier(tableName)) (\(definitions.joined(separator: ", ")))"
     }
 
     /// The system columns this table has, in the order ``columnListSQL`` lists them after the data columns.
     var systemColumnNames: [String] {
-        [SystemColumn.synced, SystemColumn.deleted] + (hasPrimaryKey ? [] : [SystemColumn.rowID])
+        (hasPrimaryKey ? [] : [system.rowID]) + [system.synced, system.deleted]
     }
 
     /// Every column, data then system, quoted and comma-separated (for copying the table's rows).
@@ -200,17 +273,17 @@ final class WarehouseTable {
     /// Upsert: parameters 1...n are the columns in order, n+1 the synced time, n+2 the row id (no key).
     var upsertSQL: String {
         let names = columns.map { quoteIdentifier($0.name) }
-        var insertNames = names + [quoteIdentifier(SystemColumn.synced), quoteIdentifier(SystemColumn.deleted)]
+        var insertNames = names + [quoteIdentifier(system.synced), quoteIdentifier(system.deleted)]
         var values = (1...(columns.count + 1)).map { "?\($0)" } + ["0"]
         if !hasPrimaryKey {
-            insertNames.append(quoteIdentifier(SystemColumn.rowID))
+            insertNames.append(quoteIdentifier(system.rowID))
             values.append("?\(columns.count + 2)")
         }
-        let conflictTarget = hasPrimaryKey ? primaryKey.map(quoteIdentifier) : [quoteIdentifier(SystemColumn.rowID)]
+        let conflictTarget = hasPrimaryKey ? primaryKey.map(quoteIdentifier) : [quoteIdentifier(system.rowID)]
         let assignments =
             names.map { "\($0) = excluded.\($0)" } + [
-                "\(quoteIdentifier(SystemColumn.synced)) = excluded.\(quoteIdentifier(SystemColumn.synced))",
-                "\(quoteIdentifier(SystemColumn.deleted)) = 0",
+                "\(quoteIdentifier(system.synced)) = excluded.\(quoteIdentifier(system.synced))",
+                "\(quoteIdentifier(system.deleted)) = 0",
             ]
         return
             "INSERT INTO \(quotedName) (\(insertNames.joined(separator: ", "))) VALUES (\(values.joined(separator: ", "))) "
@@ -221,7 +294,7 @@ final class WarehouseTable {
     func updateSQL(columnIndexes: [Int]) -> String {
         let assignments =
             columnIndexes.enumerated().map { "\(quoteIdentifier(columns[$0.element].name)) = ?\($0.offset + 1)" } + [
-                "\(quoteIdentifier(SystemColumn.synced)) = ?\(columnIndexes.count + 1)"
+                "\(quoteIdentifier(system.synced)) = ?\(columnIndexes.count + 1)"
             ]
         return
             "UPDATE \(quotedName) SET \(assignments.joined(separator: ", ")) WHERE \(keyCondition(firstParameter: columnIndexes.count + 2))"
@@ -229,16 +302,16 @@ final class WarehouseTable {
 
     /// Soft delete: parameter 1 synced, then the key values (or the row id).
     var deleteSQL: String {
-        "UPDATE \(quotedName) SET \(quoteIdentifier(SystemColumn.deleted)) = 1, \(quoteIdentifier(SystemColumn.synced)) = ?1 WHERE \(keyCondition(firstParameter: 2))"
+        "UPDATE \(quotedName) SET \(quoteIdentifier(system.deleted)) = 1, \(quoteIdentifier(system.synced)) = ?1 WHERE \(keyCondition(firstParameter: 2))"
     }
 
     /// Truncate: soft-deletes every live row; parameter 1 synced.
     var truncateSQL: String {
-        "UPDATE \(quotedName) SET \(quoteIdentifier(SystemColumn.deleted)) = 1, \(quoteIdentifier(SystemColumn.synced)) = ?1 WHERE \(quoteIdentifier(SystemColumn.deleted)) = 0"
+        "UPDATE \(quotedName) SET \(quoteIdentifier(system.deleted)) = 1, \(quoteIdentifier(system.synced)) = ?1 WHERE \(quoteIdentifier(system.deleted)) = 0"
     }
 
     func keyCondition(firstParameter: Int) -> String {
-        guard hasPrimaryKey else { return "\(quoteIdentifier(SystemColumn.rowID)) = ?\(firstParameter)" }
+        guard hasPrimaryKey else { return "\(quoteIdentifier(system.rowID)) = ?\(firstParameter)" }
         return primaryKey.enumerated().map { "\(quoteIdentifier($0.element)) = ?\(firstParameter + $0.offset)" }
             .joined(separator: " AND ")
     }

@@ -19,6 +19,7 @@ struct RunOptions: ParsableArguments {
     var grace: Double?
     var maximumLineBytes: Int?
     var passEnvironment: [String] = []
+    var naming: NamingStrategy?
     var logLevel = LogLevel.info
     var json = false
     var quiet = false
@@ -50,6 +51,11 @@ struct RunOptions: ParsableArguments {
             .option(
                 "pass-env", "NAMES", \.passEnvironment, .commaSeparated,
                 help: "comma-separated host variables to pass although they look secret (withheld by default)"),
+            .option(
+                "naming", "NAMING", \.naming, .choice("fivetran or source", NamingStrategy.init(argument:)),
+                help:
+                    "fivetran or source: names in a new warehouse, Fivetran's (createdAt -> created_at) or as sent (default fivetran for a connector.py, else source; a warehouse keeps its first)"
+            ),
             .option(
                 "log-level", "LEVEL", \.logLevel, .choice("debug, info, warning or error", LogLevel.init(wireName:)),
                 help: "least severe connector log shown: debug, info, warning, error (default info)"),
@@ -102,6 +108,7 @@ struct RunOptions: ParsableArguments {
         if let grace { options.gracePeriod = grace }
         if let maximumLineBytes { options.maximumLineLength = maximumLineBytes }
         options.passEnvironment = passEnvironment
+        options.naming = naming
     }
 }
 
@@ -114,8 +121,11 @@ extension CommandLineInterface {
                 (run with the Python SDK). The host builds the connector if the manifest says how, starts it,
                 asks for its schema, runs update, and applies every operation to the warehouse. Each
                 checkpoint commits the data and the state together; on any failure the warehouse stays at the
-                last checkpoint. The state resumes from the warehouse (or from the state file, if the
-                warehouse has none yet).
+                last checkpoint. The start state is printed with where it came from: the last checkpoint
+                (the warehouse holds it, and the state file mirrors it), or the state file when it differs
+                from the host's own mirror: a state.json edited by hand, or a file given with --state, wins,
+                as in fivetran debug (the file is updated at each checkpoint). A mirror left one
+                checkpoint behind by a host killed between commit and rename is repaired.
 
                 With --connection NAME instead of DIR, it syncs a connection of the local registry: the
                 package's file is checked against its SHA-256 (a changed file is refused, nothing runs), the

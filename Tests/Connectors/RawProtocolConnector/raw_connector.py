@@ -7,9 +7,33 @@ configuration.json:
            is written verbatim as one stdout line; {"checkpoint": STATE} sends a checkpoint request and
            waits for its answer. Then `update` is answered with {}.
 Python standard library only; protocol on stdout, nothing else.
+
+`raw_connector.py --attach-host HOST DIR [ARGS...]` plays an in-process connector that starts the
+host itself (as the Python SDK's connector.debug() does): it runs `HOST run DIR --attach IN,OUT
+ARGS...` on two pipes, speaks the protocol on its ends of them, and exits with the host's status.
 """
 import json
+import os
+import subprocess
 import sys
+
+if len(sys.argv) > 3 and sys.argv[1] == "--attach-host":
+    to_host_read, to_host_write = os.pipe()
+    from_host_read, from_host_write = os.pipe()
+    host = subprocess.Popen(
+        [sys.argv[2], "run", sys.argv[3], "--attach", "%d,%d" % (to_host_read, from_host_write)] + sys.argv[4:],
+        pass_fds=(to_host_read, from_host_write))
+    os.close(to_host_read)
+    os.close(from_host_write)
+    os.dup2(from_host_read, 0)
+    os.dup2(to_host_write, 1)
+    os.close(from_host_read)
+    os.close(to_host_write)
+    sys.stdin = os.fdopen(0, "r", closefd=False)
+    sys.stdout = os.fdopen(1, "w", closefd=False)
+    ATTACHED_HOST = host
+else:
+    ATTACHED_HOST = None
 
 
 def send(message):
@@ -62,3 +86,8 @@ for line in sys.stdin:
         send({"id": request_id, "error": {"code": -32601, "message": "method not found: " + method}})
         continue
     send({"id": request_id, "result": result})
+
+if ATTACHED_HOST is not None:
+    sys.stdout.close()
+    os.close(1)
+    sys.exit(ATTACHED_HOST.wait())

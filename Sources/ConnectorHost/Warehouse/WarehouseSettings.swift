@@ -1,0 +1,72 @@
+import ConnectorProtocol
+
+/// How a warehouse lands data: its naming and its system columns. Fixed by the warehouse's first
+/// sync and recorded in `_connector_settings`, so later syncs keep them (as Fivetran keeps a
+/// connection's naming); PROTOCOL.md sections 6.3 and 6.9.
+public struct WarehouseSettings: Sendable, Equatable {
+    public var naming: NamingStrategy
+    public var systemColumns: SystemColumnNames
+
+    public init(naming: NamingStrategy, systemColumns: SystemColumnNames) {
+        self.naming = naming
+        self.systemColumns = systemColumns
+    }
+
+    /// What a warehouse made before settings were recorded has: names as sent, `_connector_*` columns.
+    public static let legacy = WarehouseSettings(naming: .source, systemColumns: .connector)
+
+    /// The settings a new warehouse gets. A Fivetran connector (a folder with `connector.py`) lands as
+    /// `fivetran debug` lands it: Fivetran's naming unless `requested` says otherwise, and Fivetran's
+    /// system columns whatever the naming (as `fivetran debug --naming SOURCE` keeps them). Any other
+    /// connector keeps its names and connector-host's columns, unless `--naming fivetran` asks for
+    /// Fivetran's warehouse.
+    public static func forNewWarehouse(requested: NamingStrategy?, fivetranConnector: Bool) -> WarehouseSettings {
+        let naming = requested ?? (fivetranConnector ? .fivetran : .source)
+        return WarehouseSettings(naming: naming, systemColumns: fivetranConnector || naming == .fivetran ? .fivetran : .connector)
+    }
+
+    /// The recorded settings, or `nil` when the warehouse has none (new, or made before they existed).
+    static func stored(in database: SQLiteDatabase) throws(SQLiteError) -> WarehouseSettings? {
+        let exists = try database.query(#"SELECT 1 FROM "sqlite_master" WHERE "type" = 'table' AND "name" = '_connector_settings'"#)
+        guard !exists.isEmpty else { return nil }
+        var values: [String: String] = [:]
+        for row in try database.query(#"SELECT "key", "value" FROM "_connector_settings""#) {
+            if case .text(let key) = row[0], case .text(let value) = row[1] { values[key] = value }
+        }
+        guard let namingName = values["naming"], let naming = NamingStrategy(rawValue: namingName),
+            let profile = values["system_columns"], let systemColumns = SystemColumnNames(profile: profile)
+        else { return nil }
+        return WarehouseSettings(naming: naming, systemColumns: systemColumns)
+    }
+
+    func save(in database: SQLiteDatabase) throws(SQLiteError) {
+        for (key, value) in [("naming", naming.rawValue), ("system_columns", systemColumns.profile)] {
+            try database.run(
+                #"INSERT INTO "_connector_settings" ("key", "value") VALUES (?1, ?2) ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value""#,
+                [.text(key), .text(value)])
+        }
+    }
+}
+
+extension Warehouse {
+    /// Fixes how this warehouse lands data on its first sync and records it, in the sync's
+    /// transaction (``beginSync(connector:)`` opened it); later syncs keep what is recorded. A
+    /// warehouse made before settings existed keeps names as sent and `_connector_*` columns.
+    /// - Returns: a warning for the user when `requested` is not what the warehouse keeps.
+    public func settle(naming requested: NamingStrategy?, fivetranConnector: Bool) throws(SQLiteError) -> String? {
+        if let stored = try WarehouseSettings.stored(in: database) {
+            settings = stored
+            guard let requested, requested != stored.naming else { return nil }
+            return
+                "warning: --naming \(requested.rawValue) is ignored: this warehouse keeps the naming of its first sync (\(stored.naming.rawValue)); run `connector-host reset` to start over with another"
+        }
+        let hasState = try storedState() != nil
+        let isNew = tables.isEmpty && !hasState
+        let chosen = isNew ? WarehouseSettings.forNewWarehouse(requested: requested, fivetranConnector: fivetranConnector) : .legacy
+        try chosen.save(in: database)
+        settings = chosen
+        guard !isNew, let requested, requested != chosen.naming else { return nil }
+        return
+            "warning: --naming \(requested.rawValue) is ignored: this warehouse was made before the naming was recorded and keeps names as sent; run `connector-host reset` to start over with \(requested.rawValue) naming"
+    }
+}
