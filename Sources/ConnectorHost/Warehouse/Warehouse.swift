@@ -90,9 +90,22 @@ public final class Warehouse {
 extension Warehouse: Sendable {}
 
 /// A table as a connector names it: its destination schema (`nil` for the default one) and name.
+///
+/// Compared byte for byte: Swift's String equality would take a canonically equivalent spelling
+/// (`cafe\u{301}` for `café`) for the same name, which SQLite does not.
 struct SourceTableName: Hashable {
     var schema: String?
     var name: String
+
+    static func == (lhs: SourceTableName, rhs: SourceTableName) -> Bool {
+        NameRules.same(lhs.name, rhs.name) && lhs.schema?.utf8.elementsEqual(rhs.schema?.utf8 ?? "".utf8) ?? (rhs.schema == nil)
+            && (lhs.schema == nil) == (rhs.schema == nil)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(Array(name.utf8))
+        hasher.combine(schema.map { Array($0.utf8) })
+    }
 
     /// `name`, or `schema.name`, quoted, for messages.
     var shown: String { schema.map { NameRules.quoted($0) + "." }.map { $0 + NameRules.quoted(name) } ?? NameRules.quoted(name) }
