@@ -20,7 +20,8 @@ enum WarehouseCatalog {
         CREATE TABLE IF NOT EXISTS "_connector_syncs" (
             "id" INTEGER PRIMARY KEY AUTOINCREMENT, "started_at" TEXT NOT NULL, "ended_at" TEXT,
             "status" TEXT NOT NULL, "connector" TEXT, \(countColumns.map { "\(quoteIdentifier($0.name)) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ", ")),
-            "error" TEXT, \(addedSyncColumns.map { "\(quoteIdentifier($0.name)) \($0.type)" }.joined(separator: ", ")));
+            "error" TEXT, \(addedSyncColumns.map { "\(quoteIdentifier($0.name)) \($0.type)" }.joined(separator: ", ")),
+            "warning_messages" TEXT);
         CREATE TABLE IF NOT EXISTS "_connector_settings" ("key" TEXT PRIMARY KEY, "value" TEXT NOT NULL);
         """
     }
@@ -39,6 +40,7 @@ enum WarehouseCatalog {
         ("_connector_tables", "schema", "TEXT"), ("_connector_state", "mirror", "TEXT"),
         ("_connector_state", "mirror_identity", "TEXT"), ("_connector_state", "previous_mirror_identity", "TEXT"),
         ("_connector_syncs", "file_uploads", "INTEGER NOT NULL DEFAULT 0"), ("_connector_syncs", "warnings", "INTEGER NOT NULL DEFAULT 0"),
+        ("_connector_syncs", "warning_messages", "TEXT"),
     ]
 
     /// Adds the columns of ``addedSyncColumns`` that an older warehouse lacks.
@@ -51,7 +53,8 @@ enum WarehouseCatalog {
             let exists = try database.query(
                 "SELECT 1 FROM pragma_table_info(?1) WHERE \"name\" = ?2", [.text(column.table), .text(column.name)])
             if exists.isEmpty {
-                try database.execute("ALTER TABLE \(quoteIdentifier(column.table)) ADD COLUMN \(quoteIdentifier(column.name)) \(column.type)")
+                try database.execute(
+                    "ALTER TABLE \(quoteIdentifier(column.table)) ADD COLUMN \(quoteIdentifier(column.name)) \(column.type)")
             }
         }
     }
