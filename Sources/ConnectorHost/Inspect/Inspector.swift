@@ -129,7 +129,7 @@ public enum Inspector {
         return try database.query(
             """
             SELECT "id", "started_at", "ended_at", (julianday("ended_at") - julianday("started_at")) * 86400.0, "status", "error",
-            \(reported), \(WarehouseCatalog.countColumnList)
+            \(reported), \(WarehouseCatalog.countColumns.map { present.contains($0.name) ? quoteIdentifier($0.name) : "0" }.joined(separator: ", "))
             FROM "_connector_syncs" ORDER BY "id" DESC LIMIT ?1
             """, [.integer(Int64(max(0, limit)))]
         ).map { row in

@@ -46,9 +46,6 @@ enum WarehouseCatalog {
     /// Adds the columns of ``addedSyncColumns`` that an older warehouse lacks.
     static func upgrade(_ database: SQLiteDatabase) throws(SQLiteError) {
         let present = Set(try syncColumnNames(database))
-        for column in addedSyncColumns where !present.contains(column.name) {
-            try database.execute(#"ALTER TABLE "_connector_syncs" ADD COLUMN "# + "\(quoteIdentifier(column.name)) \(column.type)")
-        }
         for column in addedColumns {
             let exists = try database.query(
                 "SELECT 1 FROM pragma_table_info(?1) WHERE \"name\" = ?2", [.text(column.table), .text(column.name)])
@@ -56,6 +53,9 @@ enum WarehouseCatalog {
                 try database.execute(
                     "ALTER TABLE \(quoteIdentifier(column.table)) ADD COLUMN \(quoteIdentifier(column.name)) \(column.type)")
             }
+        }
+        for column in addedSyncColumns where !present.contains(column.name) {
+            try database.execute(#"ALTER TABLE "_connector_syncs" ADD COLUMN "# + "\(quoteIdentifier(column.name)) \(column.type)")
         }
     }
 
