@@ -1,5 +1,6 @@
 import ConnectorHost
 import ConnectorProtocol
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -57,7 +58,7 @@ public enum CommandLineInterface {
             print(command?.help(path: path) ?? overview, terminator: command == nil ? "\n" : "")
             return 0
         case "--version":
-            print("connector-host \(SyncRunner.host.version) (protocol \(ProtocolVersion.current))")
+            print(versionText(.current))
             return 0
         default:
             guard let command = commands.first(where: { $0.name == first }) else {
@@ -78,6 +79,33 @@ public enum CommandLineInterface {
         Run `connector-host help <command>` (or `connector-host <command> --help`) for a command's options.
         Exit codes: 0 success, 1 the command failed, 2 a usage error, 130 cancelled with Ctrl-C (143 with SIGTERM, 129 with SIGHUP).
         """
+    }
+
+    /// `--version`: the version, the executable, and where each SDK is (or how to install it).
+    static func versionText(_ resources: HostResources) -> String {
+        var lines = [
+            "connector-host \(SyncRunner.host.version) (protocol \(ProtocolVersion.current))",
+            "executable:   \(resources.executable ?? resources.invokedPath ?? "unknown")",
+        ]
+        for sdk in HostSDK.allCases {
+            let found: String
+            if let location = resources.locate(sdk, near: nil) {
+                let origin =
+                    switch location.origin {
+                    case .given: PythonSDK.variable
+                    case .checkout(let root): "checkout " + root
+                    case .installed: "installed"
+                    }
+                found = "\(location.path) (\(origin))"
+            } else {
+                found = "not found (no checkout above the executable or the current folder, no \(resources.expectedInstalledFolder(sdk)))"
+            }
+            lines.append((sdk.title + ":").padding(toLength: 14, withPad: " ", startingAt: 0) + found)
+        }
+        if resources.locate(.python, near: nil).map({ $0.origin != .given }) ?? true {
+            lines.append("A connector_host_sdk installed for a connector's Python interpreter comes before the python SDK above.")
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// Writes a line to stderr.

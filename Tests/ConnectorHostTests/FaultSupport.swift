@@ -130,14 +130,17 @@ final class RunningCLI {
     private let readers = DispatchGroup()
 
     /// Starts `connector-host arguments` (or `executable`, in `directory`) with the test's environment plus
-    /// `environment`; stdin is /dev/null and both pipes are read to EOF on threads of their own (so large
-    /// output cannot deadlock).
-    init(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil, directory: String? = nil) throws {
+    /// `environment` (only `environment` when not `inheriting`); stdin is /dev/null and both pipes are read
+    /// to EOF on threads of their own (so large output cannot deadlock).
+    init(
+        _ arguments: [String], environment: [String: String] = [:], executable: String? = nil, directory: String? = nil,
+        inheriting: Bool = true
+    ) throws {
         process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? productsDirectory.appendingPathComponent("connector-host")
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        var merged = ProcessInfo.processInfo.environment
-        merged["CONNECTOR_HOST_SWIFT_BIN_PATH"] = productsDirectory.path
+        var merged = inheriting ? ProcessInfo.processInfo.environment : [:]
+        if inheriting { merged["CONNECTOR_HOST_SWIFT_BIN_PATH"] = productsDirectory.path }
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
         let outputPipe = Pipe()

@@ -135,8 +135,11 @@ public enum ConnectorLauncher {
 
     private static func pythonPlan(directory: String, name: String, environment: [String: String]) throws(LaunchError) -> LaunchPlan {
         let python = PythonEnvironment.plan(for: directory, environment: environment)
+        let resources = HostResources.current.with(environment: environment)
+        if let missing = PythonSDK.missing(python: python.interpreter, directory: directory, resources: resources) { throw missing }
         let launch = PythonSDK.launch(
-            python: python.interpreter, connectorFile: directory + "/connector.py", directory: directory, environment: environment)
+            python: python.interpreter, connectorFile: directory + "/connector.py", directory: directory, environment: environment,
+            resources: resources)
         return LaunchPlan(
             name: name, directory: directory, arguments: launch.arguments, buildCommand: python.setup,
             environment: launch.environment, kind: .python,

@@ -19,14 +19,18 @@ public struct ScaffoldError: Error, Sendable, CustomStringConvertible {
 /// `greeting` (primary key `id`), three new rows per run read from a cursor in the state, the text
 /// taken from `configuration.json`, and a checkpoint that commits the rows with the new cursor.
 ///
-/// How each language finds its SDK:
+/// How each language finds its SDK (``HostResources`` decides where, for every SDK: a checkout found
+/// upwards from the new folder, the executable or the current folder, else the copy installed beside
+/// the executable in `PREFIX/share/connector-host/sdks/`):
 /// - Python: nothing is copied; `run` uses the SDK installed for the interpreter, else the checkout's
-///   `sdks/python` (found as for any `connector.py`, see ``PythonSDK``).
-/// - Node: the protocol helper `protocol.js` (no npm packages) is copied from the checkout's
-///   `connectors/hello-node`, so the folder is self-contained.
-/// - Swift: a standalone SwiftPM package whose `Package.swift` depends on the checkout by path
-///   (relative when the scaffold is inside the checkout, absolute otherwise) for the products
-///   `ConnectorSDK` and `ConnectorProtocol`. The manifest builds it with `swift build` on the first
+///   or the installed `sdks/python` (found as for any `connector.py`, see ``PythonSDK``).
+/// - Node: the protocol helper `protocol.js` (no npm packages) is copied from `sdks/node`, so the
+///   folder is self-contained: it runs with `node` alone, and keeps running when connector-host is
+///   upgraded or moved (copying it again takes the new helper).
+/// - Swift: a standalone SwiftPM package whose `Package.swift` depends by path on the checkout
+///   (relative when the scaffold is inside it, absolute otherwise) or, outside any checkout, on the
+///   installed Swift SDK package (`PREFIX/share/connector-host/sdks/swift`, products `ConnectorSDK`
+///   and `ConnectorProtocol`, no dependencies). The manifest builds it with `swift build` on the first
 ///   `run` (which compiles the SDK once, some seconds) and starts `.build/debug/NAME`. This keeps
 ///   the checkout's own Package.swift untouched; a connector meant to ship with this repository is
 ///   instead added there as an executable target with a `{"swiftProduct": ...}` manifest, like
@@ -36,8 +40,10 @@ public struct ConnectorScaffold: Sendable {
     public let language: ScaffoldLanguage
     /// The folder to create (absolute).
     public let directory: String
-    /// The connector-host checkout (absolute), for the Swift and Node scaffolds.
-    public let checkout: String?
+    /// The folder of the SDK the Swift and Node scaffolds use (absolute): the Swift SDK package (a
+    /// checkout's root or the installed `sdks/swift`), the Node helper's folder; `nil` for Python.
+    public var sdkFolder: String? { sdk?.path }
+    let sdk: SDKLocation?
 
     /// Validates the name and finds what the language needs.
     /// - Parameters:
@@ -62,21 +68,33 @@ public struct ConnectorScaffold: Sendable {
         {
             throw ScaffoldError("\(self.directory) already exists and is not empty; choose another --directory or name")
         }
-        if language == .python {
-            checkout = nil
-        } else {
-            do {
-                checkout = try SourceCheckout.root(
-                    explicit: sdkPath, near: (self.directory as NSString).deletingLastPathComponent, environment: environment)
-            } catch {
-                throw ScaffoldError(error.message)
-            }
+        sdk = try language == .python ? nil : Self.locateSDK(language, near: self.directory, sdkPath: sdkPath, environment: environment)
+    }
+
+    /// The Swift SDK package or the Node helper's folder for a scaffold in `directory`: the checkout
+    /// named by `sdkPath` (or `$CONNECTOR_HOST_SOURCE`), else one found upwards, else the installed copy.
+    private static func locateSDK(_ language: ScaffoldLanguage, near directory: String, sdkPath: String?, environment: [String: String])
+        throws(ScaffoldError) -> SDKLocation
+    {
+        let sdk: HostSDK = language == .swift ? .swift : .node
+        let resources = HostResources.current.with(environment: environment)
+        let root: String?
+        do { root = try resources.checkout(explicit: sdkPath, near: (directory as NSString).deletingLastPathComponent) } catch {
+            throw ScaffoldError(error.message)
         }
+        if let root {
+            return SDKLocation(path: sdk.checkoutFolder.isEmpty ? root : root + "/" + sdk.checkoutFolder, origin: .checkout(root: root))
+        }
+        if let installed = resources.installed(sdk) { return installed }
+        throw ScaffoldError(
+            "a \(language.rawValue) connector needs connector-host's \(sdk.title), and there is \(resources.missingAdvice(sdk, near: directory)); or pass --sdk-path /path/to/connector-host (a checkout)"
+        )
     }
 
     /// The files to write, by path relative to ``directory``.
     public func files() throws(ScaffoldError) -> [(path: String, content: String)] {
-        let templates = ScaffoldTemplates(name: name, typeName: typeName, packageReference: packageReference)
+        let templates = ScaffoldTemplates(
+            name: name, typeName: typeName, packageReference: packageReference, sdkIsInstalled: sdk.map { !$0.isCheckout } ?? false)
         var files = [
             ("configuration.json", templates.configuration),
             ("README.md", templates.readme(language)),
@@ -86,10 +104,11 @@ public struct ConnectorScaffold: Sendable {
         case .python:
             files += [("connector.py", templates.python), ("requirements.txt", templates.requirements)]
         case .node:
-            let helper = (checkout ?? "") + "/connectors/hello-node/protocol.js"
+            let helper = (sdk?.path ?? "") + "/protocol.js"
             guard let protocolHelper = try? String(contentsOfFile: helper, encoding: .utf8) else {
                 throw ScaffoldError(
-                    "cannot read the Node protocol helper \(helper); pass --sdk-path with a complete connector-host checkout")
+                    "cannot read the Node helper \(helper); pass --sdk-path with a complete connector-host checkout, or install connector-host again with scripts/install.sh"
+                )
             }
             files += [
                 ("connector.json", templates.nodeManifest), ("connector.js", templates.node), ("protocol.js", protocolHelper),
@@ -127,9 +146,10 @@ public struct ConnectorScaffold: Sendable {
         return joined.isEmpty ? "Connector" : joined
     }
 
-    /// How the Swift scaffold's Package.swift names the checkout: a path and the package identity.
+    /// How the Swift scaffold's Package.swift names the SDK package: a path (relative when the
+    /// scaffold is inside it) and the package identity (SwiftPM's: the folder's name, lowercased).
     var packageReference: (path: String, identity: String) {
-        guard let checkout else { return ("", "") }
+        guard let checkout = sdk?.path else { return ("", "") }
         let identity = URL(fileURLWithPath: checkout).lastPathComponent.lowercased()
         let target = URL(fileURLWithPath: directory).standardizedFileURL.pathComponents
         let base = URL(fileURLWithPath: checkout).standardizedFileURL.pathComponents

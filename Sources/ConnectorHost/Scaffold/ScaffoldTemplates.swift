@@ -5,6 +5,8 @@ struct ScaffoldTemplates {
     let name: String
     let typeName: String
     let packageReference: (path: String, identity: String)
+    /// Whether the Swift package depends on the SDK installed with connector-host (else on a checkout).
+    let sdkIsInstalled: Bool
 
     var configuration: String {
         """
@@ -90,7 +92,7 @@ struct ScaffoldTemplates {
         //   connector-host run .            sync into files/warehouse.db (state in files/state.json)
         //   connector-host conformance .    check it against the protocol
         //
-        // protocol.js speaks the protocol (a copy of connector-host's connectors/hello-node/protocol.js);
+        // protocol.js speaks the protocol (a copy of connector-host's Node helper, sdks/node/protocol.js);
         // this file only says what to sync. Replace the body of update() with reads from your source.
 
         const { run } = require('./protocol');
@@ -136,29 +138,32 @@ struct ScaffoldTemplates {
     }
 
     var swiftPackage: String {
-        """
-        // swift-tools-version:6.0
-        import PackageDescription
+        let origin = sdkIsInstalled ? "the Swift SDK installed with connector-host (scripts/install.sh)" : "a connector-host checkout"
+        return """
+            // swift-tools-version:6.0
+            import PackageDescription
 
-        // ConnectorSDK comes from a connector-host checkout, by path. If you move this folder or the
-        // checkout, fix the path (the package name after `package:` is the checkout folder's name).
-        let package = Package(
-            name: "\(name)",
-            platforms: [.macOS(.v15)],
-            dependencies: [.package(path: "\(packageReference.path)")],
-            targets: [
-                .executableTarget(
-                    name: "\(name)",
-                    dependencies: [
-                        .product(name: "ConnectorSDK", package: "\(packageReference.identity)"),
-                        .product(name: "ConnectorProtocol", package: "\(packageReference.identity)"),
-                    ],
-                    path: "Sources"
-                )
-            ]
-        )
+            // ConnectorSDK comes by path from \(origin).
+            // If either folder moves, fix the path; the package name after `package:` is the path's last
+            // folder, lowercased. To depend on the repository instead:
+            // .package(url: "<connector-host's git URL>", branch: "main") with package: "connector-host".
+            let package = Package(
+                name: "\(name)",
+                platforms: [.macOS(.v15)],
+                dependencies: [.package(path: "\(packageReference.path)")],
+                targets: [
+                    .executableTarget(
+                        name: "\(name)",
+                        dependencies: [
+                            .product(name: "ConnectorSDK", package: "\(packageReference.identity)"),
+                            .product(name: "ConnectorProtocol", package: "\(packageReference.identity)"),
+                        ],
+                        path: "Sources"
+                    )
+                ]
+            )
 
-        """
+            """
     }
 
     var swift: String {
@@ -220,8 +225,10 @@ struct ScaffoldTemplates {
                     """,
                     """
                     `connector-host run` starts `python3` with connector-host's Python SDK (the one installed for
-                    that interpreter, else `sdks/python` of the checkout); nothing needs installing. `print()` is
-                    safe: it goes to the log.
+                    that interpreter, else the `sdks/python` installed with connector-host or of its checkout); nothing
+                    needs installing. `python connector.py` runs it too, through `connector.debug()`, once the SDK is
+                    installed for that interpreter (`pip install PREFIX/share/connector-host/sdks/python`, or
+                    `./sdks/python` of a checkout). `print()` is safe: it goes to the log.
                     Configuration values are strings, as in Fivetran.
                     """
                 )
@@ -230,7 +237,7 @@ struct ScaffoldTemplates {
                     """
                     | `connector.json` | how to start it: `node connector.js` |
                     | `connector.js` | the connector: `schema` and `update` |
-                    | `protocol.js` | the protocol helper (no npm packages), a copy of connector-host's `connectors/hello-node/protocol.js` |
+                    | `protocol.js` | the protocol helper (no npm packages), a copy of connector-host's Node helper (`sdks/node/protocol.js`) |
                     """,
                     """
                     Needs Node.js 20. `console.log` is safe: `protocol.js` sends it to stderr, which the
@@ -241,7 +248,7 @@ struct ScaffoldTemplates {
                 (
                     """
                     | `connector.json` | how to build (`swift build --product \(name)`) and start (`.build/debug/\(name)`) it |
-                    | `Package.swift` | a SwiftPM package depending on connector-host's `ConnectorSDK` by path |
+                    | `Package.swift` | a SwiftPM package depending on connector-host's `ConnectorSDK` by path (\(sdkIsInstalled ? "the installed Swift SDK" : "the checkout")) |
                     | `Sources/\(typeName).swift` | the connector: `schema` and `update` |
                     """,
                     """

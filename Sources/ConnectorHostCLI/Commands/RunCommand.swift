@@ -145,6 +145,12 @@ extension CommandLineInterface {
             let report = withExtendedLifetime(interrupt) {
                 SyncRunner.run(options.syncOptions, console: console, cancellation: cancellation)
             }
+            // A connector that could not be prepared or started (a missing SDK, directory or
+            // configuration; a failed build) did nothing: one message, not a report of zeros.
+            if let failure = report.failure, !options.json, failure.kind == .launch || failure.kind == .configuration {
+                console.write("error: \(failure.message)")
+                return failure.exitCode
+            }
             print(options.json ? SyncReportFormatter.json(report) : SyncReportFormatter.table(report))
             if let failure = report.failure {
                 console.write("error: \(failure.message)")

@@ -1,0 +1,406 @@
+'use strict';
+// protocol.js - the connector side of the connector-host protocol v1, for Node 20,
+// no npm packages. One JSON-RPC 2.0 object per line: requests from the host arrive
+// on stdin, our answers, records, checkpoints and logs leave on stdout.
+//
+//   const { run } = require('./protocol');
+//   run({
+//     name: 'my-connector', version: '1.0.0',
+//     schema(configuration) { return [{ table: 't', primaryKey: ['id'], columns: { id: 'LONG' } }]; },
+//     async update(ctx) {                     // ctx: configuration, state, signal, cancelled
+//       await ctx.upsert('t', { id: 1 });     // also ctx.update / ctx.delete / ctx.truncate
+//       await ctx.checkpoint({ cursor: 1 });  // resolves when the host has committed
+//       ctx.log('info', 'done');
+//     },
+//     test(configuration) { return { ok: true, message: 'reachable' }; },  // optional
+//   });
+//
+// stdout carries protocol only: loading this module sends console.log/info/debug/...
+// to stderr. Do not write to process.stdout yourself.
+
+const PROTOCOL_VERSIONS = [1]; // major versions this helper speaks, oldest first
+const BATCH_MAX_OPS = 1000;
+const BATCH_MAX_CHARS = 1 << 20; // ~1 MiB of JSON text (UTF-16 units, close enough)
+
+/** JSON-RPC and connector-host error codes (see the wire contract). */
+const ErrorCode = Object.freeze({
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  NOT_INITIALIZED: -32002,
+  SCHEMA_INVALID: -32010,
+  OPERATION_INVALID: -32011,
+  CONFIGURATION_ERROR: -32012,
+  SOURCE_ERROR: -32013,
+  CANCELLED: -32014,
+  UNSUPPORTED_PROTOCOL_VERSION: -32015,
+});
+
+/** An error answered with its own code. Throw one (e.g. CONFIGURATION_ERROR) to pick the code;
+ *  anything else a connector throws is answered as SOURCE_ERROR. */
+class ProtocolError extends Error {
+  constructor(code, message, data) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+    this.data = data;
+  }
+}
+
+/** The host answered one of our requests (a checkpoint) with an error. The connector must stop. */
+class HostError extends ProtocolError {
+  constructor(error) {
+    super(error.code, `host error ${error.code}: ${error.message}`, error.data);
+    this.name = 'HostError';
+  }
+}
+
+/** The host sent `cancel`: pending and later checkpoint()/op calls reject with this. */
+class CancelledError extends ProtocolError {
+  constructor(reason) {
+    super(ErrorCode.CANCELLED, reason ? `cancelled: ${reason}` : 'cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+/** Counters, mostly for tests: how often a write waited for 'drain', lines written. */
+const stats = { linesWritten: 0, drainWaits: 0 };
+
+// ---------------------------------------------------------------------------------------
+// stdout: protocol lines only, with backpressure.
+
+const out = process.stdout;
+
+function rerouteConsoleToStderr() {
+  // A Console whose "stdout" is stderr; its methods are bound, so copying them over the
+  // global console's keeps group indentation, counters and timers consistent.
+  const toStderr = new console.Console({ stdout: process.stderr, stderr: process.stderr });
+  for (const key of Object.keys(Object.getPrototypeOf(toStderr)).concat(Object.keys(toStderr))) {
+    if (typeof toStderr[key] === 'function') console[key] = toStderr[key];
+  }
+}
+rerouteConsoleToStderr();
+
+let drained = null; // Promise resolved on the next 'drain', while out's buffer is over its mark
+const RESOLVED = Promise.resolve();
+
+/** Writes one protocol line. The promise resolves at once, or after 'drain' when the pipe is
+ *  full: awaiting it is the flow control. Lines are queued in call order either way. */
+function writeLine(text) {
+  stats.linesWritten++;
+  if (out.write(text + '\n')) return drained || RESOLVED;
+  if (!drained) {
+    stats.drainWaits++;
+    drained = new Promise((resolve) => out.once('drain', () => { drained = null; resolve(); }));
+  }
+  return drained;
+}
+
+out.on('error', (err) => {
+  // EPIPE and friends: the host is gone and nobody can read what we write.
+  process.stderr.write(`protocol: stdout failed (${err.code || err.message}); exiting\n`);
+  process.exit(1);
+});
+
+/** Exits once every queued protocol line has reached the pipe (pipe writes are async on POSIX). */
+function exitAfterFlush(status) {
+  out.write('', () => process.exit(status));
+}
+
+function send(message) {
+  return writeLine(JSON.stringify(message));
+}
+
+function sendResult(id, result) {
+  return send({ jsonrpc: '2.0', id, result });
+}
+
+function sendError(id, code, message, data) {
+  const error = data === undefined ? { code, message } : { code, message, data };
+  return send({ jsonrpc: '2.0', id, error });
+}
+
+// ---------------------------------------------------------------------------------------
+// Our requests to the host (checkpoint) and their answers.
+
+let nextRequestId = 1;
+const pending = new Map(); // id -> { resolve, reject }
+
+function request(method, params) {
+  const id = nextRequestId++;
+  const answered = new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+  // "method" before "params": the host has a fast path for that order.
+  send({ jsonrpc: '2.0', id, method, params });
+  return answered;
+}
+
+function handleResponse(message) {
+  const waiter = pending.get(message.id);
+  if (!waiter) {
+    process.stderr.write(`protocol: ignoring an answer to unknown request id ${JSON.stringify(message.id)}\n`);
+    return;
+  }
+  pending.delete(message.id);
+  if (message.error) waiter.reject(new HostError(message.error));
+  else waiter.resolve(message.result);
+}
+
+function rejectAllPending(error) {
+  for (const waiter of pending.values()) waiter.reject(error);
+  pending.clear();
+}
+
+// ---------------------------------------------------------------------------------------
+// log notifications
+
+const LOG_LEVELS = new Set(['debug', 'info', 'warning', 'error', 'fine', 'severe', 'critical']);
+
+/** Sends a `log` notification; level is debug|info|warning|error. */
+function log(level, message) {
+  if (!LOG_LEVELS.has(level)) throw new TypeError(`unknown log level ${JSON.stringify(level)}`);
+  return send({ jsonrpc: '2.0', method: 'log', params: { level, message: String(message) } });
+}
+
+// ---------------------------------------------------------------------------------------
+// update: the records batch, checkpoints, cancellation.
+
+function isObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** State of one running `update` request; its public face is the `ctx` given to the connector. */
+class UpdateSession {
+  constructor(params) {
+    this.batch = []; // ops already serialized to JSON text
+    this.batchChars = 0;
+    this.abort = new AbortController();
+    this.cancelReason = null;
+    const session = this;
+    this.ctx = {
+      configuration: params.configuration,
+      state: params.state,
+      /** Aborted when the host sends `cancel`. */
+      signal: this.abort.signal,
+      get cancelled() { return session.abort.signal.aborted; },
+      upsert: (table, data) => session.add('upsert', table, 'data', data),
+      update: (table, data) => session.add('update', table, 'data', data),
+      delete: (table, keys) => session.add('delete', table, 'keys', keys),
+      truncate: (table) => session.add('truncate', table),
+      checkpoint: (state) => session.checkpoint(state),
+      log,
+    };
+  }
+
+  throwIfCancelled() {
+    if (this.abort.signal.aborted) throw new CancelledError(this.cancelReason);
+  }
+
+  /** Queues one op; the promise resolves when it is safe to go on (see writeLine). */
+  add(op, table, field, value) {
+    this.throwIfCancelled();
+    if (typeof table !== 'string' || table === '') throw new TypeError(`${op}: table must be a non-empty string`);
+    let text;
+    if (field === undefined) {
+      text = JSON.stringify({ op, table });
+    } else {
+      if (!isObject(value)) throw new TypeError(`${op} on ${table}: ${field} must be an object`);
+      text = JSON.stringify({ op, table, [field]: value });
+    }
+    this.batch.push(text);
+    this.batchChars += text.length + 1;
+    if (this.batch.length >= BATCH_MAX_OPS || this.batchChars >= BATCH_MAX_CHARS) return this.flush();
+    return drained || RESOLVED;
+  }
+
+  /** Sends the batch as one `records` notification. */
+  flush() {
+    if (this.batch.length === 0) return drained || RESOLVED;
+    const line = '{"jsonrpc":"2.0","method":"records","params":{"ops":[' + this.batch.join(',') + ']}}';
+    this.batch = [];
+    this.batchChars = 0;
+    return writeLine(line);
+  }
+
+  /** Flushes, asks the host to commit everything sent so far with `state`, and resolves
+   *  with the host's answer. Rejects with HostError or CancelledError. */
+  async checkpoint(state) {
+    this.throwIfCancelled();
+    if (!isObject(state)) throw new TypeError('checkpoint: state must be an object');
+    await this.flush();
+    this.throwIfCancelled();
+    return request('checkpoint', { state });
+  }
+
+  cancel(reason) {
+    if (this.abort.signal.aborted) return;
+    this.cancelReason = reason;
+    this.abort.abort(new CancelledError(reason));
+    rejectAllPending(new CancelledError(reason));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dispatch of the host's messages.
+
+function errorAnswer(err, defaultCode) {
+  if (err instanceof ProtocolError && Number.isInteger(err.code)) {
+    return { code: err.code, message: err.message, data: err.data };
+  }
+  const isError = err instanceof Error;
+  return {
+    code: defaultCode,
+    message: isError ? err.message || String(err) : String(err),
+    data: { type: isError ? err.name || err.constructor.name : typeof err, traceback: isError ? String(err.stack) : '' },
+  };
+}
+
+/** Starts serving the protocol on stdin/stdout with `connector`'s callbacks. */
+function run(connector) {
+  if (!connector || typeof connector.update !== 'function' || typeof connector.schema !== 'function') {
+    throw new TypeError('run(connector): connector needs schema() and update() functions');
+  }
+  let initialized = false;
+  let session = null; // the running update, if any
+  const ignoredNotifications = new Set();
+  let requestQueue = RESOLVED;
+
+  const handlers = {
+    initialize(params) {
+      if (initialized) throw new ProtocolError(ErrorCode.INVALID_REQUEST, 'already initialized');
+      const requested = params.protocolVersion;
+      const version = PROTOCOL_VERSIONS.includes(requested) ? requested : PROTOCOL_VERSIONS[PROTOCOL_VERSIONS.length - 1];
+      initialized = true;
+      return {
+        protocolVersion: version,
+        connector: { name: connector.name || 'connector', version: connector.version || '0.0.0' },
+        capabilities: { test: typeof connector.test === 'function' },
+      };
+    },
+    async schema(params) {
+      const tables = await connector.schema(params.configuration || {});
+      return { tables: Array.isArray(tables) ? tables : tables.tables };
+    },
+    async test(params) {
+      if (typeof connector.test !== 'function') {
+        throw new ProtocolError(ErrorCode.METHOD_NOT_FOUND, 'method not found: test (capabilities.test is false)');
+      }
+      return connector.test(params.configuration || {});
+    },
+    async update(params) {
+      if (session) throw new ProtocolError(ErrorCode.INVALID_REQUEST, 'an update is already running');
+      session = new UpdateSession({ configuration: params.configuration || {}, state: params.state || {} });
+      const current = session;
+      try {
+        const summary = await connector.update(current.ctx);
+        await current.flush();
+        return isObject(summary) ? { summary } : {};
+      } catch (err) {
+        // Ops after the last checkpoint are dropped: the host rolls them back anyway.
+        if (current.abort.signal.aborted && !(err instanceof HostError)) throw new CancelledError(current.cancelReason);
+        throw err;
+      } finally {
+        session = null;
+      }
+    },
+    shutdown() {
+      return {}; // then the host closes stdin and we exit 0 (see onEnd)
+    },
+  };
+
+  async function handleRequest(id, method, params) {
+    if (!initialized && method !== 'initialize') return sendError(id, ErrorCode.NOT_INITIALIZED, 'not initialized');
+    const handler = Object.prototype.hasOwnProperty.call(handlers, method) ? handlers[method] : null;
+    if (!handler) return sendError(id, ErrorCode.METHOD_NOT_FOUND, `method not found: ${method}`);
+    if (params !== undefined && !isObject(params)) {
+      return sendError(id, ErrorCode.INVALID_PARAMS, `${method}: params must be an object`);
+    }
+    let result;
+    try {
+      result = await handler(params || {});
+    } catch (err) {
+      const e = errorAnswer(err, ErrorCode.SOURCE_ERROR);
+      if (!(err instanceof ProtocolError)) process.stderr.write(`${method} failed: ${err && err.stack ? err.stack : err}\n`);
+      return sendError(id, e.code, e.message, e.data);
+    }
+    try {
+      return sendResult(id, result === undefined ? {} : result);
+    } catch (err) { // e.g. a BigInt or a cycle in what the connector returned
+      return sendError(id, ErrorCode.INTERNAL_ERROR, `${method}: result is not JSON: ${err.message}`);
+    }
+  }
+
+  function handleNotification(method, params) {
+    if (method === 'cancel') {
+      const reason = isObject(params) && typeof params.reason === 'string' ? params.reason : '';
+      if (session) session.cancel(reason);
+      return;
+    }
+    if (!ignoredNotifications.has(method)) {
+      ignoredNotifications.add(method);
+      process.stderr.write(`protocol: ignoring unknown notification ${JSON.stringify(method)}\n`);
+    }
+  }
+
+  function handleLine(text, lineNumber) {
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.trim() === '') return;
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch (err) {
+      sendError(null, ErrorCode.PARSE_ERROR, `parse error on line ${lineNumber}: ${err.message}`);
+      return;
+    }
+    if (!isObject(message)) {
+      sendError(null, ErrorCode.INVALID_REQUEST, `line ${lineNumber}: expected one JSON-RPC object`);
+      return;
+    }
+    const hasId = Object.prototype.hasOwnProperty.call(message, 'id');
+    const idIsValid = typeof message.id === 'string' || Number.isInteger(message.id);
+    if (typeof message.method === 'string') {
+      if (!hasId) handleNotification(message.method, message.params);
+      else if (!idIsValid) sendError(null, ErrorCode.INVALID_REQUEST, `line ${lineNumber}: id must be an integer or a string`);
+      else {
+        // Requests are served one at a time, in arrival order (answers keep that order);
+        // responses and notifications (checkpoint acks, cancel) are handled at once.
+        const { id, method, params } = message;
+        requestQueue = requestQueue
+          .then(() => handleRequest(id, method, params))
+          .catch((err) => process.stderr.write(`protocol: could not answer ${method}: ${err && err.stack ? err.stack : err}\n`));
+      }
+    } else if (hasId && ('result' in message || 'error' in message)) {
+      handleResponse(message);
+    } else {
+      sendError(idIsValid ? message.id : null, ErrorCode.INVALID_REQUEST, `line ${lineNumber}: neither a request, a notification nor a response`);
+    }
+  }
+
+  // Line reader: split raw bytes on "\n" and decode each whole line, so a UTF-8
+  // character split across two reads is never broken.
+  let partial = []; // Buffers of the current, unterminated line
+  let lineNumber = 0;
+  process.stdin.on('data', (chunk) => {
+    let start = 0;
+    let newline;
+    while ((newline = chunk.indexOf(10, start)) !== -1) {
+      const tail = chunk.subarray(start, newline);
+      const bytes = partial.length ? Buffer.concat([...partial, tail]) : tail;
+      partial = [];
+      handleLine(bytes.toString('utf8'), ++lineNumber);
+      start = newline + 1;
+    }
+    if (start < chunk.length) partial.push(chunk.subarray(start));
+  });
+  process.stdin.on('end', () => {
+    if (partial.length) handleLine(Buffer.concat(partial).toString('utf8'), ++lineNumber);
+    partial = [];
+    // The contract: exit 0 on stdin EOF, whatever is still running. setImmediate lets
+    // answers to the lines just handled be queued first.
+    if (session) session.cancel('stdin closed');
+    setImmediate(() => exitAfterFlush(0));
+  });
+}
+
+module.exports = { run, log, stats, ErrorCode, ProtocolError, HostError, CancelledError };
