@@ -99,7 +99,8 @@ struct InstallTests {
         #expect(node == (try String(contentsOfFile: installed.share + "/sdks/node/protocol.js", encoding: .utf8)))
     }
 
-    @Test("the installed Swift SDK is a package of ConnectorSDK and ConnectorProtocol only, which a scaffold outside the checkout depends on")
+    @Test(
+        "the installed Swift SDK is a package of ConnectorSDK and ConnectorProtocol only, which a scaffold outside the checkout depends on")
     func installedSwiftSDK() throws {
         let installed = try InstalledPrefix()
         try #require(try installed.install().status == 0)
@@ -107,7 +108,9 @@ struct InstallTests {
         #expect(
             files(under: swift)
                 == ["Package.swift", "README.md"]
-                + files(under: packageRoot.appendingPathComponent("Sources/ConnectorProtocol").path).map { "Sources/ConnectorProtocol/" + $0 }
+                + files(under: packageRoot.appendingPathComponent("Sources/ConnectorProtocol").path).map {
+                    "Sources/ConnectorProtocol/" + $0
+                }
                 + files(under: packageRoot.appendingPathComponent("Sources/ConnectorSDK").path).map { "Sources/ConnectorSDK/" + $0 })
         // Self-contained: its modules import only each other and the toolchain's.
         let allowed: Set = ["ConnectorProtocol", "Foundation", "Dispatch", "Synchronization", "Glibc", "Darwin", "Musl"]
@@ -139,7 +142,8 @@ struct InstallTests {
         let installed = try InstalledPrefix()
         let bin = installed.root.appendingPathComponent("bin").path
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: productsDirectory.appendingPathComponent("connector-host").path, toPath: bin + "/connector-host")
+        try FileManager.default.copyItem(
+            atPath: productsDirectory.appendingPathComponent("connector-host").path, toPath: bin + "/connector-host")
         let folder = installed.work + "/py1"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try "from fivetran_connector_sdk import Connector\n".write(toFile: folder + "/connector.py", atomically: true, encoding: .utf8)
@@ -179,7 +183,8 @@ struct InstallTests {
         try #require(try installed.install().status == 0)
         let links = installed.root.appendingPathComponent("links").path
         try FileManager.default.createDirectory(atPath: links, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: links + "/connector-host", withDestinationPath: installed.prefix + "/bin/connector-host")
+        try FileManager.default.createSymbolicLink(
+            atPath: links + "/connector-host", withDestinationPath: installed.prefix + "/bin/connector-host")
         let version = try installed.connectorHost(["--version"], bin: links)
         #expect(version.stdout.contains("executable:   \(installed.prefix)/bin/connector-host\n"), "\(version.stdout)")
         #expect(version.stdout.contains("node helper:  \(installed.share)/sdks/node (installed)\n"), "\(version.stdout)")
@@ -192,11 +197,13 @@ struct InstallTests {
         let installed = try InstalledPrefix()
         try #require(try installed.install().status == 0)
         let bin = installed.prefix + "/bin"
-        #expect(HostResources.invoked("connector-host", path: "/nonexistent:\(bin):/usr/bin", currentDirectory: "/") == bin + "/connector-host")
+        #expect(
+            HostResources.invoked("connector-host", path: "/nonexistent:\(bin):/usr/bin", currentDirectory: "/") == bin + "/connector-host")
         #expect(HostResources.invoked("connector-host", path: "/nonexistent", currentDirectory: "/") == nil)
         #expect(HostResources.invoked("bin/connector-host", path: nil, currentDirectory: installed.prefix) == bin + "/connector-host")
         let resources = HostResources(executable: nil, invokedPath: bin + "/connector-host", environment: [:], currentDirectory: "/")
-        #expect(resources.installed(.node) == SDKLocation(path: installed.share + "/sdks/node", origin: .installed(prefix: installed.prefix)))
+        #expect(
+            resources.installed(.node) == SDKLocation(path: installed.share + "/sdks/node", origin: .installed(prefix: installed.prefix)))
     }
 
     @Test("scripts/install.sh refuses a prefix it cannot write, and a --binary that is not an executable, before building")

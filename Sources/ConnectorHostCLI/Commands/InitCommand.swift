@@ -19,7 +19,9 @@ struct InitOptions: ParsableArguments {
                 "language", "LANGUAGE", \.language, .choice(languages) { ScaffoldLanguage(rawValue: $0.lowercased()) },
                 help: "swift, python or node"),
             .option("directory", "PATH", \.directory, .text, help: "the folder to create (default: ./NAME)"),
-            .option("sdk-path", "PATH", \.sdkPath, .text, help: "the connector-host checkout (default: searched for)"),
+            .option(
+                "sdk-path", "PATH", \.sdkPath, .text,
+                help: "a connector-host checkout to take the SDK from (default: searched for, else the installed SDKs)"),
         ]
     }
 
@@ -43,8 +45,10 @@ extension CommandLineInterface {
                   node    connector.json, connector.js and protocol.js (a copy of the Node helper; no npm packages)
                   swift   connector.json and a SwiftPM package depending on connector-host's ConnectorSDK by path;
                           the first run builds it
-                The Swift and Node scaffolds need the connector-host source checkout, found upwards from PATH, from
-                this executable and from the current folder, or given with --sdk-path (or $CONNECTOR_HOST_SOURCE).
+                The Swift and Node scaffolds take their SDK from a connector-host checkout found upwards from PATH,
+                from this executable or from the current folder, or given with --sdk-path (or $CONNECTOR_HOST_SOURCE);
+                else from the SDKs installed beside this executable (PREFIX/share/connector-host/sdks, by
+                scripts/install.sh).
                 """,
             synopsis: "NAME --language swift|python|node [--directory PATH] [--sdk-path PATH]"
         ) { options in
