@@ -145,19 +145,20 @@ extension CommandLineInterface {
             let report = withExtendedLifetime(interrupt) {
                 SyncRunner.run(options.syncOptions, console: console, cancellation: cancellation)
             }
-            // A connector that could not be prepared or started (a missing SDK, directory or
-            // configuration; a failed build) did nothing: one message, not a report of zeros.
-            if let failure = report.failure, !options.json, failure.kind == .launch || failure.kind == .configuration {
-                console.write("error: \(failure.message)")
-                return failure.exitCode
-            }
-            print(options.json ? SyncReportFormatter.json(report) : SyncReportFormatter.table(report))
-            if let failure = report.failure {
-                console.write("error: \(failure.message)")
-                return failure.exitCode
-            }
-            return 0
+            show(report, json: options.json, console: console)
+            return report.failure?.exitCode ?? 0
         }
+    }
+
+    /// Prints a sync's report (the table, or JSON) and then its failure. A connector that could not be
+    /// prepared or started (a missing SDK, folder or configuration; a failed build) did nothing: the
+    /// table then only repeats zeros, so the failure's one message stands alone.
+    static func show(_ report: SyncReport, json: Bool, console: TerminalConsole) {
+        let startedNothing = report.failure.map { $0.kind == .launch || $0.kind == .configuration } ?? false
+        if json || !startedNothing {
+            print(json ? SyncReportFormatter.json(report) : SyncReportFormatter.table(report))
+        }
+        if let failure = report.failure { console.write("error: \(failure.message)") }
     }
 }
 
@@ -202,10 +203,7 @@ extension CommandLineInterface {
         }
         let outcome = ConnectionRunner.run(
             name, registry: registry, trigger: trigger, console: console, cancellation: cancellation, tune: options.tune)
-        if let report = outcome.report {
-            print(options.json ? SyncReportFormatter.json(report) : SyncReportFormatter.table(report))
-            if let failure = report.failure { console.write("error: \(failure.message)") }
-        }
+        if let report = outcome.report { show(report, json: options.json, console: console) }
         if let refusal = outcome.refusal { writeError("error: \(refusal.message)") }
         return outcome.exitCode
     }

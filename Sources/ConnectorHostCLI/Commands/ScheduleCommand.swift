@@ -147,10 +147,7 @@ extension CommandLineInterface {
 
     /// The path of this executable, for the scheduler's child processes.
     static func currentExecutable() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if count > 0 { return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        return FilePaths.absolute(CommandLine.arguments[0])
+        let resources = HostResources.current
+        return resources.executable ?? resources.invokedPath ?? FilePaths.absolute(CommandLine.arguments[0])
     }
 }
-
