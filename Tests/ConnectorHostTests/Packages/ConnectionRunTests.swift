@@ -201,3 +201,31 @@ struct ConnectionInspectTests {
         #expect(json["syncs"]?.arrayValue?.first?["counts"]?["upserts"] == .number(JSONNumber(1)))
     }
 }
+
+@Suite("Connections run by an orchestrator")
+struct OrchestratorTests {
+    @Test("cron-style overlapping starts: every run either syncs or exits 75 doing nothing, and no two syncs of a connection overlap")
+    func overlappingStarts() throws {
+        let fixture = try RegistryFixture()
+        let id = try fixture.createPackage(try fixture.folder("counter"))
+        let connection = try fixture.createConnection("orders", package: id, configuration: ["steps": "2", "sleep": "0.4"])
+        // What a crontab entry firing faster than the sync takes does: a new process every 0.3 s.
+        var runs: [RunningCLI] = []
+        for _ in 0..<8 {
+            runs.append(try fixture.start(["run", "--connection", "orders", "--quiet"]))
+            usleep(300_000)
+        }
+        let statuses = runs.map { $0.finish().status }
+        #expect(statuses.allSatisfy { $0 == 0 || $0 == 75 }, "\(statuses)")
+        #expect(statuses.contains(0) && statuses.contains(75), "\(statuses)")
+        let syncs = try fixture.syncs(of: "orders")
+        #expect(syncs.count == statuses.filter { $0 == 0 }.count)
+        #expect(syncs.allSatisfy { $0.status == "succeeded" })
+        for (earlier, later) in zip(syncs, syncs.dropFirst()) { #expect(later.started >= earlier.finished ?? .max) }
+        // Each sync resumed from the one before: two rows per sync, numbered without gaps.
+        #expect(
+            try fixture.warehouseRows(connection, #"SELECT count(*), max("n") FROM "runs""#) == [
+                ["\(2 * syncs.count)", "\(2 * syncs.count)"]
+            ])
+    }
+}

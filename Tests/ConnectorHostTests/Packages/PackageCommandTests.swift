@@ -261,3 +261,22 @@ struct PackageCommandTests {
         #expect(taken.stderr == "error: a connection named \"orders\" exists already; choose another name, or delete it first\n")
     }
 }
+
+@Suite("The README's package example")
+struct ReadmePackageExampleTests {
+    @Test("packaging connectors/hello-python prints what the README shows, hash included")
+    func readmeBlock() throws {
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let command = "swift run connector-host package connectors/hello-python\n"
+        let start = try #require(readme.range(of: command)).upperBound
+        let shown = readme[start...].split(separator: "\n", omittingEmptySubsequences: false).prefix { $0.hasPrefix("# ") }
+            .map { String($0.dropFirst(2)) }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("hello-python-\(UUID().uuidString).zip").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let result = try runCLI(["package", packageRoot.appendingPathComponent("connectors/hello-python").path, "--output", output])
+        #expect(result.status == 0, "\(result.stderr)")
+        var printed = result.stdout.split(separator: "\n").map(String.init)
+        printed[0] = "/…/connectors/hello-python/files/hello-python.zip"
+        #expect(printed == shown, "README.md shows another package of connectors/hello-python: update the example")
+    }
+}
