@@ -8,6 +8,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 
 SDK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
@@ -84,6 +85,16 @@ class FakeHost(object):
     @property
     def stderr(self):
         return b"".join(self._stderr_chunks).decode("utf-8", "replace")
+
+    def stderr_containing(self, text, timeout=10):
+        """The connector's stderr once it contains text (or as it is after timeout seconds).
+
+        stderr is read by a thread, so a line the connector wrote before it answered a request
+        may not have been collected yet when the answer arrives."""
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.stderr
 
     def send(self, obj):
         self.send_raw((json.dumps(obj) + "\n").encode("utf-8"))

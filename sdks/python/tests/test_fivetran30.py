@@ -385,7 +385,7 @@ class ConfigurationFormTest(Base):
         self.assertEqual(result["tests"][1], {"label": "Check the region", "ok": False,
                                               "message": "RuntimeError: region lookup exploded"})
         self.assertEqual(result["message"], 'setup test "Check the region" failed: RuntimeError: region lookup exploded')
-        self.assertIn("region lookup exploded", h.stderr)
+        self.assertIn("region lookup exploded", h.stderr_containing("region lookup exploded"))
         result = h.request("test", {"configuration": {"region": "none"}})["result"]
         self.assertEqual(result["tests"][1]["message"],
                          "check_region must return Test.success() or Test.failure(message), got NoneType")
