@@ -1,3 +1,4 @@
+import Foundation
 import ConnectorProtocol
 import Testing
 
@@ -107,7 +108,14 @@ struct ArgumentParsingTests {
         )
         #expect(runError(["d", "-v"])?.hasPrefix("unknown option -v for `run`; it takes --connection, --configuration") == true)
         #expect(runError(["d", "--json=yes"]) == "--json takes no value; write just --json")
-        #expect(runError([]) == "`run` needs the connector directory: connector-host run connectors/hello (or --connection NAME)")
+        #expect(runError([]) == nil)  // DIR defaults to the current folder
+        #expect((try? RunOptions.parse([], command: "run"))?.syncOptions.directory == FileManager.default.currentDirectoryPath)
+        do {
+            _ = try InitOptions.parse([], command: "init")
+            Issue.record("init without a name was accepted")
+        } catch {
+            #expect(error.message == "`init` needs the connector's name: connector-host init my-source --language python")
+        }
         #expect(runError(["d", "--log-level", "loud"]) == "--log-level takes debug, info, warning or error, not \"loud\"")
         #expect(throws: UsageError.self, performing: { try InitOptions.parse(["x"], command: "init") })
         do {

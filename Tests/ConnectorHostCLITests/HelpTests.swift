@@ -51,7 +51,7 @@ struct HelpTests {
     func helpShape() {
         let help = CommandLineInterface.inspectCommand.help(path: "connector-host inspect")
         #expect(help.hasPrefix("OVERVIEW: Show a connector's warehouse: tables, row counts, state and the last syncs.\n\n"))
-        #expect(help.contains("\nUSAGE: connector-host inspect DIR [options]\n\nARGUMENTS:\n  DIR  "))
+        #expect(help.contains("\nUSAGE: connector-host inspect [DIR] [options]\n\nARGUMENTS:\n  DIR  "))
         #expect(
             help.hasSuffix(
                 """

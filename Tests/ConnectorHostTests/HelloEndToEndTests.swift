@@ -60,10 +60,10 @@ struct HelloEndToEndTests {
 
     @Test("usage errors say what to type instead and exit 2")
     func usageErrors() throws {
-        let missing = try runCLI(["run"])
+        let missing = try runCLI(["run", "/no/such/folder"])
         #expect(missing.status == 2)
-        #expect(
-            missing.stderr == "error: `run` needs the connector directory: connector-host run connectors/hello (or --connection NAME)\n")
+        #expect(missing.stdout == "")
+        #expect(missing.stderr == "error: the folder /no/such/folder does not exist; pass the folder that holds the connector\n")
         let unknown = try runCLI(["run", "x", "--fast"])
         #expect(unknown.stderr.hasPrefix("error: unknown option --fast for `run`; it takes --connection, --configuration, --warehouse"))
         let help = try runCLI(["help", "run"])
@@ -73,12 +73,14 @@ struct HelloEndToEndTests {
         }
     }
 
-    @Test("a directory without a connector is a clear launch error")
+    @Test("a directory without a connector is a usage error (exit 2) with no report of zeros")
     func missingConnector() throws {
         let fixture = try ConnectorFixture()
         let result = try runCLI(["run", fixture.path])
-        #expect(result.status == 1)
+        #expect(result.status == 2)
+        #expect(result.stdout == "")
         #expect(
-            result.stderr.contains("has neither connector.json nor connector.py; add a manifest like {\"command\": [\"./my-connector\"]}"))
+            result.stderr.contains(
+                "has neither connector.json nor connector.py, so it is not a connector's folder: name the folder that holds the connector"))
     }
 }

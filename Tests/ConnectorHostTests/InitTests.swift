@@ -52,11 +52,13 @@ struct InitTests {
         #expect(try package(outside).contains(#".product(name: "ConnectorSDK", package: "\#(identity)")"#))
     }
 
-    @Test("init refuses a bad name, a missing or unknown language, a non-empty folder and a folder that is not a checkout")
+    @Test(
+        "init refuses a bad name, a missing or unknown language and a non-empty folder as usage errors (exit 2), and a folder that is not a checkout"
+    )
     func refusals() throws {
         let scratch = try ConnectorFixture()
         let badName = try runCLI(["init", "1st", "--language", "python", "--directory", scratch.directory.appendingPathComponent("a").path])
-        #expect(badName.status == 1)
+        #expect(badName.status == 2)
         #expect(
             badName.stderr
                 == "error: the connector name \"1st\" must start with a letter and hold only letters, digits, - and _ (it names the folder, the manifest and, in Swift, the executable)\n"
@@ -69,7 +71,7 @@ struct InitTests {
 
         try "x".write(to: scratch.directory.appendingPathComponent("file"), atomically: true, encoding: .utf8)
         let occupied = try runCLI(["init", "demo", "--language", "node", "--directory", scratch.directory.path])
-        #expect(occupied.status == 1)
+        #expect(occupied.status == 2)
         #expect(occupied.stderr == "error: \(scratch.directory.path) already exists and is not empty; choose another --directory or name\n")
 
         let notCheckout = try runCLI([

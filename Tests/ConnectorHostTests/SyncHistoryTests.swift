@@ -16,9 +16,15 @@ struct SyncHistoryTests {
         #expect(report.failure?.kind == .connectorExited)
         #expect(report.counts.upserts == 5 && report.counts.checkpoints == 1)
         #expect(report.committedCounts.upserts == 3 && report.committedCounts.checkpoints == 1)
+        let table = SyncReportFormatter.table(report)
         #expect(
-            SyncReportFormatter.table(report).contains(
-                "\ncommitted: 3 upserts, 0 updates, 0 deletes, 0 truncates by 1 checkpoint; the rest was rolled back\n"))
+            table.contains(
+                "\n                received  committed\nupserts                5          3\nupdates                0          0\n"),
+            "\(table)")
+        #expect(
+            table.contains(
+                "\noutcome: FAILED (connectorExited); the warehouse is at the last checkpoint: 3 of 5 operations received were committed, 2 rolled back\n"
+            ))
         let json = try JSONParser.parse(Array(SyncReportFormatter.json(report).utf8))
         #expect(json["committedCounts"]?["upserts"]?.int64Value == 3)
         #expect(json["counts"]?["upserts"]?.int64Value == 5)

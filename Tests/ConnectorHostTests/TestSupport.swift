@@ -94,9 +94,11 @@ func render(_ value: SQLiteValue) -> String {
     }
 }
 
-/// Runs the built `connector-host` executable and returns its exit code, stdout and stderr.
-func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let result = try RunningCLI(arguments, environment: environment).finish()
+/// Runs the built `connector-host` executable (in `directory`, when given) and returns its exit code, stdout and stderr.
+func runCLI(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
+    let result = try RunningCLI(arguments, environment: environment, directory: directory).finish()
     return (result.status, result.stdout, result.stderr)
 }
 

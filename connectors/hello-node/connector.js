@@ -25,7 +25,7 @@ run({
     if (!Number.isSafeInteger(cursor) || cursor < 0) {
       throw new ProtocolError(ErrorCode.INVALID_PARAMS, `state.cursor must be a non-negative integer, got ${JSON.stringify(cursor)}`);
     }
-    // console.log goes to stderr (protocol.js reroutes it): safe to use for debugging.
+    // console.log reaches the host as a log message (protocol.js reroutes it): safe to use for debugging.
     console.log(`hello-node: starting after id ${cursor}`);
 
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');

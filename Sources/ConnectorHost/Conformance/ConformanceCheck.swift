@@ -70,6 +70,9 @@ public struct ConformanceReport: Sendable {
     public var results: [ConformanceResult]
     /// Set when the connector could not be prepared or started at all (no checks ran).
     public var launchFailure: String?
+    /// Whether ``launchFailure`` is a mistake of the command line (no connector in the folder, an
+    /// unreadable configuration): the command exits 2 with the message alone.
+    public var launchFailureIsUsageError = false
 
     /// True only when every check passed.
     public var passed: Bool { launchFailure == nil && !results.isEmpty && results.allSatisfy { $0.status == .passed } }

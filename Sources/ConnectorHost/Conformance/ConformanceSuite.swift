@@ -64,6 +64,11 @@ public enum ConformanceSuite {
             }
         } catch let error as LaunchError {
             report.launchFailure = error.message
+            report.launchFailureIsUsageError = error.isUsageError
+            return report
+        } catch let error as SyncFailure {
+            report.launchFailure = error.message
+            report.launchFailureIsUsageError = error.isUsageError
             return report
         } catch {
             report.launchFailure = "\(error)"

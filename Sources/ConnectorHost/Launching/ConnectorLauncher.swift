@@ -22,10 +22,7 @@ public enum ConnectorLauncher {
         -> LaunchPlan
     {
         let directory = FilePaths.absolute(directory)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw LaunchError("\(directory) is not a directory; pass the folder that holds the connector")
-        }
+        try checkIsDirectory(directory)
         let manifestPath = directory + "/" + manifestName
         let directoryName = URL(fileURLWithPath: directory).lastPathComponent
         if FileManager.default.fileExists(atPath: manifestPath) {
@@ -38,8 +35,19 @@ public enum ConnectorLauncher {
             return try pythonPlan(directory: directory, name: directoryName, environment: environment)
         }
         throw LaunchError(
-            "\(directory) has neither \(manifestName) nor connector.py; add a manifest like {\"command\": [\"./my-connector\"]} (see README.md)"
-        )
+            "\(directory) has neither \(manifestName) nor connector.py, so it is not a connector's folder: name the folder that holds the connector (DIR defaults to the current folder), or add a manifest like {\"command\": [\"./my-connector\"]} (see README.md)",
+            isUsageError: true)
+    }
+
+    /// Checks that the connector folder exists and is a folder: a usage error otherwise.
+    static func checkIsDirectory(_ directory: String) throws(LaunchError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw LaunchError("the folder \(directory) does not exist; pass the folder that holds the connector", isUsageError: true)
+        }
+        guard isDirectory.boolValue else {
+            throw LaunchError("\(directory) is not a directory; pass the folder that holds the connector", isUsageError: true)
+        }
     }
 
     private static func manifestPlan(manifestPath: String, directory: String, defaultName: String, environment: [String: String])
@@ -67,11 +75,11 @@ public enum ConnectorLauncher {
                     environment: extraEnvironment, kind: .manifest)
             }
             let configuration = manifest["swiftConfiguration"]?.stringValue ?? "debug"
+            let executable = packagePath + "/.build/\(configuration)/" + product
             return LaunchPlan(
-                name: name, directory: directory,
-                arguments: [packagePath + "/.build/\(configuration)/" + product],
+                name: name, directory: directory, arguments: [executable],
                 buildCommand: ["swift", "build", "--package-path", packagePath, "--product", product, "-c", configuration],
-                environment: extraEnvironment, kind: .manifest)
+                environment: extraEnvironment, kind: .manifest, buildArtifact: executable)
         }
         guard let command = manifest["command"]?.arrayValue?.compactMap(\.stringValue), !command.isEmpty,
             command.count == manifest["command"]?.arrayValue?.count
@@ -93,7 +101,8 @@ public enum ConnectorLauncher {
             build = buildCommand
         }
         return LaunchPlan(
-            name: name, directory: directory, arguments: arguments, buildCommand: build, environment: extraEnvironment, kind: .manifest)
+            name: name, directory: directory, arguments: arguments, buildCommand: build, environment: extraEnvironment, kind: .manifest,
+            buildArtifact: arguments[0].hasPrefix("/") ? arguments[0] : nil)
     }
 
     /// The manifest's JSON object, read without following it into a pipe or device and at most 1 MiB.
@@ -143,7 +152,8 @@ public enum ConnectorLauncher {
         return LaunchPlan(
             name: name, directory: directory, arguments: launch.arguments, buildCommand: python.setup,
             environment: launch.environment, kind: .python,
-            buildSummary: "pip install into files/venv: requirements.txt and what Fivetran's runtime provides (only when they changed)")
+            buildSummary: "pip install into files/venv: requirements.txt and what Fivetran's runtime provides (only when they changed)",
+            buildArtifact: directory + "/files/venv/.requirements.installed")
     }
 
     /// The plan for `run --attach`: the connector is already running (the process that started the host,
@@ -152,10 +162,7 @@ public enum ConnectorLauncher {
     /// - Throws: ``LaunchError`` when `directory` is not a directory.
     public static func attachedPlan(directory: String) throws(LaunchError) -> LaunchPlan {
         let directory = FilePaths.absolute(directory)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw LaunchError("\(directory) is not a directory; pass the folder that holds the connector")
-        }
+        try checkIsDirectory(directory)
         return LaunchPlan(
             name: URL(fileURLWithPath: directory).lastPathComponent, directory: directory, arguments: [], buildCommand: nil,
             environment: [:], kind: .attached)
@@ -165,7 +172,10 @@ public enum ConnectorLauncher {
     /// - Parameter cancellation: stops the build (SIGTERM to its process group) when cancelled; the
     ///   build runs in a process group of its own, so the terminal's Ctrl-C does not reach it.
     /// - Throws: ``LaunchError`` with the build's last lines when it fails or is cancelled.
-    public static func build(_ plan: LaunchPlan, cancellation: CancellationSignal? = nil, log: @escaping @Sendable (String) -> Void)
+    /// - Parameter waiting: called about every 20 ms while the build runs (on the calling thread).
+    public static func build(
+        _ plan: LaunchPlan, cancellation: CancellationSignal? = nil, waiting: () -> Void = {}, log: @escaping @Sendable (String) -> Void
+    )
         throws(LaunchError)
     {
         guard let command = plan.buildCommand else { return }
@@ -183,6 +193,7 @@ public enum ConnectorLauncher {
                 process.terminate(grace: 1)
                 throw LaunchError("the build step `\(command.joined(separator: " "))` was cancelled")
             }
+            waiting()
             usleep(20_000)
         }
         let status = process.wait()

@@ -1,7 +1,12 @@
 /// Why a connector could not be prepared or started.
 public struct LaunchError: Error, Sendable, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Whether the folder itself is wrong (missing, not a folder, no connector in it): a usage error.
+    public let isUsageError: Bool
+    public init(_ message: String, isUsageError: Bool = false) {
+        self.message = message
+        self.isUsageError = isUsageError
+    }
     public var description: String { message }
 }
 
@@ -24,6 +29,10 @@ public struct LaunchPlan: Sendable, Equatable {
     public var kind: Kind
     /// A short description of the build step for the console, when the command itself is not one.
     public var buildSummary: String? = nil
+    /// A file the build step writes only when it builds something (the executable, the virtual
+    /// environment's record of what it installed): the build's output is shown when this file
+    /// changed, and not when the build found nothing to do.
+    public var buildArtifact: String? = nil
 
     public enum Kind: String, Sendable {
         /// Started from `connector.json`; started with the Python SDK; already running (`run --attach`).

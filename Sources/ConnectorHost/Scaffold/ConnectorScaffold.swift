@@ -8,7 +8,12 @@ public enum ScaffoldLanguage: String, Sendable, CaseIterable {
 /// Why a scaffold could not be created.
 public struct ScaffoldError: Error, Sendable, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Whether the command line is wrong (a bad name, a folder that is taken): exit 2.
+    public let isUsageError: Bool
+    public init(_ message: String, isUsageError: Bool = false) {
+        self.message = message
+        self.isUsageError = isUsageError
+    }
     public var description: String { message }
 }
 
@@ -57,8 +62,8 @@ public struct ConnectorScaffold: Sendable {
         let allowed = name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "-" || $0 == "_" }
         guard let first = name.unicodeScalars.first, CharacterSet.letters.contains(first), first.isASCII, allowed else {
             throw ScaffoldError(
-                "the connector name \"\(name)\" must start with a letter and hold only letters, digits, - and _ (it names the folder, the manifest and, in Swift, the executable)"
-            )
+                "the connector name \"\(name)\" must start with a letter and hold only letters, digits, - and _ (it names the folder, the manifest and, in Swift, the executable)",
+                isUsageError: true)
         }
         self.name = name
         self.language = language
@@ -66,7 +71,7 @@ public struct ConnectorScaffold: Sendable {
         if FileManager.default.fileExists(atPath: self.directory),
             !((try? FileManager.default.contentsOfDirectory(atPath: self.directory))?.isEmpty ?? false)
         {
-            throw ScaffoldError("\(self.directory) already exists and is not empty; choose another --directory or name")
+            throw ScaffoldError("\(self.directory) already exists and is not empty; choose another --directory or name", isUsageError: true)
         }
         sdk = try language == .python ? nil : Self.locateSDK(language, near: self.directory, sdkPath: sdkPath, environment: environment)
     }

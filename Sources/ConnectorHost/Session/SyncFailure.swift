@@ -32,17 +32,25 @@ public struct SyncFailure: Error, Sendable, CustomStringConvertible {
     public let details: [String: String]
     /// Why the sync was cancelled (kind `cancelled` only).
     public let cancellation: CancellationReason?
+    /// Whether the failure is a mistake of the command line, found before anything started: a
+    /// folder that does not exist or holds no connector, a configuration file that cannot be read.
+    /// The command then exits 2 with the message alone, without a report of zeros.
+    public let isUsageError: Bool
 
-    public init(_ kind: Kind, _ message: String, details: [String: String] = [:], cancellation: CancellationReason? = nil) {
+    public init(
+        _ kind: Kind, _ message: String, details: [String: String] = [:], cancellation: CancellationReason? = nil,
+        isUsageError: Bool = false
+    ) {
         self.kind = kind
         self.message = message
         self.details = details
         self.cancellation = kind == .cancelled ? cancellation ?? .interrupt : nil
+        self.isUsageError = isUsageError
     }
 
     /// The same failure with another message (the stderr tail or the teardown added).
     func replacingMessage(_ message: String) -> SyncFailure {
-        SyncFailure(kind, message, details: details, cancellation: cancellation)
+        SyncFailure(kind, message, details: details, cancellation: cancellation, isUsageError: isUsageError)
     }
 
     /// A protocol violation on stdout line `number`: the message starts "stdout line N " and the
@@ -51,9 +59,12 @@ public struct SyncFailure: Error, Sendable, CustomStringConvertible {
         SyncFailure(.protocolViolation, "stdout line \(number) " + message, details: ["line": String(number)])
     }
 
+    /// Whether the message carries the connector's traceback (its error answer's `data.traceback`).
+    var carriesTraceback: Bool { details["traceback"] != nil }
+
     /// 128 + the signal for a cancellation (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP: the
-    /// shells' convention), 1 for every other failure.
-    public var exitCode: Int32 { cancellation?.exitCode ?? 1 }
+    /// shells' convention), 2 for a usage error, 1 for every other failure.
+    public var exitCode: Int32 { cancellation?.exitCode ?? (isUsageError ? 2 : 1) }
 
     public var description: String { message }
 }
@@ -78,6 +89,7 @@ extension SyncFailure {
     func shown(by redactor: Redactor) -> SyncFailure {
         SyncFailure(
             kind, HumanText.escapingControls(redactor.mask(message), keepingLineBreaks: true),
-            details: details.mapValues { HumanText.escapingControls(redactor.mask($0)) }, cancellation: cancellation)
+            details: details.mapValues { HumanText.escapingControls(redactor.mask($0)) }, cancellation: cancellation,
+            isUsageError: isUsageError)
     }
 }

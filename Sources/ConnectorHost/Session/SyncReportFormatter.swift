@@ -3,33 +3,47 @@ import Foundation
 
 /// Renders a sync's outcome for people (a table) and machines (one JSON object).
 public enum SyncReportFormatter {
-    /// The end-of-run table: operation counts, rows/s and the outcome.
+    /// The end-of-run table: operation counts, rows/s and the outcome. After a failure or a cancel
+    /// it has two columns, what was received and what was committed (the rest was rolled back), so
+    /// that "upserts 20,251" is never read as what the warehouse kept.
     public static func table(_ report: SyncReport) -> String {
         let counts = report.counts
-        var rows: [(String, String)] = [
-            ("upserts", group(counts.upserts)),
-            ("updates", group(counts.updates) + (counts.noopUpdates > 0 ? " (\(group(counts.noopUpdates)) matched no row)" : "")),
-            ("deletes", group(counts.deletes) + (counts.noopDeletes > 0 ? " (\(group(counts.noopDeletes)) matched no row)" : "")),
-            ("truncates", group(counts.truncates)),
-            ("schema changes", group(counts.schemaChanges)),
-            ("checkpoints", group(counts.checkpoints)),
+        let kept = report.committedCounts
+        let split = report.failure != nil
+        func noops(_ count: Int) -> String { count > 0 ? " (\(group(count)) matched no row)" : "" }
+        let rows: [(label: String, received: Int, committed: Int, note: String)] = [
+            ("upserts", counts.upserts, kept.upserts, ""),
+            ("updates", counts.updates, kept.updates, noops(counts.noopUpdates)),
+            ("deletes", counts.deletes, kept.deletes, noops(counts.noopDeletes)),
+            ("truncates", counts.truncates, kept.truncates, ""),
+            ("schema changes", counts.schemaChanges, kept.schemaChanges, ""),
+            ("checkpoints", counts.checkpoints, kept.checkpoints, ""),
         ]
-        rows.append(("duration", String(format: "%.2f s", report.duration)))
-        rows.append(("throughput", "\(group(wholeNumber(report.rowsPerSecond))) rows/s"))
-        let width = rows.map(\.0.count).max() ?? 0
-        var lines = ["", "connector-host: \(HumanText.escapingControls(report.connector))"]
-        lines.append(String(repeating: "-", count: width + 20))
-        for (label, value) in rows {
-            lines.append(label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
-            if label == "schema changes" { lines += report.schemaChanges.map { "  " + $0 } }
+        let width = (rows.map(\.label.count) + ["throughput".count]).max() ?? 0
+        let receivedWidth = max("received".count, rows.map { group($0.received).count }.max() ?? 0)
+        let committedWidth = max("committed".count, rows.map { group($0.committed).count }.max() ?? 0)
+        func label(_ text: String) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+        func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+        let rule = String(repeating: "-", count: width + (split ? receivedWidth + committedWidth + 24 : 20))
+        var lines = ["", "connector-host: \(HumanText.escapingControls(report.connector))", rule]
+        if split { lines.append(label("") + "  " + right("received", receivedWidth) + "  " + right("committed", committedWidth)) }
+        for row in rows {
+            if split {
+                lines.append(
+                    label(row.label) + "  " + right(group(row.received), receivedWidth) + "  " + right(group(row.committed), committedWidth)
+                        + row.note)
+            } else {
+                lines.append(label(row.label) + "  " + group(row.received) + row.note)
+            }
+            if row.label == "schema changes" { lines += report.schemaChanges.map { "  " + $0 } }
         }
-        lines.append(String(repeating: "-", count: width + 20))
+        lines.append(label("duration") + "  " + String(format: "%.2f s", report.duration))
+        lines.append(label("throughput") + "  " + "\(group(wholeNumber(report.rowsPerSecond))) rows/s")
+        lines.append(rule)
         if let failure = report.failure {
-            lines.append("outcome: FAILED (\(failure.kind.rawValue)); the warehouse is at the last checkpoint")
-            // The counts above are what arrived; say what stays, so they are not read as committed.
-            let kept = report.committedCounts
+            let rolledBack = counts.rowOperations + counts.truncates - kept.rowOperations - kept.truncates
             lines.append(
-                "committed: \(group(kept.upserts)) upserts, \(group(kept.updates)) updates, \(group(kept.deletes)) deletes, \(group(kept.truncates)) truncates by \(group(kept.checkpoints)) checkpoint\(kept.checkpoints == 1 ? "" : "s"); the rest was rolled back"
+                "outcome: \(failure.kind == .cancelled ? "CANCELLED" : "FAILED (\(failure.kind.rawValue))"); the warehouse is at the last checkpoint: \(group(kept.rowOperations + kept.truncates)) of \(group(counts.rowOperations + counts.truncates)) operations received were committed\(rolledBack > 0 ? ", \(group(rolledBack)) rolled back" : "")"
             )
         } else {
             lines.append("outcome: succeeded")

@@ -178,7 +178,7 @@ public enum SyncRunner {
                     try options.attached == nil
                     ? ConnectorLauncher.plan(directory: options.directory) : ConnectorLauncher.attachedPlan(directory: options.directory)
             } catch {
-                throw SyncFailure(.launch, error.message)
+                throw SyncFailure(.launch, error.message, isUsageError: error.isUsageError)
             }
             plan.passEnvironment += options.passEnvironment
             if let provenance = options.provenance { plan.name = provenance.connection }
@@ -186,6 +186,7 @@ public enum SyncRunner {
             let configuration = try loadConfiguration(options)
             redactor = Redactor(configuration: configuration)
             let console = MaskingConsole(base: console, redactor: redactor)
+            console.note(configurationNote(options))
             try options.files.checkOwnership(
                 configuration: configurationFile(options),
                 manifest: plan.kind == .manifest ? options.directory + "/" + ConnectorLauncher.manifestName : nil)
@@ -200,8 +201,9 @@ public enum SyncRunner {
                 throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
             }
             if options.build, plan.buildCommand != nil {
-                console.note("building \(plan.name): \(plan.buildSummary ?? plan.buildCommand!.joined(separator: " "))")
-                do { try ConnectorLauncher.build(plan, cancellation: cancellation, log: { console.note("  " + $0) }) } catch {
+                // Shown only when the build did something: an up-to-date build prints nothing.
+                let output = BuildOutput(console: console, plan: plan)
+                do { try ConnectorLauncher.build(plan, cancellation: cancellation, waiting: output.waiting, log: output.line) } catch {
                     if let reason = cancellation.reason {
                         throw SyncFailure(
                             .cancelled, "cancelled (\(reason.label)) during the build step; the connector did not run and nothing changed",
@@ -209,6 +211,7 @@ public enum SyncRunner {
                     }
                     throw SyncFailure(.launch, error.message)
                 }
+                output.finish(succeeded: true)
             }
             let session = SyncSession(
                 plan: plan, options: options, configuration: configuration, warehouse: warehouse, workspace: workspace,
@@ -224,9 +227,29 @@ public enum SyncRunner {
             }
             try session.run()
         } catch {
-            report.failure = error.shown(by: redactor)
+            report.failure = withConfigurationHint(error, options).shown(by: redactor)
         }
         return report
+    }
+
+    /// Where the configuration comes from, for the console: a connector that fails for want of a
+    /// setting is easier to understand when the run said it had none.
+    static func configurationNote(_ options: SyncOptions) -> String {
+        if let path = configurationFile(options) { return "reading configuration from \(path)" }
+        return
+            "no configuration: \(options.directory)/configuration.json does not exist, so the connector gets an empty one ({}); create it, or pass --configuration FILE"
+    }
+
+    /// A failure of the connector itself, when it ran without a configuration file, with a hint that
+    /// this may be why.
+    static func withConfigurationHint(_ failure: SyncFailure, _ options: SyncOptions) -> SyncFailure {
+        guard [.connectorError, .connectorExited, .configuration].contains(failure.kind), !failure.isUsageError,
+            configurationFile(options) == nil, options.attached == nil
+        else { return failure }
+        return failure.replacingMessage(
+            failure.message
+                + "\n  hint: \(options.directory) has no configuration.json, so the connector got an empty configuration; if it needs settings (keys, URLs, ids), write them there as a JSON object, or pass --configuration FILE"
+        )
     }
 
     /// The configuration file a sync reads: `--configuration`, else `DIR/configuration.json` when it exists.
@@ -237,18 +260,29 @@ public enum SyncRunner {
     }
 
     package static func loadConfiguration(_ options: SyncOptions) throws(SyncFailure) -> JSONObject {
+        // Every problem here is the command line's (a wrong --configuration, a broken file): exit 2.
         guard let path = configurationFile(options) else { return [:] }
         let data: [UInt8]?
         do { data = try SafeFile.read(path, limit: SafeFile.configurationLimit) } catch {
-            throw SyncFailure(.configuration, "the configuration file \(path) \(error.description); it must be a JSON file")
+            throw SyncFailure(
+                .configuration, "the configuration file \(path) \(error.description); it must be a JSON file", isUsageError: true)
         }
-        guard let data else { throw SyncFailure(.configuration, "the configuration file \(path) does not exist") }
+        guard let data else {
+            throw SyncFailure(
+                .configuration, "the configuration file \(path) does not exist; check the path given to --configuration",
+                isUsageError: true)
+        }
         let value: JSONValue
         do { value = try JSONParser.parse(data) } catch {
-            throw SyncFailure(.configuration, "the configuration file \(path) is not valid JSON: \(error)")
+            throw SyncFailure(
+                .configuration, "the configuration file \(path) is not valid JSON: \(error); fix it, it must hold one JSON object",
+                isUsageError: true)
         }
         guard let object = value.objectValue else {
-            throw SyncFailure(.configuration, "the configuration file \(path) must hold a JSON object, not a \(value.kindName)")
+            throw SyncFailure(
+                .configuration,
+                "the configuration file \(path) must hold a JSON object like {\"api_key\": \"...\"}, not a \(value.kindName)",
+                isUsageError: true)
         }
         return object
     }

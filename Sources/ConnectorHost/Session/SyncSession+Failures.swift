@@ -4,7 +4,9 @@ import Foundation
 extension SyncSession {
     /// Adds the connector's last stderr lines to failures where they explain what happened.
     func withStderrTail(_ failure: SyncFailure) -> SyncFailure {
-        guard [.connectorExited, .connectorError, .timeout, .protocolViolation].contains(failure.kind),
+        // A connector that answered with its traceback said what happened; its stderr was shown as
+        // it came, so repeating it would print the traceback twice.
+        guard !failure.carriesTraceback, [.connectorExited, .connectorError, .timeout, .protocolViolation].contains(failure.kind),
             let lines = stderr?.lastLines, !lines.isEmpty
         else { return failure }
         let tail = lines.suffix(10).map { "    " + redactor.show($0, limit: Self.stderrTailLineLimit) }.joined(separator: "\n")
@@ -85,8 +87,19 @@ extension SyncSession {
 
     func connectorError(method: String, _ error: RPCError) -> SyncFailure {
         let message = redactor.show(error.message, limit: 4000)
-        return SyncFailure(
-            .connectorError, "the connector failed in \(method): \(message) [error \(error.code)]",
-            details: ["code": String(error.code.rawValue)])
+        var text = "the connector failed in \(method): \(message) [error \(error.code)]"
+        var details = ["code": String(error.code.rawValue)]
+        // The traceback of `data` (PROTOCOL.md section 11), shown once: here, not also on stderr.
+        if let traceback = error.data?["traceback"]?.stringValue, !traceback.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            let lines = traceback.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let shown = lines.suffix(Self.tracebackLineLimit).map { "    " + redactor.show($0, limit: Self.stderrTailLineLimit) }
+            let cut = lines.count > Self.tracebackLineLimit ? "    … (\(lines.count - Self.tracebackLineLimit) earlier lines)\n" : ""
+            text += "\n  traceback (from the connector):\n" + cut + shown.joined(separator: "\n")
+            details["traceback"] = "included"
+        }
+        return SyncFailure(.connectorError, text, details: details)
     }
+
+    /// The most lines of a connector's traceback a failure message shows (the last ones).
+    static let tracebackLineLimit = 60
 }

@@ -103,8 +103,11 @@ final class SyncSession {
         self.syncID = nil
         endConnector()
         for table in warehouse.undeclaredTablesCreated {
+            // A table close to a declared one is most likely a typo in the connector's op.
+            let suggestion = NameSuggestions.closest(to: table, among: tables.map(\.name))
             console.note(
-                "warning: table \"\(table)\" was not in the schema; it was created without a primary key, with inferred column types")
+                "warning: table \"\(table)\" was not in the schema; it was created without a primary key, with inferred column types"
+                    + (suggestion.map { ". Did you mean \(HumanText.quoted($0)), which the schema declares?" } ?? ""))
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 
 /// `connector-host conformance DIR`: check a connector against the protocol.
 struct ConformanceCommandOptions: ParsableArguments {
-    var directory = ""
+    var directory = "."
     var connector = ConnectorOptions()
     var timeout: Double?
     var grace: Double?
@@ -54,6 +54,9 @@ extension CommandLineInterface {
         ) { options in
             let verbose = options.verbose
             let report = ConformanceSuite.run(options.conformanceOptions) { line in if verbose { writeError(line) } }
+            if let failure = report.launchFailure, report.launchFailureIsUsageError {
+                throw UsageError(failure)
+            }
             print(options.json ? ConformanceReportFormatter.json(report) : ConformanceReportFormatter.text(report))
             return report.passed ? 0 : 1
         }

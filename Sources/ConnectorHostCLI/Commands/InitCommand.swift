@@ -59,6 +59,7 @@ extension CommandLineInterface {
                     name: options.name, language: options.language ?? .python, directory: options.directory, sdkPath: options.sdkPath)
                 written = try scaffold.create()
             } catch {
+                if error.isUsageError { throw UsageError(error.message) }
                 writeError("error: \(error.message)")
                 return 1
             }

@@ -2,7 +2,7 @@ import ConnectorHost
 
 /// `connector-host inspect DIR`: show a connector's warehouse.
 struct InspectOptions: ParsableArguments {
-    var directory = ""
+    var directory = "."
     var files = FileOptions()
     var configuration: String?
     var syncs = 10
@@ -41,7 +41,14 @@ extension CommandLineInterface {
             let directory = FilePaths.absolute(options.directory)
             // Secrets of the configuration are masked wherever they show up (state, error messages).
             let sync = SyncOptions(directory: directory, configurationPath: options.configuration)
-            let secrets = (try? SyncRunner.loadConfiguration(sync)).map(Redaction.secretValues(in:)) ?? []
+            // A configuration that cannot be read is an error, not an empty one: its secrets would
+            // then show unmasked.
+            let secrets: [String]
+            do throws(SyncFailure) { secrets = Redaction.secretValues(in: try SyncRunner.loadConfiguration(sync)) } catch {
+                throw UsageError(
+                    "\(error.message). inspect reads it to mask its secret values in what it shows; fix it, or name another with --configuration"
+                )
+            }
             let warehouse = options.files.workspace(directory: directory).warehouse
             do throws(InspectionError) {
                 let inspection = try Inspector.inspect(warehouse: warehouse, secrets: secrets, syncLimit: options.syncs)

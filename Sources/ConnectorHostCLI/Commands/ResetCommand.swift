@@ -9,7 +9,7 @@ import Foundation
 
 /// `connector-host reset DIR`: delete a connector's warehouse and state.
 struct ResetOptions: ParsableArguments {
-    var directory = ""
+    var directory = "."
     var files = FileOptions()
     var yes = false
 
@@ -27,7 +27,7 @@ extension CommandLineInterface {
                 lock. Refused while a sync of the warehouse runs, and for files that are not the host's own
                 (a link, a file that is not a JSON state or a connector-host warehouse). Asks first unless --yes.
                 """,
-            synopsis: "DIR [--yes] [options]"
+            synopsis: "[DIR] [--yes] [options]"
         ) { options in
             let files = options.files.workspace(directory: FilePaths.absolute(options.directory))
             let existing = files.existingFiles

@@ -29,7 +29,7 @@ struct RunOptions: ParsableArguments {
         [
             .positional(
                 "DIR", \.directory, noun: "the connector directory (or --connection NAME)", example: "connectors/hello",
-                help: "the connector directory (a connector.json manifest or a connector.py)"),
+                help: "the connector directory (a connector.json manifest or a connector.py; default: the current folder)"),
             .option(
                 "connection", "NAME", \.connection, .text,
                 help:
@@ -83,9 +83,6 @@ struct RunOptions: ParsableArguments {
                     "\(first) does not go with --connection: a connection has its own configuration, warehouse and state, and its package is built once (connector-host connection show \(connection!))"
                 )
             }
-        } else if directory == nil {
-            throw UsageError(
-                "`\(command)` needs the connector directory: connector-host \(command) connectors/hello (or --connection NAME)")
         }
     }
 
@@ -134,7 +131,7 @@ extension CommandLineInterface {
                 a second run while one is going exits 75 and does nothing, so cron, a Kubernetes CronJob or
                 an Airflow task can call it on any schedule.
                 """,
-            synopsis: "DIR [options] | --connection NAME [options]"
+            synopsis: "[DIR] [options] | --connection NAME [options]"
         ) { options in
             let console = TerminalConsole(minimumLevel: options.logLevel, quiet: options.quiet)
             let cancellation = CancellationSignal()
@@ -144,6 +141,10 @@ extension CommandLineInterface {
             }
             let report = withExtendedLifetime(interrupt) {
                 SyncRunner.run(options.syncOptions, console: console, cancellation: cancellation)
+            }
+            if let failure = report.failure, failure.isUsageError {
+                // Nothing ran: the message alone, not a report of zeros, and exit 2.
+                throw UsageError(failure.message)
             }
             show(report, json: options.json, console: console)
             return report.failure?.exitCode ?? 0

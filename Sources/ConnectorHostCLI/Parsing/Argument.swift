@@ -68,11 +68,15 @@ extension Argument {
         }
     }
 
-    /// The connector directory, the first argument of most commands.
+    /// The connector directory, the first argument of most commands: the current folder when it is
+    /// left out, as `fivetran debug` works in the current folder.
     static func directory(_ keyPath: WritableKeyPath<Options, String>) -> Argument {
-        .positional(
-            "DIR", keyPath, noun: "the connector directory", example: "connectors/hello",
-            help: "the connector directory (a connector.json manifest or a connector.py)")
+        Argument(
+            name: "DIR", kind: .positional(required: false, noun: "the connector directory", example: "connectors/hello"),
+            help: "the connector directory (a connector.json manifest or a connector.py; default: the current folder)"
+        ) { options, text in
+            options[keyPath: keyPath] = text ?? "."
+        }
     }
 
     /// `--name VALUE` stored into an optional property (`nil` when not given).

@@ -92,6 +92,8 @@ extension ParsableArguments {
                 try slot.apply(&options, positionals[position])
             } else if required {
                 throw UsageError("`\(command)` needs \(noun): connector-host \(command) \(example)")
+            } else {
+                try slot.apply(&options, nil)  // Its default (the current folder for DIR).
             }
         }
         guard positionals.count > slots.count else { return }

@@ -261,7 +261,9 @@ def test_hello_lifecycle():
                   f"ids {[op['data']['id'] for op in ops]} after cursor {cursor}")
             check(ops[0]["data"]["message"] == f"hello #{cursor + 1}", f"data {ops[0]['data']}")
             check(events[1][1] == {"cursor": cursor + 3}, f"checkpoint state {events[1][1]}")
-            check(logs == [{"level": "info", "message": f"wrote ids {cursor + 1}..{cursor + 3}"}],
+            # console.log arrives as a log message, in order with ctx.log
+            check(logs == [{"level": "info", "message": f"hello-node: starting after id {cursor}"},
+                           {"level": "info", "message": f"wrote ids {cursor + 1}..{cursor + 3}"}],
                   f"logs {logs}")
             cursor += 3
 
@@ -269,8 +271,7 @@ def test_hello_lifecycle():
         check("state.cursor" in error["message"], f"message {error['message']}")
 
         shutdown(conn)
-        check("hello-node: starting after id 0" in conn.stderr, "console.log output reaches stderr")
-        check("hello-node: starting after id 3" in conn.stderr, "console.log output reaches stderr")
+        check("hello-node: starting after id 0" not in conn.stderr, "console.log is a log message, not stderr")
     finally:
         conn.kill()
 
@@ -290,7 +291,8 @@ def test_hello_exits_on_eof_while_waiting_for_checkpoint_ack():
     try:
         initialize(conn, "hello-node")
         conn.request("update", {"configuration": {}, "state": {}})
-        check(conn.recv()["method"] == "records", "records first")
+        check(conn.recv()["method"] == "log", "console.log's line first")
+        check(conn.recv()["method"] == "records", "then records")
         check(conn.recv()["method"] == "checkpoint", "then a checkpoint")
         conn.close_stdin()  # never ack
         check(conn.wait_exit() == 0, "exit 0 on stdin EOF during update")
@@ -420,11 +422,17 @@ def test_console_stays_off_stdout():
         initialize(conn, "edge")
         events, logs, answer = run_update(conn, {"configuration": {"mode": "console"}, "state": {}})
         check(answer.get("result") == {"summary": {}}, f"update answer {short(answer)}")
-        check(logs == [{"level": level, "message": f"{level} message"}
-                       for level in ("debug", "info", "warning", "error")], f"logs {logs}")
+        # log/info/debug/warn/error become log messages, in order with ctx.log; the others go to stderr
+        check(logs == [{"level": "info", "message": "console.log line"}, {"level": "info", "message": "console.info line"},
+                       {"level": "debug", "message": "console.debug line"}, {"level": "warning", "message": "console.warn line"},
+                       {"level": "error", "message": "console.error line"}]
+              + [{"level": level, "message": f"{level} message"} for level in ("debug", "info", "warning", "error")],
+              f"logs {logs}")
         shutdown(conn)
-        for what in ("log", "info", "debug", "dir", "table", "warn", "error"):
+        for what in ("dir", "table"):
             check(f"console.{what} line" in conn.stderr, f"console.{what} reaches stderr")
+        for what in ("log", "info", "debug", "warn", "error"):
+            check(f"console.{what} line" not in conn.stderr, f"console.{what} is a log message, not stderr")
     finally:
         conn.kill()
 

@@ -1,9 +1,11 @@
 """Protect the protocol descriptors, load the connector file, serve."""
 
 import importlib.util
+import io
 import os
 import signal
 import sys
+import threading
 import traceback
 
 from . import fivetran
@@ -29,9 +31,71 @@ def protect_stdio():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace",
-                      closefd=False)
+    sys.stdout = PrintToLog(open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace",
+                                 closefd=False))
     return in_fd, out_fd
+
+
+class PrintToLog(io.TextIOBase):
+    """``sys.stdout`` under connector-host: each printed line becomes an info ``log`` message.
+
+    A ``log`` message travels on the protocol stream, in order with ``Logging`` calls; stderr is
+    another pipe, which the host reads apart, so a ``print()`` shown from stderr could appear before
+    a log line written earlier. Before ``initialize`` (prints at import time) and whenever the
+    protocol stream fails, lines go to ``fallback`` (fd 1, a copy of stderr), as do writes to fd 1
+    that bypass ``sys.stdout`` (C extensions, child processes)."""
+
+    def __init__(self, fallback):
+        super().__init__()
+        self._fallback = fallback
+        self._partial = ""
+        self._lock = threading.Lock()
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    @property
+    def errors(self):
+        return "backslashreplace"
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        return self._fallback.fileno()  # children given sys.stdout write to stderr
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        with self._lock:
+            lines = (self._partial + text).split("\n")
+            self._partial = lines.pop()
+        for line in lines:
+            self._emit(line)
+        return len(text)
+
+    def flush(self):
+        # A partial line flushed on purpose (print(..., end="", flush=True)) is shown as it is.
+        with self._lock:
+            line, self._partial = self._partial, ""
+        if line:
+            self._emit(line)
+
+    def _emit(self, line):
+        from . import session as _session
+        current = _session.current()
+        if current is not None and current._initialized:
+            try:
+                current.log("info", line)
+                return
+            except Exception:
+                pass
+        self._fallback.write(line + "\n")
+        self._fallback.flush()
 
 
 def load_module(path):

@@ -159,8 +159,8 @@ class Session(object):
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         if isinstance(exc, E.Cancelled):
             _stderr("connector-host SDK: %s" % exc)
-        else:
-            _stderr(tb)
+        # Any other traceback travels in the answer's data only: the host shows it once (printing it
+        # on stderr too made it appear twice, live and in the host's error message).
         name = type(exc).__name__
         text = str(exc)
         message = "%s: %s" % (name, text) if text else name

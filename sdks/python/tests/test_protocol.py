@@ -341,7 +341,8 @@ class UpdateErrorsTest(HostTestCase):
         self.assertIn("Traceback", err["data"]["traceback"])
         self.assertIn('raise ValueError("boom 42")', err["data"]["traceback"])
         self.assertEqual(h.wait(), 0)
-        self.assertIn("ValueError: boom 42", h.stderr)  # traceback on stderr too
+        # The traceback travels in the answer only: the host shows it once, not also from stderr.
+        self.assertNotIn("Traceback", h.stderr)
         # buffered ops are flushed before the error answer (message order stays honest)
         self.assertEqual(h.ops, [{"op": "upsert", "table": "items", "data": {"id": 1}}])
         self.assertEqual([e[0] for e in h.events[-2:]], ["records", "response"])
@@ -394,18 +395,21 @@ class UpdateErrorsTest(HostTestCase):
 
 
 class OutputTest(HostTestCase):
-    def test_print_and_fd1_writes_go_to_stderr(self):
+    def test_print_goes_to_log_messages_and_fd1_writes_to_stderr(self):
         h = self.host()
         h.initialize()
         resp = h.update({"mode": "print"})
         self.assertEqual(resp["result"], {})
         self.assertEqual(h.wait(), 0)
         self.assertClean(h)
+        # print() and sys.stdout during a session are info log messages, in order with the others
+        self.assertEqual(h.logs[:2], [("info", "PRINTED-BY-PRINT"), ("info", "WRITTEN-TO-SYS-STDOUT")])
         stdout = b"\n".join(h.raw_lines)
-        for marker in ("PRINTED-AT-IMPORT", "LOGGED-AT-IMPORT", "PRINTED-BY-PRINT", "WRITTEN-TO-SYS-STDOUT", "WRITTEN-TO-FD-1",
-                       "WRITTEN-TO-DUNDER-STDOUT", "CHILD-PROCESS-STDOUT"):
+        for marker in ("PRINTED-AT-IMPORT", "LOGGED-AT-IMPORT", "WRITTEN-TO-FD-1", "WRITTEN-TO-DUNDER-STDOUT", "CHILD-PROCESS-STDOUT"):
             self.assertNotIn(marker.encode(), stdout)
             self.assertIn(marker, h.stderr)
+        for marker in ("PRINTED-BY-PRINT", "WRITTEN-TO-SYS-STDOUT"):
+            self.assertNotIn(marker, h.stderr)
         # user code (and its children) read /dev/null, not the protocol input
         self.assertIn(("info", "stdin read by user code: ''"), h.logs)
         self.assertEqual(h.ops, [{"op": "upsert", "table": "items", "data": {"id": 1}}])
