@@ -41,10 +41,16 @@ public enum SyncReportFormatter {
         lines.append(label("throughput") + "  " + "\(group(wholeNumber(report.rowsPerSecond))) rows/s")
         lines.append(rule)
         if let failure = report.failure {
-            let rolledBack = counts.rowOperations + counts.truncates - kept.rowOperations - kept.truncates
-            lines.append(
-                "outcome: \(failure.kind == .cancelled ? "CANCELLED" : "FAILED (\(failure.kind.rawValue))"); the warehouse is at the last checkpoint: \(group(kept.rowOperations + kept.truncates)) of \(group(counts.rowOperations + counts.truncates)) operations received were committed\(rolledBack > 0 ? ", \(group(rolledBack)) rolled back" : "")"
-            )
+            let received = counts.rowOperations + counts.truncates
+            let committed = kept.rowOperations + kept.truncates
+            var outcome =
+                "outcome: \(failure.kind == .cancelled ? "CANCELLED" : "FAILED (\(failure.kind.rawValue))"); the warehouse is at the last checkpoint"
+            if received > 0 {
+                outcome +=
+                    ": \(group(committed)) of \(group(received)) operations received were committed"
+                    + (received > committed ? ", \(group(received - committed)) rolled back" : "")
+            }
+            lines.append(outcome)
         } else {
             lines.append("outcome: succeeded")
         }

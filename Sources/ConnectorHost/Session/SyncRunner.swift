@@ -186,7 +186,6 @@ public enum SyncRunner {
             let configuration = try loadConfiguration(options)
             redactor = Redactor(configuration: configuration)
             let console = MaskingConsole(base: console, redactor: redactor)
-            console.note(configurationNote(options))
             try options.files.checkOwnership(
                 configuration: configurationFile(options),
                 manifest: plan.kind == .manifest ? options.directory + "/" + ConnectorLauncher.manifestName : nil)
@@ -200,6 +199,7 @@ public enum SyncRunner {
             do { try warehouse.probeWriteAccess() } catch {
                 throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
             }
+            console.note(configurationNote(options))
             if options.build, plan.buildCommand != nil {
                 // Shown only when the build did something: an up-to-date build prints nothing.
                 let output = BuildOutput(console: console, plan: plan)
