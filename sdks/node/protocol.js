@@ -16,7 +16,8 @@
 //   });
 //
 // stdout carries protocol only: loading this module sends console.log/info/debug/...
-// to stderr. Do not write to process.stdout yourself.
+// to stderr, and after initialize console.log/info/debug/warn/error to the host as `log`
+// messages (in order with ctx.log). Do not write to process.stdout yourself.
 
 const PROTOCOL_VERSIONS = [1]; // major versions this helper speaks, oldest first
 const BATCH_MAX_OPS = 1000;
@@ -82,6 +83,20 @@ function rerouteConsoleToStderr() {
   }
 }
 rerouteConsoleToStderr();
+
+// Once the session is initialized, console.log/info/debug/warn/error become `log` messages: they
+// travel on stdout in order with ctx.log (stderr is another pipe, which the host reads apart, so a
+// line there could show before a log written earlier). Before that, and for the other console
+// methods, stderr as above.
+let consoleToLog = false;
+const util = require('util');
+for (const [method, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warning'], ['error', 'error']]) {
+  const toStderr = console[method];
+  console[method] = (...args) => {
+    if (!consoleToLog) return toStderr(...args);
+    send({ jsonrpc: '2.0', method: 'log', params: { level, message: util.format(...args) } });
+  };
+}
 
 let drained = null; // Promise resolved on the next 'drain', while out's buffer is over its mark
 const RESOLVED = Promise.resolve();
@@ -272,6 +287,7 @@ function run(connector) {
       const requested = params.protocolVersion;
       const version = PROTOCOL_VERSIONS.includes(requested) ? requested : PROTOCOL_VERSIONS[PROTOCOL_VERSIONS.length - 1];
       initialized = true;
+      consoleToLog = true;
       return {
         protocolVersion: version,
         connector: { name: connector.name || 'connector', version: connector.version || '0.0.0' },
@@ -320,8 +336,8 @@ function run(connector) {
     try {
       result = await handler(params || {});
     } catch (err) {
+      // The stack travels in the answer's data.traceback: the host shows it once (not also from stderr).
       const e = errorAnswer(err, ErrorCode.SOURCE_ERROR);
-      if (!(err instanceof ProtocolError)) process.stderr.write(`${method} failed: ${err && err.stack ? err.stack : err}\n`);
       return sendError(id, e.code, e.message, e.data);
     }
     try {
