@@ -15,7 +15,10 @@ import Foundation
 public enum CommandLineInterface {
     /// Every command, in the order the overview lists them.
     static var commands: [any AnyCommand] {
-        [runCommand, resetCommand, inspectCommand, conformanceCommand, initCommand, packageCommand, connectionCommand, scheduleCommand]
+        [
+            runCommand, testCommand, configurationCommand, resetCommand, inspectCommand, conformanceCommand, initCommand, packageCommand,
+            connectionCommand, scheduleCommand,
+        ]
     }
 
     /// Runs the command line (the words after the executable's name) and returns the exit code:

@@ -25,7 +25,7 @@ public final class TerminalConsole: SyncConsole {
 
     public func connectorLog(_ connector: String, level: LogLevel?, _ message: String) {
         if let level, level < minimumLevel { return }
-        if quiet, level != .error { return }
+        if quiet, (level ?? .info) < .error { return }
         let label = level.map { " \($0.rawValue.uppercased())" } ?? ""
         write("[\(connector)\(label)] \(message)")
     }

@@ -9,6 +9,8 @@ public enum Method {
     public static let records = RecordsNotification.method
     public static let checkpoint = CheckpointRequest.method
     public static let log = LogNotification.method
+    public static let warning = WarningNotification.method
+    public static let configurationForm = ConfigurationFormRequest.method
 }
 
 /// The protocol versions, as integers (the major version).

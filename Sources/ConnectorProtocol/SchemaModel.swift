@@ -52,7 +52,12 @@ public struct TableDefinition: Sendable, Hashable {
     /// Declared columns in order; columns not listed are inferred from data.
     public var columns: [(name: String, type: ColumnType)]
 
-    public init(name: String, schema: String? = nil, primaryKey: [String] = [], columns: [(name: String, type: ColumnType)] = []) {
+    public init(name: String, primaryKey: [String] = [], columns: [(name: String, type: ColumnType)] = []) {
+        self.init(name: name, schema: nil, primaryKey: primaryKey, columns: columns)
+    }
+
+    /// A table of the destination schema `schema` (`nil`: the default one).
+    public init(name: String, schema: String?, primaryKey: [String] = [], columns: [(name: String, type: ColumnType)] = []) {
         self.name = name
         self.schema = schema
         self.primaryKey = primaryKey

@@ -21,6 +21,8 @@ public enum Log {
     public static func info(_ message: String) { send(.info, message) }
     public static func warning(_ message: String) { send(.warning, message) }
     public static func error(_ message: String) { send(.error, message) }
+    /// An error the host shows as `CRITICAL` (Fivetran's `log.critical`); it does not fail the sync.
+    public static func critical(_ message: String) { send(.critical, message) }
 
     /// Sends `message` at `level`.
     public static func send(_ level: LogLevel, _ message: String) {

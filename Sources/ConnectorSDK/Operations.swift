@@ -29,13 +29,48 @@ public final class Operations: Sendable {
 
     /// Marks every row of `table` written before this call deleted.
     public func truncate(_ table: String) throws(ConnectorError) {
+        try truncate(table, schema: nil)
+    }
+
+    /// Upserts into `table` of the destination schema `schema` (Fivetran's `schema=`; `nil`: the
+    /// default one). `binary` holds values of columns that are bytes: they are sent base64-encoded
+    /// with a `types` hint, so an undeclared such column is BINARY rather than STRING.
+    public func upsert(_ table: String, schema: String?, _ data: JSONObject, binary: [String: [UInt8]] = [:]) throws(ConnectorError) {
+        try send("upsert", table, schema: schema, dataKey: "data", data, binary: binary)
+    }
+
+    /// Updates the named columns of a row of `table` in the destination schema `schema`.
+    public func update(_ table: String, schema: String?, _ data: JSONObject, binary: [String: [UInt8]] = [:]) throws(ConnectorError) {
+        try send("update", table, schema: schema, dataKey: "data", data, binary: binary)
+    }
+
+    /// Deletes the row with these key values from `table` in the destination schema `schema`.
+    public func delete(_ table: String, schema: String?, keys: JSONObject) throws(ConnectorError) {
+        try send("delete", table, schema: schema, dataKey: "keys", keys)
+    }
+
+    /// Truncates `table` in the destination schema `schema`.
+    public func truncate(_ table: String, schema: String?) throws(ConnectorError) {
         try checkCancelled()
         try write { bytes in
             var writer = JSONWriter()
             writer.appendASCII(#"{"op":"truncate","table":"#)
             writer.writeString(table)
+            if let schema {
+                writer.appendASCII(#","schema":"#)
+                writer.writeString(schema)
+            }
             writer.bytes.append(UInt8(ascii: "}"))
             bytes.append(contentsOf: writer.bytes)
+        }
+    }
+
+    /// Tells the user about something that does not fail the sync (Fivetran's `op.warning`): the host
+    /// shows the first ten of a sync and counts them all. Sent after the operations before it.
+    public func warning(_ message: String) throws(ConnectorError) {
+        try checkCancelled()
+        do { try channel.send(.notification(method: Method.warning, params: ["message": .string(message)])) } catch {
+            throw ConnectorError(.internalError, "cannot write to the host (errno \(error.errno)); it has stopped the sync")
         }
     }
 
@@ -103,10 +138,14 @@ public final class Operations: Sendable {
         }
     }
 
-    private func send(_ op: StaticString, _ table: String, dataKey: StaticString, _ data: JSONObject)
-        throws(ConnectorError)
-    {
+    private func send(
+        _ op: StaticString, _ table: String, schema: String? = nil, dataKey: StaticString, _ data: JSONObject,
+        binary: [String: [UInt8]] = [:]
+    ) throws(ConnectorError) {
         try checkCancelled()
+        var data = data
+        // Bytes travel as base64 with a BINARY hint: the type the host infers for an undeclared column.
+        for (name, bytes) in binary.sorted(by: { $0.key < $1.key }) { data[name] = .string(Base64Text.encode(bytes)) }
         try write { bytes in
             var writer = JSONWriter()
             swap(&writer.bytes, &bytes)
@@ -114,11 +153,19 @@ public final class Operations: Sendable {
             writer.appendASCII(op)
             writer.appendASCII(#"","table":"#)
             writer.writeString(table)
+            if let schema {
+                writer.appendASCII(#","schema":"#)
+                writer.writeString(schema)
+            }
             writer.bytes.append(UInt8(ascii: ","))
             writer.bytes.append(UInt8(ascii: "\""))
             writer.appendASCII(dataKey)
             writer.appendASCII(#"":"#)
             writer.write(.object(data))
+            if !binary.isEmpty {
+                writer.appendASCII(#","types":"#)
+                writer.write(.object(JSONObject(binary.keys.sorted().map { (key: $0, value: .string("BINARY")) })))
+            }
             writer.bytes.append(UInt8(ascii: "}"))
             swap(&writer.bytes, &bytes)
         }
@@ -204,5 +251,30 @@ extension Operations {
     /// flush); tests use it to control exactly what reached the host before a crash.
     public func flushForTesting() throws(ConnectorError) {
         do { try channel.flush() } catch { throw ConnectorError(.internalError, "cannot write to the host (errno \(error.errno))") }
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), as the protocol's BINARY values are sent.
+enum Base64Text {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index + 2 < bytes.count {
+            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            for shift in [18, 12, 6, 0] { out.append(alphabet[Int(value >> UInt32(shift) & 63)]) }
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest > 0 {
+            let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+            out.append(alphabet[Int(value >> 18 & 63)])
+            out.append(alphabet[Int(value >> 12 & 63)])
+            out.append(rest == 2 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(UInt8(ascii: "="))
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

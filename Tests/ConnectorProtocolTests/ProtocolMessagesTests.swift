@@ -38,15 +38,25 @@ private let sampleParams: [String: JSONValue] = [
     RecordsNotification.method: RecordsNotification(operations: []).params,
     LogNotification.method: LogNotification(level: .info, message: "m").params,
     CancelNotification.method: CancelNotification(reason: "r").params,
+    WarningNotification.method: WarningNotification(message: "w").params,
+    ConfigurationFormRequest.method: ConfigurationFormRequest().params,
 ]
 
 private let sampleResults: [String: JSONValue] = [
     InitializeRequest.method: InitializeResult(protocolVersion: 1, connector: PeerInfo(name: "c", version: "1"), capabilities: [:]).json,
     SchemaRequest.method: SchemaResult(tables: []).json,
-    TestRequest.method: TestResult(ok: true, message: "ok").json,
+    TestRequest.method: TestResult(
+        ok: false, message: "1 of 2 failed", tests: [.init(label: "a", ok: true), .init(label: "b", ok: false, message: "no")]
+    ).json,
     UpdateRequest.method: UpdateResult().json,
     ShutdownRequest.method: EmptyResult().json,
     CheckpointRequest.method: EmptyResult().json,
+    ConfigurationFormRequest.method: ConfigurationFormResult(
+        fields: [
+            .init(name: "api_key", label: "API key", kind: .password, required: true),
+            .init(name: "region", kind: .dropdown, defaultValue: "eu", options: [.init(value: "eu", label: "Europe", description: "EU")]),
+        ], tests: ["Connection"]
+    ).json,
 ]
 
 /// `json` read as the result of `Request` and written back.

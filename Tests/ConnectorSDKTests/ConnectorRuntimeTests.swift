@@ -366,3 +366,36 @@ struct ConnectorRuntimeTests {
     }
 
 }
+
+/// A connector using the operations Fivetran's SDK 3.0 has: a destination schema, bytes, a warning.
+private struct SchemasAndWarnings: Connector {
+    func schema(configuration: Configuration) throws -> [TableDefinition] {
+        [TableDefinition(name: "items", schema: "archive", primaryKey: ["id"])]
+    }
+    func update(configuration: Configuration, state: JSONValue, operations: Operations) throws {
+        try operations.upsert("items", schema: "archive", ["id": 1], binary: ["thumbnail": [0, 1, 255]])
+        try operations.warning("page 2 was empty")
+        try operations.truncate("items", schema: "archive")
+    }
+}
+
+@Suite("Swift SDK: schemas, bytes and warnings")
+struct FivetranOperationsTests {
+    @Test("schema-qualified ops carry \"schema\", bytes travel base64 with a BINARY hint, a warning follows the ops before it")
+    func lines() async throws {
+        let (status, lines) = try await converse(
+            SchemasAndWarnings(),
+            [
+                initializeLine, #"{"jsonrpc":"2.0","id":3,"method":"schema","params":{"configuration":{}}}"#, updateLine,
+            ])
+        #expect(status == 0)
+        #expect(
+            Array(lines.dropFirst()) == [
+                #"{"jsonrpc":"2.0","id":3,"result":{"tables":[{"table":"items","schema":"archive","primaryKey":["id"],"columns":{}}]}}"#,
+                #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"upsert","table":"items","schema":"archive","data":{"id":1,"thumbnail":"AAH/"},"types":{"thumbnail":"BINARY"}}]}}"#,
+                #"{"jsonrpc":"2.0","method":"warning","params":{"message":"page 2 was empty"}}"#,
+                #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"truncate","table":"items","schema":"archive"}]}}"#,
+                #"{"jsonrpc":"2.0","id":2,"result":{}}"#,
+            ])
+    }
+}

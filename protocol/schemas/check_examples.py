@@ -50,6 +50,8 @@ METHODS = {
     "records": (C2H, "notification"),
     "checkpoint": (C2H, "request"),
     "log": (C2H, "notification"),
+    "warning": (C2H, "notification"),
+    "configurationForm": (H2C, "request"),
 }
 
 failures = []

@@ -86,7 +86,8 @@ final class RecordApplier {
         if operation.schemaToken == nil, let schemaRange = operation.schemaRange {
             throw invalid(
                 source, opRange, lineNumber, table: try? source.string(tableToken), column: nil,
-                "\"schema\" must be a string naming the destination schema, not \(ValueBinder.preview(warehouse.redactor.mask(Array(source.slice(schemaRange)))))")
+                "\"schema\" must be a string naming the destination schema, not \(ValueBinder.preview(warehouse.redactor.mask(Array(source.slice(schemaRange)))))"
+            )
         }
         let table: WarehouseTable
         do {
@@ -123,10 +124,16 @@ final class RecordApplier {
                 "\"\(expectedKey)\" is empty; \(table.hasPrimaryKey ? "it must carry the primary key \(table.primaryKey.map(NameRules.quoted).joined(separator: ", "))" : "it must carry the row's values")"
             )
         }
+        var hints: [String: ColumnType]?
+        if let typesRange = operation.typesRange, kind != .delete {
+            do { hints = try typeHints(source.slice(typesRange), fields, source) } catch let problem as OperationProblem {
+                throw invalid(source, opRange, lineNumber, table: table.name, column: problem.column, problem.reason)
+            }
+        }
         do {
             switch kind {
-            case .upsert: try warehouse.upsert(table, fields, source)
-            case .update: try warehouse.update(table, fields, source)
+            case .upsert: try warehouse.upsert(table, fields, source, hints: hints)
+            case .update: try warehouse.update(table, fields, source, hints: hints)
             case .delete: try warehouse.delete(table, fields, source)
             case .truncate: break
             }
@@ -135,6 +142,28 @@ final class RecordApplier {
         } catch let problem as SchemaConflict {
             throw invalid(source, opRange, lineNumber, table: table.name, column: nil, problem.reason)
         }
+    }
+
+    /// Reads an op's `types`: column name -> type, each column present in `data` (PROTOCOL.md 6.6).
+    private func typeHints(_ json: UnsafeBufferPointer<UInt8>, _ fields: [Field], _ source: RecordSource) throws -> [String: ColumnType] {
+        let shown = ValueBinder.preview(warehouse.redactor.mask(Array(json)))
+        guard let object = (try? JSONParser.parse(json))?.objectValue else {
+            throw OperationProblem(column: nil, reason: "\"types\" must be an object mapping columns of \"data\" to types, not \(shown)")
+        }
+        var hints: [String: ColumnType] = [:]
+        for (name, value) in object {
+            guard fields.contains(where: { (try? source.string($0.key)) == name }) else {
+                throw OperationProblem(
+                    column: name,
+                    reason: "\"types\" names the column \(NameRules.quoted(name)), which is not in \"data\"; hint only columns the op sends"
+                )
+            }
+            switch SchemaValidator.columnType(value) {
+            case .success(let type): hints[name] = type
+            case .failure(let problem): throw OperationProblem(column: name, reason: "\"types\": \(problem.text)")
+            }
+        }
+        return hints
     }
 
     @inline(__always)

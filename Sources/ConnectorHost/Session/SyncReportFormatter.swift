@@ -11,14 +11,18 @@ public enum SyncReportFormatter {
         let kept = report.committedCounts
         let split = report.failure != nil
         func noops(_ count: Int) -> String { count > 0 ? " (\(group(count)) matched no row)" : "" }
-        let rows: [(label: String, received: Int, committed: Int, note: String)] = [
+        var rows: [(label: String, received: Int, committed: Int, note: String)] = [
             ("upserts", counts.upserts, kept.upserts, ""),
             ("updates", counts.updates, kept.updates, noops(counts.noopUpdates)),
             ("deletes", counts.deletes, kept.deletes, noops(counts.noopDeletes)),
             ("truncates", counts.truncates, kept.truncates, ""),
             ("schema changes", counts.schemaChanges, kept.schemaChanges, ""),
             ("checkpoints", counts.checkpoints, kept.checkpoints, ""),
+            ("file uploads", counts.fileUploads, kept.fileUploads, ""),
+            ("warnings", counts.warnings, kept.warnings, ""),
         ]
+        // File uploads and warnings only when there were some (most connectors have neither).
+        rows.removeAll { ($0.label == "file uploads" || $0.label == "warnings") && $0.received == 0 }
         let width = (rows.map(\.label.count) + ["throughput".count]).max() ?? 0
         let receivedWidth = max("received".count, rows.map { group($0.received).count }.max() ?? 0)
         let committedWidth = max("committed".count, rows.map { group($0.committed).count }.max() ?? 0)
@@ -97,6 +101,7 @@ public enum SyncReportFormatter {
             "deletes": .number(JSONNumber(counts.deletes)), "truncates": .number(JSONNumber(counts.truncates)),
             "schemaChanges": .number(JSONNumber(counts.schemaChanges)), "checkpoints": .number(JSONNumber(counts.checkpoints)),
             "noopUpdates": .number(JSONNumber(counts.noopUpdates)), "noopDeletes": .number(JSONNumber(counts.noopDeletes)),
+            "fileUploads": .number(JSONNumber(counts.fileUploads)), "warnings": .number(JSONNumber(counts.warnings)),
         ]
     }
 

@@ -91,7 +91,8 @@ extension SyncSession {
         var details = ["code": String(error.code.rawValue)]
         // The traceback of `data` (PROTOCOL.md section 11), shown once: here, not also on stderr.
         if let traceback = error.data?["traceback"]?.stringValue, !traceback.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            let lines = traceback.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            // Masked whole first: a secret may span a line break.
+            let lines = redactor.mask(traceback).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             let shown = lines.suffix(Self.tracebackLineLimit).map { "    " + redactor.show($0, limit: Self.stderrTailLineLimit) }
             let cut = lines.count > Self.tracebackLineLimit ? "    … (\(lines.count - Self.tracebackLineLimit) earlier lines)\n" : ""
             text += "\n  traceback (from the connector):\n" + cut + shown.joined(separator: "\n")

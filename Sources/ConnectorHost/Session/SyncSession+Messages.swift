@@ -141,6 +141,8 @@ extension SyncSession {
         case .notification(LogNotification.method, let params):
             let log = LogNotification(params: params)
             console.connectorLog(plan.name, level: log.level ?? .info, log.message)
+        case .notification(WarningNotification.method, let params):
+            warning(params)
         case .notification(Method.records, _):
             throw SyncFailure(.protocolViolation, "the connector sent records during \(method); records belong inside update")
         case .notification(let name, _):
@@ -160,5 +162,27 @@ extension SyncSession {
         case .errorResponse(nil, let error):
             throw connectorError(method: method, error)
         }
+    }
+
+    /// The first ten warnings of a sync shown in full (as Fivetran's dashboard shows them), every one
+    /// counted; the end of the sync says how many were not shown.
+    func warning(_ params: JSONValue) {
+        warehouse.counts.warnings += 1
+        let message = redactor.mask(WarningNotification(params: params).message)
+        if warehouse.syncWarnings.count < Self.warningsShown {
+            warehouse.syncWarnings.append(message)
+            console.connectorLog(plan.name, level: .warning, message)
+        }
+    }
+
+    /// How many warnings of a sync are shown in full.
+    static let warningsShown = 10
+
+    /// The line that says how many warnings were not shown, if any were not.
+    var unshownWarningsNote: String? {
+        let hidden = warehouse.counts.warnings - warehouse.syncWarnings.count
+        return hidden > 0
+            ? "\(hidden) more warning\(hidden == 1 ? "" : "s") from the connector \(hidden == 1 ? "was" : "were") not shown (the first \(Self.warningsShown) of a sync are)"
+            : nil
     }
 }

@@ -102,6 +102,7 @@ final class SyncSession {
         }
         self.syncID = nil
         endConnector()
+        if let note = unshownWarningsNote { console.note(note) }
         for table in warehouse.undeclaredTablesCreated {
             // A table close to a declared one is most likely a typo in the connector's op.
             let suggestion = NameSuggestions.closest(to: table, among: tables.map(\.name))

@@ -73,7 +73,10 @@ extension Warehouse {
     /// Fields whose value is null and whose column does not exist yet are skipped (index -1), and so
     /// are fields whose value is not stored (a system column's name, or a second source name of a
     /// column an earlier field of the operation already set: the first value wins, as in Fivetran).
-    func resolveColumns(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, into indexes: inout [Int]) throws {
+    /// `hints` are the op's `types`: the type to infer for a column, by the name the connector sent.
+    func resolveColumns(
+        _ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, into indexes: inout [Int], hints: [String: ColumnType]? = nil
+    ) throws {
         indexes.removeAll(keepingCapacity: true)
         var named: UInt64 = 0
         for (position, field) in fields.enumerated() {
@@ -90,7 +93,7 @@ extension Warehouse {
                 let column = table.columns[index]
                 if !column.declared, case .null = field.value {
                 } else if !column.declared,
-                    let incoming = TypeRules.inferredType(field.value, source)
+                    let incoming = hinted(field, hints, source) ?? TypeRules.inferredType(field.value, source)
                 {
                     if let current = column.type {
                         let widened = TypeRules.widened(current, incoming)
@@ -113,12 +116,20 @@ extension Warehouse {
             if let existingName = table.columnName(matchingCase: name) {
                 throw OperationProblem(column: sourceName, reason: NameRules.collision(name, existing: existingName, what: "column"))
             }
-            try addColumn(to: table, name: name, type: TypeRules.inferredType(field.value, source), declared: false)
+            try addColumn(
+                to: table, name: name, type: hints?[sourceName] ?? TypeRules.inferredType(field.value, source), declared: false)
             let index = table.columns.count - 1
             table.indexBySourceName[Array(sourceName.utf8)] = index
             if index < 64 { named |= 1 << UInt64(index) }
             indexes.append(index)
         }
+    }
+
+    /// The type an op's `types` hint gives a field's column, if any (only ops that carry hints pay).
+    @inline(__always)
+    func hinted(_ field: Field, _ hints: [String: ColumnType]?, _ source: RecordSource) -> ColumnType? {
+        guard let hints, case .string = field.value, let name = try? source.string(field.key) else { return nil }
+        return hints[name]
     }
 
     /// Says once per table and name that a value sent for a system column was not stored.
@@ -160,8 +171,8 @@ extension Warehouse {
     }
 
     /// Applies an upsert.
-    func upsert(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource) throws {
-        try resolveColumns(table, fields, source, into: &columnIndexes)
+    func upsert(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, hints: [String: ColumnType]? = nil) throws {
+        try resolveColumns(table, fields, source, into: &columnIndexes, hints: hints)
         let statement = try statement(.upsert, of: table)
         // Columns the record leaves out must be NULL; when it names every column, all get rebound.
         if !Self.namesEveryColumn(columnIndexes, table.columns.count) { statement.clearBindings() }
@@ -205,14 +216,14 @@ extension Warehouse {
     }
 
     /// Applies a partial update; a row that does not exist is a counted no-op.
-    func update(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource) throws {
+    func update(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, hints: [String: ColumnType]? = nil) throws {
         guard table.hasPrimaryKey else {
             throw OperationProblem(
                 column: nil,
                 reason:
                     "table \"\(table.name)\" has no primary key, so rows cannot be updated by key; use upsert (or declare a primary key)")
         }
-        try resolveColumns(table, fields, source, into: &columnIndexes)
+        try resolveColumns(table, fields, source, into: &columnIndexes, hints: hints)
         var valueColumns: [Int] = []
         var keyPositions = [Int](repeating: -1, count: table.primaryKeyIndexes.count)
         for (position, index) in columnIndexes.enumerated() where index >= 0 {

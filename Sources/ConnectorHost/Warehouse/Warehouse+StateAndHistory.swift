@@ -30,6 +30,7 @@ extension Warehouse {
         counts = OperationCounts()
         committedCounts = OperationCounts()
         schemaChangeLog = []
+        syncWarnings = []
         guard case .integer(let syncID)? = id else { return 0 }
         return syncID
     }
@@ -98,6 +99,11 @@ extension Warehouse {
     func recordSyncEnd(id: Int64, status: String, error: String?) throws(SQLiteError) {
         try WarehouseCatalog.recordSyncEnd(
             in: database, id: id, status: status, counts: counts, error: error, at: TemporalValues.nowUTC())
+        if !syncWarnings.isEmpty {
+            try database.run(
+                #"UPDATE "_connector_syncs" SET "warning_messages" = ?1 WHERE "id" = ?2"#,
+                [.text(JSONWriter.string(.array(syncWarnings.map(JSONValue.string)))), .integer(id)])
+        }
     }
 }
 

@@ -28,6 +28,8 @@ public final class Warehouse {
     var sourceNameOfTable: [String: SourceTableName] = [:]
     /// Said once each: naming collisions, values for system columns that were dropped.
     var warned: Set<String> = []
+    /// The connector's warnings shown in this sync (the first ten), recorded in its history.
+    public var syncWarnings: [String] = []
     /// Where the warehouse's warnings go (the session shows them to the user).
     public var warningHandler: (@Sendable (String) -> Void)?
     /// What this sync has done so far: every operation received and applied, including those a

@@ -4,13 +4,16 @@ public enum ProtocolMessages {
     /// Requests the host sends.
     public static let hostRequests: [any ProtocolRequest.Type] = [
         InitializeRequest.self, SchemaRequest.self, TestRequest.self, UpdateRequest.self, ShutdownRequest.self,
+        ConfigurationFormRequest.self,
     ]
     /// Requests the connector sends.
     public static let connectorRequests: [any ProtocolRequest.Type] = [CheckpointRequest.self]
     /// Notifications the host sends.
     public static let hostNotifications: [any ProtocolNotification.Type] = [CancelNotification.self]
     /// Notifications the connector sends.
-    public static let connectorNotifications: [any ProtocolNotification.Type] = [RecordsNotification.self, LogNotification.self]
+    public static let connectorNotifications: [any ProtocolNotification.Type] = [
+        RecordsNotification.self, LogNotification.self, WarningNotification.self,
+    ]
 
     /// Every request type.
     public static var requests: [any ProtocolRequest.Type] { hostRequests + connectorRequests }

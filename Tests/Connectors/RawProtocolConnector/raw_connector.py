@@ -3,6 +3,8 @@ no SDK would produce (invalid schemas, malformed operations).
 
 configuration.json:
   "schema": the `schema` result, sent verbatim (default {"tables": []});
+  "capabilities", "test", "configurationForm": the initialize result's capabilities and the results
+           of `test` and `configurationForm` (those requests are otherwise answered -32601);
   "steps": during `update`, in order: an array is sent as the ops of one `records` message; a string
            is written verbatim as one stdout line; {"checkpoint": STATE} sends a checkpoint request and
            waits for its answer. Then `update` is answered with {}.
@@ -75,11 +77,16 @@ for line in sys.stdin:
     params = message.get("params") or {}
     if method == "initialize":
         configuration = params.get("configuration") or {}
-        result = {"protocolVersion": 1, "connector": {"name": "raw", "version": "1.0.0"}, "capabilities": {}}
+        result = {"protocolVersion": 1, "connector": {"name": "raw", "version": "1.0.0"},
+                  "capabilities": configuration.get("capabilities", {})}
     elif method == "schema":
         result = configuration.get("schema", {"tables": []})
     elif method == "update":
         result = update(configuration)
+    elif method == "test" and "test" in configuration:
+        result = configuration["test"]
+    elif method == "configurationForm" and "configurationForm" in configuration:
+        result = configuration["configurationForm"]
     elif method == "shutdown":
         result = {}
     else:
