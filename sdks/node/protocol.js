@@ -8,7 +8,9 @@
 //     name: 'my-connector', version: '1.0.0',
 //     schema(configuration) { return [{ table: 't', primaryKey: ['id'], columns: { id: 'LONG' } }]; },
 //     async update(ctx) {                     // ctx: configuration, state, signal, cancelled
-//       await ctx.upsert('t', { id: 1 });     // also ctx.update / ctx.delete / ctx.truncate
+//       await ctx.upsert('t', { id: 1 });     // also ctx.update / ctx.delete / ctx.truncate;
+//                                             // a last argument { schema: 'other' } names a schema
+//       await ctx.warning('page 3 was empty'); // shown by the host, does not fail the sync
 //       await ctx.checkpoint({ cursor: 1 });  // resolves when the host has committed
 //       ctx.log('info', 'done');
 //     },
@@ -172,7 +174,7 @@ function rejectAllPending(error) {
 
 const LOG_LEVELS = new Set(['debug', 'info', 'warning', 'error', 'fine', 'severe', 'critical']);
 
-/** Sends a `log` notification; level is debug|info|warning|error. */
+/** Sends a `log` notification; level is debug|info|warning|error (or fine|severe|critical). */
 function log(level, message) {
   if (!LOG_LEVELS.has(level)) throw new TypeError(`unknown log level ${JSON.stringify(level)}`);
   return send({ jsonrpc: '2.0', method: 'log', params: { level, message: String(message) } });
@@ -199,11 +201,15 @@ class UpdateSession {
       /** Aborted when the host sends `cancel`. */
       signal: this.abort.signal,
       get cancelled() { return session.abort.signal.aborted; },
-      upsert: (table, data) => session.add('upsert', table, 'data', data),
-      update: (table, data) => session.add('update', table, 'data', data),
-      delete: (table, keys) => session.add('delete', table, 'keys', keys),
-      truncate: (table) => session.add('truncate', table),
+      // options: { schema } puts the table in another destination schema (Fivetran's schema=).
+      // A Buffer or Uint8Array value is sent base64-encoded with a BINARY type hint.
+      upsert: (table, data, options) => session.add('upsert', table, 'data', data, options),
+      update: (table, data, options) => session.add('update', table, 'data', data, options),
+      delete: (table, keys, options) => session.add('delete', table, 'keys', keys, options),
+      truncate: (table, options) => session.add('truncate', table, undefined, undefined, options),
       checkpoint: (state) => session.checkpoint(state),
+      /** A warning for the user that does not fail the sync (the host shows the first 10). */
+      warning: (message) => session.warning(message),
       log,
     };
   }
@@ -213,20 +219,44 @@ class UpdateSession {
   }
 
   /** Queues one op; the promise resolves when it is safe to go on (see writeLine). */
-  add(op, table, field, value) {
+  add(op, table, field, value, options) {
     this.throwIfCancelled();
     if (typeof table !== 'string' || table === '') throw new TypeError(`${op}: table must be a non-empty string`);
+    const schema = options && options.schema;
+    if (schema !== undefined && (typeof schema !== 'string' || schema.trim() === '')) {
+      throw new TypeError(`${op} on ${table}: options.schema must be a non-empty string`);
+    }
+    const message = schema === undefined ? { op, table } : { op, table, schema };
     let text;
     if (field === undefined) {
-      text = JSON.stringify({ op, table });
+      text = JSON.stringify(message);
     } else {
       if (!isObject(value)) throw new TypeError(`${op} on ${table}: ${field} must be an object`);
-      text = JSON.stringify({ op, table, [field]: value });
+      let row = value;
+      let types;
+      for (const [name, cell] of Object.entries(value)) {
+        if (cell instanceof Uint8Array) {
+          if (row === value) row = { ...value };
+          row[name] = Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength).toString('base64');
+          if (op !== 'delete') (types = types || {})[name] = 'BINARY';
+        }
+      }
+      message[field] = row;
+      if (types) message.types = types;
+      text = JSON.stringify(message);
     }
     this.batch.push(text);
     this.batchChars += text.length + 1;
     if (this.batch.length >= BATCH_MAX_OPS || this.batchChars >= BATCH_MAX_CHARS) return this.flush();
     return drained || RESOLVED;
+  }
+
+  /** Sends a `warning` notification after the ops queued before it. */
+  async warning(message) {
+    this.throwIfCancelled();
+    if (typeof message !== 'string' || message.trim() === '') throw new TypeError('warning: message must be a non-empty string');
+    await this.flush();
+    return send({ jsonrpc: '2.0', method: 'warning', params: { message } });
   }
 
   /** Sends the batch as one `records` notification. */
