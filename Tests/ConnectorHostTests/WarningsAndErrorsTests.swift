@@ -63,7 +63,7 @@ struct WarningsAndErrorsTests {
             failure.message.hasPrefix(
                 """
                 the connector failed in update: the API refused key ******** [error -32013 (source error)]
-                  trace:
+                  traceback (from the connector):
                       File "connector.py", line 9, in update
                     ValueError: ********
                 """), "\(failure.message)")
