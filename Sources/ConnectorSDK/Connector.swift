@@ -43,6 +43,10 @@ public protocol Connector: Sendable {
 
     /// Whether ``test(configuration:)`` is implemented (announced as the `test` capability). Default `false`.
     var hasConnectionTest: Bool { get }
+    /// Whether `update` reads ``Operations/selectedTables`` and sends operations only for those
+    /// tables (`run --tables`): declared to the host as the `selectTables` capability. A connector
+    /// that does not (the default) gets every table to sync, and the host skips the others.
+    var selectsTables: Bool { get }
 
     /// Checks that the configuration can reach the source. Return `nil` (the default) when the
     /// connector has no connection test; set ``hasConnectionTest`` when you implement it.
@@ -65,6 +69,7 @@ extension Connector {
     }
     public var version: String { "0.0.0" }
     public var hasConnectionTest: Bool { false }
+    public var selectsTables: Bool { false }
     public func test(configuration: Configuration) async throws -> ConnectionTestResult? { nil }
 
     /// Runs the protocol loop on the process's stdin and stdout, then exits.

@@ -85,7 +85,9 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
         return .success(
             InitializeResult(
                 protocolVersion: Int64(version), connector: PeerInfo(name: connector.name, version: connector.version),
-                capabilities: ["test": .bool(connector.hasConnectionTest)]
+                capabilities: [
+                    Capability.test: .bool(connector.hasConnectionTest), Capability.selectTables: .bool(connector.selectsTables),
+                ]
             ).json)
     }
 
@@ -125,7 +127,7 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
                 return .success(TestResult(ok: result.ok, message: result.message).json)
             case UpdateRequest.method:
                 let request = try UpdateRequest(params: params)
-                let operations = Operations(channel: channel)
+                let operations = Operations(channel: channel, selectedTables: connector.selectsTables ? request.tables : nil)
                 let (configuration, state) = (Configuration(request.configuration), request.state)
                 do {
                     try await runUpdate(configuration: configuration, state: state, operations: operations)

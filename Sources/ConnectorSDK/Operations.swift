@@ -10,7 +10,21 @@ public import ConnectorProtocol
 public final class Operations: Sendable {
     let channel: ProtocolChannel
 
-    init(channel: ProtocolChannel) { self.channel = channel }
+    /// The tables the host asked for (`run --tables`), `nil` for every table. Set only for a
+    /// connector whose ``Connector/selectsTables`` is `true`.
+    public let selectedTables: [TableIdentity]?
+
+    init(channel: ProtocolChannel, selectedTables: [TableIdentity]? = nil) {
+        self.channel = channel
+        self.selectedTables = selectedTables
+    }
+
+    /// Whether the host wants the operations of `table` (in destination schema `schema`, `nil` for
+    /// the default one): `true` for every table when none were selected.
+    public func isSelected(_ table: String, schema: String? = nil) -> Bool {
+        guard let selectedTables else { return true }
+        return selectedTables.contains(TableIdentity(table: table, schema: schema))
+    }
 
     /// Inserts the row, or replaces the whole row with the same primary key. Columns left out become NULL.
     public func upsert(_ table: String, _ data: JSONObject) throws(ConnectorError) {

@@ -27,6 +27,13 @@ struct BrokenConnector: Sendable, CustomTestStringConvertible {
 
 let brokenConnectors: [BrokenConnector] = [
     BrokenConnector(script: "good.py", failures: [:]),
+    BrokenConnector(script: "selects_tables.py", failures: [:]),
+    BrokenConnector(
+        script: "ignores_selection.py",
+        failures: [
+            .selectTables:
+                "update with tables [items] sent operations on audit too; a connector that declares selectTables sends operations only for the tables update names"
+        ]),
     BrokenConnector(
         script: "bad_handshake.py",
         failures: [
@@ -118,7 +125,7 @@ struct ConformanceTests {
     func shippedConnectorConforms(_ connector: String) throws {
         let result = try runCLI(["conformance", packageRoot.appendingPathComponent(connector).path, "--no-build"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        #expect(result.stdout.hasSuffix("14 passed, 0 failed, 0 skipped: conforms to protocol 1\n"), "\(result.stdout)")
+        #expect(result.stdout.hasSuffix("15 passed, 0 failed, 0 skipped: conforms to protocol 1\n"), "\(result.stdout)")
     }
 
     @Test("each broken connector fails exactly the check it breaks, with the expected reason", arguments: brokenConnectors)
@@ -153,12 +160,12 @@ struct ConformanceTests {
         #expect(text.status == 1)
         let lines = text.stdout.split(separator: "\n")
         #expect(lines.count == ConformanceCheck.allCases.count + 2)
-        #expect(lines.filter { $0.hasPrefix("  PASS  ") }.count == 13)
+        #expect(lines.filter { $0.hasPrefix("  PASS  ") }.count == 14)
         #expect(
             lines.contains(
                 "  FAIL  shutdown              shutdown got no answer: the connector exited with status 0 first; expected the result {}, then exit 0 on stdin EOF"
             ))
-        #expect(lines.last == "13 passed, 1 failed, 0 skipped: does not conform")
+        #expect(lines.last == "14 passed, 1 failed, 0 skipped: does not conform")
 
         let json = try runCLI(["conformance", fixture.path, "--grace", "3", "--json"])
         #expect(json.status == 1)

@@ -32,7 +32,9 @@ private let sampleParams: [String: JSONValue] = [
     InitializeRequest.method: InitializeRequest(host: PeerInfo(name: "host", version: "1"), configuration: [:]).params,
     SchemaRequest.method: SchemaRequest(configuration: [:]).params,
     TestRequest.method: TestRequest(configuration: [:]).params,
-    UpdateRequest.method: UpdateRequest(configuration: [:], state: [:]).params,
+    UpdateRequest.method: UpdateRequest(
+        configuration: [:], state: [:], tables: [TableIdentity(table: "orders"), TableIdentity(table: "items", schema: "sales")]
+    ).params,
     ShutdownRequest.method: ShutdownRequest().params,
     CheckpointRequest.method: CheckpointRequest(state: ["cursor": 1]).params,
     RecordsNotification.method: RecordsNotification(operations: []).params,
@@ -102,7 +104,7 @@ struct ProtocolMessagesTests {
     }
 
     @Test("params of the wrong shape are refused naming the member, as -32602 answers say")
-    func invalidParams() {
+    func invalidParams() throws {
         #expect(throws: InvalidParams(method: "initialize", "needs an integer protocolVersion")) {
             try InitializeRequest(params: ["protocolVersion": "1"])
         }
@@ -113,6 +115,12 @@ struct ProtocolMessagesTests {
         #expect(throws: InvalidParams(#"the update params' "configuration" must be a JSON object, not a string"#)) {
             try UpdateRequest(params: ["configuration": "x"])
         }
+        #expect(throws: InvalidParams(method: "update", "has a tables element without a \"table\" string")) {
+            try UpdateRequest(params: ["configuration": [:], "tables": [["schema": "s"]]])
+        }
+        let selected = try UpdateRequest(params: ["configuration": [:], "tables": [["table": "a"], ["table": "b", "schema": "s"]]])
+        #expect(selected.tables == [TableIdentity(table: "a"), TableIdentity(table: "b", schema: "s")])
+        #expect(try UpdateRequest(params: ["configuration": [:]]).tables == nil)
         #expect(throws: InvalidParams("the initialize result has no integer protocolVersion")) {
             try InitializeResult(json: ["protocolVersion": 1.5])
         }

@@ -247,7 +247,7 @@ struct ConnectorRuntimeTests {
         #expect(status == 0)
         #expect(
             lines == [
-                #"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":1,"connector":{"name":"two-rows","version":"2.0.0"},"capabilities":{"test":false}}}"#,
+                #"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":1,"connector":{"name":"two-rows","version":"2.0.0"},"capabilities":{"test":false,"selectTables":false}}}"#,
                 #"{"jsonrpc":"2.0","id":2,"result":{"tables":[{"table":"t","primaryKey":["id"],"columns":{"id":"LONG","price":{"type":"DECIMAL","precision":10,"scale":2}}}]}}"#,
                 #"{"jsonrpc":"2.0","method":"log","params":{"level":"info","message":"from 10"}}"#,
                 #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"upsert","table":"t","data":{"id":11,"price":"1.50"}},{"op":"upsert","table":"t","data":{"id":12,"note":"tab\there"}}]}}"#,

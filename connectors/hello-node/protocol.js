@@ -7,7 +7,8 @@
 //   run({
 //     name: 'my-connector', version: '1.0.0',
 //     schema(configuration) { return [{ table: 't', primaryKey: ['id'], columns: { id: 'LONG' } }]; },
-//     async update(ctx) {                     // ctx: configuration, state, signal, cancelled
+//     selectsTables: true,                    // optional: update reads ctx.tables (run --tables)
+//     async update(ctx) {                     // ctx: configuration, state, tables, signal, cancelled
 //       await ctx.upsert('t', { id: 1 });     // also ctx.update / ctx.delete / ctx.truncate;
 //                                             // a last argument { schema: 'other' } names a schema
 //       await ctx.warning('page 3 was empty'); // shown by the host, does not fail the sync
@@ -198,6 +199,13 @@ class UpdateSession {
     this.ctx = {
       configuration: params.configuration,
       state: params.state,
+      /** The tables the host asked for (`run --tables`), as `{table, schema?}` objects; null for
+       *  every table. Set only for a connector run with `selectsTables: true`. */
+      tables: params.tables,
+      /** Whether the host wants the ops of `table` (of destination schema `schema`, if any). */
+      isSelected: (table, schema) =>
+        params.tables === null ||
+        params.tables.some((t) => t.table === table && (t.schema === undefined ? schema === undefined : t.schema === schema)),
       /** Aborted when the host sends `cancel`. */
       signal: this.abort.signal,
       get cancelled() { return session.abort.signal.aborted; },
@@ -321,7 +329,7 @@ function run(connector) {
       return {
         protocolVersion: version,
         connector: { name: connector.name || 'connector', version: connector.version || '0.0.0' },
-        capabilities: { test: typeof connector.test === 'function' },
+        capabilities: { test: typeof connector.test === 'function', selectTables: connector.selectsTables === true },
       };
     },
     async schema(params) {
@@ -336,7 +344,8 @@ function run(connector) {
     },
     async update(params) {
       if (session) throw new ProtocolError(ErrorCode.INVALID_REQUEST, 'an update is already running');
-      session = new UpdateSession({ configuration: params.configuration || {}, state: params.state || {} });
+      const tables = connector.selectsTables === true && Array.isArray(params.tables) ? params.tables : null;
+      session = new UpdateSession({ configuration: params.configuration || {}, state: params.state || {}, tables });
       const current = session;
       try {
         const summary = await connector.update(current.ctx);

@@ -16,6 +16,7 @@ public enum ConformanceCheck: String, Sendable, CaseIterable, Hashable {
     case update
     case records
     case resume
+    case selectTables = "select-tables"
     case eofExit = "eof-exit"
     case shutdown
     case errorReporting = "error-reporting"
@@ -34,6 +35,7 @@ public enum ConformanceCheck: String, Sendable, CaseIterable, Hashable {
         case .update: "update succeeds after at least one checkpoint, and each checkpoint waits for its acknowledgement"
         case .records: "every operation is well-formed, fits its column types and names a declared table"
         case .resume: "a second update, from the first update's last checkpointed state, succeeds"
+        case .selectTables: "a connector declaring selectTables sends operations only for the tables update's tables names"
         case .eofExit: "stdin EOF makes the connector exit with status 0 promptly (idle, and while waiting for a checkpoint answer)"
         case .shutdown: "shutdown is answered with {} and the connector exits with status 0 on the EOF that follows"
         case .errorReporting: "after a refused checkpoint the connector answers update with a JSON-RPC error, not only an exit code"

@@ -117,6 +117,8 @@ struct ConformanceRun {
     /// The last acknowledged checkpoint state of the first update, for ``ConformanceCheck/resume``.
     private var resumeState: JSONValue?
     private var idleEOF: ConformanceResult?
+    /// Whether the handshake declared `selectTables` (`nil` when the handshake failed).
+    private var selectsTables: Bool?
 
     init(
         plan: LaunchPlan, options: ConformanceOptions, configuration: JSONObject, warehousePath: String,
@@ -148,6 +150,7 @@ struct ConformanceRun {
         try versionSession()
         try runSession()
         try resumeSession()
+        try selectSession()
         try failureSession()
         try eofSession()
         judgeEvidence()
@@ -272,7 +275,7 @@ struct ConformanceRun {
         defer { finish(session) }
         guard judgeHandshake(session.call(Method.initialize, initializeParams, timeout: options.timeout, check: .handshake), session)
         else {
-            for check in [ConformanceCheck.schema, .update, .records, .resume, .shutdown] {
+            for check in [ConformanceCheck.schema, .update, .records, .resume, .selectTables, .shutdown] {
                 skip(check, "initialize did not succeed (see handshake)")
             }
             return
@@ -319,6 +322,10 @@ struct ConformanceRun {
         } else if let test = result[Member.capabilities]?["test"], test.boolValue == nil {
             problems.append("capabilities.test is \(ConformanceSession.jsonText(test)), expected a boolean")
         }
+        if let select = result[Member.capabilities]?[Capability.selectTables], select.boolValue == nil {
+            problems.append("capabilities.selectTables is \(ConformanceSession.jsonText(select)), expected a boolean")
+        }
+        selectsTables = (try? InitializeResult(json: result))?.declares(Capability.selectTables) ?? false
         if problems.isEmpty {
             pass(
                 .handshake,
@@ -418,6 +425,51 @@ struct ConformanceRun {
             )
         case let other:
             fail(.resume, "update from the first update's state \(from) \(other.summary(masking: redactor))")
+        }
+        _ = session.call(Method.shutdown, ShutdownRequest().params, timeout: options.grace)
+        session.closeInput()
+    }
+
+    // MARK: Session "select": update with tables, for a connector that declares selectTables
+
+    private mutating func selectSession() throws {
+        guard results[.selectTables] == nil, let selectsTables else { return }
+        guard selectsTables else {
+            pass(
+                .selectTables, "the connector does not declare selectTables, so it gets no tables and the host keeps only the selected ones"
+            )
+            return
+        }
+        guard let tables, let first = tables.first else {
+            skip(.selectTables, "the schema declares no table to select (see schema)")
+            return
+        }
+        let selected = [TableIdentity(table: first.name, schema: first.schema)]
+        let session = try session("select")
+        defer { finish(session) }
+        if let problem = initialize(session) {
+            fail(.selectTables, "the session could not start: \(problem)")
+            return
+        }
+        guard case .result = session.call(Method.schema, configurationParams, timeout: options.timeout) else {
+            fail(.selectTables, "the session's schema request failed")
+            return
+        }
+        let update = runUpdate(session, state: [:], tables: nil, policy: .acknowledge(hold: 0), check: .selectTables, selecting: selected)
+        let others = update.tablesNamed.subtracting(selected).map(\.shown).sorted()
+        switch update.answer {
+        case .result where others.isEmpty:
+            pass(
+                .selectTables,
+                "update with tables [\(selected[0].shown)] succeeded with \(update.operations) operation\(update.operations == 1 ? "" : "s"), all on that table"
+            )
+        case .result:
+            fail(
+                .selectTables,
+                "update with tables [\(selected[0].shown)] sent operations on \(others.joined(separator: ", ")) too; a connector that declares selectTables sends operations only for the tables update names"
+            )
+        case let other:
+            fail(.selectTables, "update with tables [\(selected[0].shown)] \(other.summary(masking: redactor))")
         }
         _ = session.call(Method.shutdown, ShutdownRequest().params, timeout: options.grace)
         session.closeInput()

@@ -19,6 +19,8 @@ struct UpdateOutcome {
     var checkpointStates: [JSONValue] = []
     /// Operations received in `records` messages.
     var operations = 0
+    /// The tables the operations named (`table` and `schema`), for ``ConformanceCheck/selectTables``.
+    var tablesNamed: Set<TableIdentity> = []
     /// Breaches of the checkpoint rules (``ConformanceCheck/update``).
     var problems: [String] = []
     /// A checkpoint was refused (policy ``CheckpointPolicy/refuse``).
@@ -32,7 +34,7 @@ extension ConformanceRun {
     /// checkpoints. With `tables`, the operations are applied to the temporary warehouse.
     mutating func runUpdate(
         _ session: ConformanceSession, state: JSONValue, tables: [TableDefinition]?, policy: CheckpointPolicy,
-        check: ConformanceCheck = .update
+        check: ConformanceCheck = .update, selecting: [TableIdentity]? = nil
     ) -> UpdateOutcome {
         var outcome = UpdateOutcome()
         let warehouse = tables == nil ? nil : self.warehouse
@@ -42,7 +44,8 @@ extension ConformanceRun {
             if case .result = outcome.answer { warehouse?.end(succeeded: true) } else { warehouse?.end(succeeded: false) }
         }
         if let warehouse { session.recordsLine = { line, number in warehouse.apply(line, lineNumber: number) } }
-        let id = session.sendRequest(Method.update, UpdateRequest(configuration: configuration, state: state).params, check: check)
+        let id = session.sendRequest(
+            Method.update, UpdateRequest(configuration: configuration, state: state, tables: selecting).params, check: check)
         var held = false
         while true {
             switch session.next(timeout: options.timeout) {
@@ -68,7 +71,13 @@ extension ConformanceRun {
                     outcome.answer = .error(error)
                     return outcome
                 case .notification(Method.records, let params):
-                    outcome.operations += params["ops"]?.arrayValue?.count ?? 0
+                    let ops = params["ops"]?.arrayValue ?? []
+                    outcome.operations += ops.count
+                    for op in ops {
+                        if let table = op["table"]?.stringValue {
+                            outcome.tablesNamed.insert(TableIdentity(table: table, schema: op["schema"]?.stringValue))
+                        }
+                    }
                 case .request(let checkpointID, Method.checkpoint, let params):
                     guard let checkpoint = try? CheckpointRequest(params: params) else {
                         outcome.problems.append(

@@ -23,6 +23,12 @@ final class RecordApplier {
     /// The schema of the last table resolved (`nil` for the default schema); compared like the name.
     @exclusivity(unchecked) private var lastSchemaName: [UInt8]?
     @exclusivity(unchecked) private var lastTable: WarehouseTable?
+    /// The tables whose operations are applied (`run --tables`), `nil` for every table. An operation
+    /// on another table is counted in ``skipped`` and goes no further: not validated beyond its
+    /// `table`, never applied, never creating a table.
+    var selection: Set<SourceTableName>?
+    /// Operations skipped because their table is not selected, by table (`schema.table` or `table`).
+    private(set) var skipped: [String: Int] = [:]
 
     init(warehouse: Warehouse) {
         self.warehouse = warehouse
@@ -89,6 +95,7 @@ final class RecordApplier {
                 "\"schema\" must be a string naming the destination schema, not \(ValueBinder.preview(warehouse.redactor.mask(Array(source.slice(schemaRange)))))"
             )
         }
+        if selection != nil, try skips(tableToken, schema: operation.schemaToken, source) { return }
         let table: WarehouseTable
         do {
             table = try resolveTable(tableToken, schema: operation.schemaToken, source)
@@ -186,6 +193,23 @@ final class RecordApplier {
         lastSchemaName = schema.map { Array($0.utf8) }
         if !cacheable { lastTable = nil }
         return table
+    }
+
+    /// Whether the operation's table is not selected; counts it in ``skipped`` when so. The last table
+    /// applied is selected, so a run of operations on one table costs a byte comparison each.
+    private func skips(_ token: JSONStringToken, schema schemaToken: JSONStringToken?, _ source: RecordSource) throws -> Bool {
+        let length = token.end - token.start
+        if lastTable != nil, !token.hasEscapes, lastTableName.count == length,
+            lastTableName.withUnsafeBufferPointer({ memcmp($0.baseAddress!, source.bytes.baseAddress! + token.start, length) == 0 }),
+            sameSchema(schemaToken, source)
+        {
+            return false
+        }
+        let name = try source.string(token)
+        let schema = try schemaToken.map { try source.string($0) }
+        guard let selection, !selection.contains(SourceTableName(schema: schema, name: name)) else { return false }
+        skipped[TableIdentity(table: name, schema: schema).shown, default: 0] += 1
+        return true
     }
 
     /// Whether the op's schema is the last resolved table's (both the default one, or the same name).

@@ -41,6 +41,16 @@ public enum SyncReportFormatter {
             }
             if row.label == "schema changes" { lines += report.schemaChanges.map { "  " + $0 } }
         }
+        if let selected = report.selectedTables {
+            lines.append(label("tables") + "  " + selected.joined(separator: ", ") + " (--tables)")
+            let skipped = report.skippedOperations.values.reduce(0, +)
+            let perTable = report.skippedOperations.sorted { $0.key < $1.key }.map {
+                "\(HumanText.escapingControls($0.key)) \(group($0.value))"
+            }
+            lines.append(
+                label("skipped") + "  " + group(skipped) + " operations"
+                    + (skipped > 0 ? " on tables not selected: " + perTable.joined(separator: ", ") : ""))
+        }
         lines.append(label("duration") + "  " + String(format: "%.2f s", report.duration))
         lines.append(label("throughput") + "  " + "\(group(wholeNumber(report.rowsPerSecond))) rows/s")
         lines.append(rule)
@@ -65,6 +75,11 @@ public enum SyncReportFormatter {
                     " = \($0.count > 120 ? String($0.prefix(120)) + "…" : $0)"
                 }
                     ?? " (none yet)"))
+        if report.stateHeld {
+            lines.append(
+                "           not advanced by this run: tables were selected and the connector cannot select them (no selectTables capability), so its state would claim the skipped tables' rows"
+            )
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -83,6 +98,12 @@ public enum SyncReportFormatter {
             "stateFile": .string(report.files.state),
         ]
         object["schemaChangeLog"] = .array(report.schemaChanges.map(JSONValue.string))
+        if let selected = report.selectedTables {
+            object["selectedTables"] = .array(selected.map(JSONValue.string))
+            object["skippedOperations"] = .object(
+                JSONObject(report.skippedOperations.sorted { $0.key < $1.key }.map { (key: $0.key, value: .number(JSONNumber($0.value))) }))
+            object["stateHeld"] = .bool(report.stateHeld)
+        }
         // Values under secret-looking keys (a refresh token, say) are masked; state.json keeps them.
         if let state = report.state, let value = try? JSONParser.parse(Redaction.maskedJSON(state)) { object["state"] = value }
         if let failure = report.failure {

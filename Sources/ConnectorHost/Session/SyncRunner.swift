@@ -30,6 +30,10 @@ public struct SyncOptions: Sendable {
     /// The connection and package a `run --connection` sync runs, recorded in the warehouse's history;
     /// the connection's name is then the name shown in logs and the report.
     public var provenance: SyncProvenance?
+    /// The tables to sync (`run --tables`), by their declared or warehouse names; `nil` for every
+    /// table. Only their operations are applied; a connector that declares `selectTables` is told
+    /// in `update`, and one that does not keeps the stored state where it was (PROTOCOL.md 7.6).
+    public var tables: [String]?
 
     public init(directory: String, configurationPath: String? = nil, files: WorkspaceFiles? = nil) {
         self.directory = FilePaths.absolute(directory)
@@ -144,6 +148,13 @@ public struct SyncReport: Sendable {
     /// One line per schema change (table created, column added or typed, column widened), in order.
     public var schemaChanges: [String] = []
     public var files: WorkspaceFiles
+    /// The tables selected with `run --tables` (as declared), `nil` when every table was synced.
+    public var selectedTables: [String]?
+    /// Operations on tables not selected, not applied, by table.
+    public var skippedOperations: [String: Int] = [:]
+    /// Whether the checkpoints kept the stored state where it was: tables were selected and the
+    /// connector cannot select them, so its state also covers rows the host skipped.
+    public var stateHeld = false
 
     /// Row operations per second over the whole sync.
     public var rowsPerSecond: Double { duration > 0 ? Double(counts.rowOperations) / duration : 0 }
@@ -224,6 +235,11 @@ public enum SyncRunner {
                 report.duration = session.elapsed
                 report.bytesRead = session.bytesRead
                 report.state = (try? warehouse.storedState()).map { redactor.maskedJSON($0) }
+                report.selectedTables = session.selection.map { $0.tables.map(\.shown) }
+                report.skippedOperations = session.skippedOperations.reduce(into: [:]) { shown, skipped in
+                    shown[redactor.show(skipped.key, limit: 200), default: 0] += skipped.value
+                }
+                report.stateHeld = session.heldState != nil
             }
             try session.run()
         } catch {

@@ -8,9 +8,13 @@ extension SyncSession {
         sentRequests[nextRequestID] = Method.update
         nextRequestID += 1
         try send(
-            .request(id: id, UpdateRequest(configuration: configuration, state: state)),
+            .request(
+                id: id,
+                UpdateRequest(configuration: configuration, state: state, tables: connectorSelectsTables ? selection?.tables : nil)),
             timeout: options.idleTimeout, "its update request")
         let applier = RecordApplier(warehouse: warehouse)
+        applier.selection = selection?.sourceNames
+        defer { skippedOperations = applier.skipped }
         var nextProgress = monotonicSeconds() + 1
         warehouse.setSyncedTime(TemporalValues.nowUTC())
         while true {
@@ -49,7 +53,9 @@ extension SyncSession {
                 .protocolViolation, "\(label) \(error.problem); send {\"state\": {...}} with the complete state as a JSON object",
                 details: ["line": String(line)])
         }
-        let text = JSONWriter.string(state)
+        // With tables selected from a connector that cannot select them, the data is committed but
+        // the state stays: the connector's would claim rows of the tables the host skipped.
+        let text = heldState ?? JSONWriter.string(state)
         if let problem = workspace.problem() {
             answerCheckpoint(id, RPCError(.internalError, "the host could not commit the checkpoint"))
             throw SyncFailure(.warehouse, "\(problem); \(label) was not committed to it. Run again")

@@ -25,6 +25,15 @@ final class SyncSession {
     var started = monotonicSeconds()
     var ignoredNotifications: Set<String> = []
     var syncID: Int64?
+    /// The tables selected with `run --tables`, once matched against the schema.
+    var selection: TableSelection?
+    /// Whether the connector declared `selectTables` (it is then told the selection in `update`).
+    var connectorSelectsTables = false
+    /// The state every checkpoint stores instead of the connector's, when tables are selected and
+    /// the connector cannot select them: its state would claim the skipped tables' rows.
+    var heldState: String?
+    /// The operations skipped so far (tables not selected), by table.
+    var skippedOperations: [String: Int] = [:]
 
     init(
         plan: LaunchPlan, options: SyncOptions, configuration: JSONObject, warehouse: Warehouse, workspace: WorkspaceHold,
@@ -65,9 +74,11 @@ final class SyncSession {
         let initializeResult = try request(
             InitializeRequest(host: SyncRunner.host, configuration: configuration), timeout: options.handshakeTimeout)
         let initialized = try checkVersion(initializeResult)
+        connectorSelectsTables = initialized.declares(Capability.selectTables)
         let schemaResult = try request(SchemaRequest(configuration: configuration), timeout: options.handshakeTimeout)
         // The sync is recorded from here on, so an invalid schema shows in the history too.
-        do { syncID = try warehouse.beginSync(connector: plan.name, reported: initialized.connector, provenance: options.provenance) } catch {
+        do { syncID = try warehouse.beginSync(connector: plan.name, reported: initialized.connector, provenance: options.provenance) } catch
+        {
             throw warehouseFailure(error, while: "recording the start of the sync")
         }
         warehouse.warningHandler = { [console] in console.note($0) }
@@ -88,6 +99,19 @@ final class SyncSession {
             throw warehouseFailure(error, while: "applying the schema")
         } catch {
             throw SyncFailure(.warehouse, "cannot prepare the warehouse \(options.files.warehouse): \(error)")
+        }
+        if let names = options.tables {
+            let selection = try TableSelection.resolve(names, declared: tables, naming: warehouse.naming)
+            self.selection = selection
+            let shown = selection.tables.map(\.shown).joined(separator: ", ")
+            if connectorSelectsTables {
+                console.note("syncing only \(shown) (--tables); the connector selects them")
+            } else {
+                heldState = JSONWriter.string(initialState)
+                console.note(
+                    "syncing only \(shown) (--tables); the connector cannot select tables (no selectTables capability), so it sends every table: the host keeps only these and does not advance the stored state, which would claim the skipped tables' rows"
+                )
+            }
         }
         try runUpdate(state: initialState)
         // What came after the last checkpoint is committed only once the connector said it is done

@@ -24,6 +24,7 @@ struct RunOptions: ParsableArguments {
     var json = false
     var quiet = false
     var attach: AttachedConnector?
+    var tables: [String]?
 
     static var arguments: [Argument<Self>] {
         [
@@ -38,6 +39,11 @@ struct RunOptions: ParsableArguments {
             .lifted(FileOptions.warehouse, into: \.files),
             .lifted(FileOptions.state, into: \.files),
             .lifted(ConnectorOptions.noBuild, into: \.connector),
+            .option(
+                "tables", "NAMES", \.tables, .tableNames,
+                help:
+                    "sync only these tables (comma-separated, as the schema declares them): only their operations are applied, the rest counted as skipped"
+            ),
             .option(
                 "idle-timeout", "SECONDS", \.idleTimeout, .seconds,
                 help: "stop a connector silent for this long during update (default 600)"),
@@ -106,6 +112,7 @@ struct RunOptions: ParsableArguments {
         if let maximumLineBytes { options.maximumLineLength = maximumLineBytes }
         options.passEnvironment = passEnvironment
         options.naming = naming
+        options.tables = tables
     }
 }
 
@@ -160,6 +167,19 @@ extension CommandLineInterface {
             print(json ? SyncReportFormatter.json(report) : SyncReportFormatter.table(report))
         }
         if let failure = report.failure { console.write("error: \(failure.message)") }
+    }
+}
+
+extension ValueParser where Value == [String] {
+    /// One or more table names, comma-separated (`orders,items`).
+    static var tableNames: ValueParser {
+        ValueParser { text, name throws(UsageError) in
+            let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !names.isEmpty else {
+                throw UsageError("--\(name) takes one or more table names, comma-separated (e.g. --\(name) orders,items), not \"\(text)\"")
+            }
+            return names
+        }
     }
 }
 

@@ -69,3 +69,16 @@ public struct InitializeResult: ProtocolResult, Equatable {
         return .object(object)
     }
 }
+
+/// The names of the capabilities a connector may declare in its `initialize` result.
+public enum Capability {
+    /// The connector answers `test`.
+    public static let test = "test"
+    /// The connector reads `update`'s `tables` and sends operations only for those tables.
+    public static let selectTables = "selectTables"
+}
+
+extension InitializeResult {
+    /// Whether the connector declared `capability` as `true`.
+    public func declares(_ capability: String) -> Bool { capabilities[capability]?.boolValue == true }
+}

@@ -15,10 +15,13 @@ import ConnectorSDK
 /// `{"truncate": T}`, `{"checkpoint": STATE}`, `{"log": TEXT}`, `{"stderr": TEXT}`, `{"exit": CODE}`
 /// (flushes pending records first), `{"abort": true}` (SIGABRT), `{"fail": MESSAGE}` (throws),
 /// `{"sleep": SECONDS}`, `{"rows": {"table": T, "count": N, "start": S, "checkpointEvery": K}}`
-/// (upserts rows {id, value} with checkpoints {"cursor": id}).
+/// (upserts rows {id, value} with checkpoints {"cursor": id}). It selects tables (`run --tables`):
+/// an upsert step of a table not selected is not sent.
 @main
 struct OperationsTestConnector: Connector {
     var name: String { "operations-test" }
+    /// It honours `run --tables`: upserts of a table not selected are not sent.
+    var selectsTables: Bool { true }
 
     func schema(configuration: Configuration) throws -> [TableDefinition] {
         guard let tables = configuration["schema"]?.arrayValue else { return [] }
@@ -44,6 +47,7 @@ struct OperationsTestConnector: Connector {
         for step in configuration["steps"]?.arrayValue ?? [] {
             guard let (kind, argument) = step.objectValue?.members.first else { continue }
             switch kind {
+            case "upsert" where !operations.isSelected(argument["table"]?.stringValue ?? ""): continue
             case "upsert": try operations.upsert(argument["table"]?.stringValue ?? "", argument["data"]?.objectValue ?? [:])
             case "update": try operations.update(argument["table"]?.stringValue ?? "", argument["data"]?.objectValue ?? [:])
             case "delete": try operations.delete(argument["table"]?.stringValue ?? "", keys: argument["keys"]?.objectValue ?? [:])

@@ -11,6 +11,7 @@ os.write loop, so messages never interleave.
 """
 
 import json
+import inspect
 import os
 import queue
 import sys
@@ -654,7 +655,8 @@ class Session(object):
         self._respond(rid, {
             "protocolVersion": version,
             "connector": {"name": name, "version": cversion},
-            "capabilities": {"test": self._has_tests(), "configurationForm": self._has_form()},
+            "capabilities": {"test": self._has_tests(), "configurationForm": self._has_form(),
+                             "selectTables": self._selects_tables()},
         })
 
     def _schema(self, rid, params):
@@ -705,6 +707,16 @@ class Session(object):
     def _has_form(self):
         return getattr(self.connector, "configuration_form_method", None) is not None
 
+    def _selects_tables(self):
+        """An update function with a parameter named `tables` selects tables (run --tables)."""
+        fn = getattr(self.connector, "update_method", None)
+        if fn is None:
+            return False
+        try:
+            return "tables" in inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            return False
+
     def _has_tests(self):
         return self._form_error is not None or (self._form is not None and bool(self._form.tests))
 
@@ -742,6 +754,8 @@ class Session(object):
             return
         staging = params.get("fileStaging")
         fn = self.connector.update_method
+        selects = self._selects_tables()
+        tables = _selected_tables(params.get("tables")) if selects else None
         with self._op_lock:
             self._ops = []
             self._chars = 0
@@ -752,7 +766,7 @@ class Session(object):
         try:
             if not self._accepting:
                 raise E.Cancelled()
-            result = fn(config, state)
+            result = fn(config, state, tables=tables) if selects else fn(config, state)
             if result is not None and hasattr(result, "__next__"):
                 # Generator-style update (older Fivetran connectors yield each
                 # op); yielded values are ignored.
@@ -793,6 +807,19 @@ class Session(object):
                 raise
             return
         self._respond(rid, {})
+
+
+def _selected_tables(wire):
+    """update's `tables` as the connector gets them: None for every table, else a list of
+    names, a table of a named destination schema as (schema, table)."""
+    if not isinstance(wire, list):
+        return None
+    selected = []
+    for element in wire:
+        if isinstance(element, dict) and isinstance(element.get("table"), str):
+            schema = element.get("schema")
+            selected.append((schema, element["table"]) if isinstance(schema, str) else element["table"])
+    return selected
 
 
 def _fatal(exc):

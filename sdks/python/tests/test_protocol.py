@@ -41,7 +41,8 @@ class LifecycleTest(HostTestCase):
                                         "configuration": {"mode": "batch"}})
         self.assertEqual(resp["result"], {"protocolVersion": 1,
                                           "connector": {"name": "probe", "version": "0.0.0"},
-                                          "capabilities": {"test": False, "configurationForm": False}})
+                                          "capabilities": {"test": False, "configurationForm": False,
+                                                           "selectTables": False}})
         self.assertEqual(h.wait(), 0)
         self.assertClean(h)
 
