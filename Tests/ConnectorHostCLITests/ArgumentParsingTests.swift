@@ -104,7 +104,7 @@ struct ArgumentParsingTests {
     func usageMistakes() {
         #expect(
             runError(["d", "--fast"])
-                == "unknown option --fast for `run`; it takes --connection, --configuration, --warehouse, --state, --no-build, --tables, --idle-timeout, --handshake-timeout, --grace, --max-line-bytes, --pass-env, --naming, --log-level, --json, --quiet, --attach. See `connector-host help run`"
+                == "unknown option --fast for `run`; it takes --connection, --configuration, --warehouse, --state, --no-build, --tables, --limit, --record, --idle-timeout, --handshake-timeout, --grace, --max-line-bytes, --pass-env, --naming, --log-level, --json, --quiet, --attach. See `connector-host help run`"
         )
         #expect(runError(["d", "-v"])?.hasPrefix("unknown option -v for `run`; it takes --connection, --configuration") == true)
         #expect(runError(["d", "--json=yes"]) == "--json takes no value; write just --json")

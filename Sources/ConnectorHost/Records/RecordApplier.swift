@@ -27,6 +27,11 @@ final class RecordApplier {
     /// on another table is counted in ``skipped`` and goes no further: not validated beyond its
     /// `table`, never applied, never creating a table.
     var selection: Set<SourceTableName>?
+    /// The number of operations to apply (`run --limit`), `nil` for all. An operation past it is
+    /// not applied (nor are the ones after it) and ``limitReached`` turns true.
+    var operationLimit: Int?
+    /// Whether an operation past ``operationLimit`` arrived.
+    private(set) var limitReached = false
     /// Operations skipped because their table is not selected, by table (`schema.table` or `table`).
     private(set) var skipped: [String: Int] = [:]
 
@@ -57,6 +62,10 @@ final class RecordApplier {
     func apply(_ records: ScannedRecords, line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws {
         let source = RecordSource(bytes: line)
         for operation in records.operations {
+            if let operationLimit, operationCount >= operationLimit {
+                limitReached = true
+                return
+            }
             try apply(operation, records.fields, source, lineNumber)
         }
         if let syntaxError = records.syntaxError { throw syntaxError }

@@ -65,6 +65,10 @@ public enum SyncReportFormatter {
                     + (received > committed ? ", \(group(received - committed)) rolled back" : "")
             }
             lines.append(outcome)
+        } else if let limit = report.limitedAt {
+            lines.append(
+                "outcome: LIMITED; the host stopped the connector after \(group(limit)) operations (--limit \(limit)) and committed them; the state is the last checkpoint's, so the next run fetches what came after it again"
+            )
         } else {
             lines.append("outcome: succeeded")
         }
@@ -88,7 +92,7 @@ public enum SyncReportFormatter {
         let counts = report.counts
         var object: JSONObject = [
             "connector": .string(report.connector),
-            "status": .string(report.failure == nil ? "succeeded" : "failed"),
+            "status": .string(report.failure != nil ? "failed" : report.limitedAt != nil ? "limited" : "succeeded"),
             "counts": countsJSON(counts),
             "committedCounts": countsJSON(report.committedCounts),
             "durationSeconds": .number(JSONNumber((report.duration * 1000).rounded() / 1000)),

@@ -34,6 +34,16 @@ public struct SyncOptions: Sendable {
     /// table. Only their operations are applied; a connector that declares `selectTables` is told
     /// in `update`, and one that does not keeps the stored state where it was (PROTOCOL.md 7.6).
     public var tables: [String]?
+    /// Stop after this many operations (`run --limit`): a sample sync. What was applied is
+    /// committed with the last acknowledged checkpoint's state; the sync is recorded as `limited`.
+    public var limit: Int?
+    /// Write the whole exchange to this file (`run --record FILE`), secrets masked, for `replay`.
+    public var recordPath: String?
+    /// Whether the connector is a Fivetran one (Fivetran's system columns), when the caller knows
+    /// better than the folder (`replay`, whose recording says); `nil` to decide from the folder.
+    public var fivetranConnector: Bool?
+    /// The connector's name in logs and the report, instead of the folder's (`replay`).
+    public var connectorName: String?
 
     public init(directory: String, configurationPath: String? = nil, files: WorkspaceFiles? = nil) {
         self.directory = FilePaths.absolute(directory)
@@ -155,6 +165,8 @@ public struct SyncReport: Sendable {
     /// Whether the checkpoints kept the stored state where it was: tables were selected and the
     /// connector cannot select them, so its state also covers rows the host skipped.
     public var stateHeld = false
+    /// The `--limit` the sync stopped at, `nil` when it was not stopped by one.
+    public var limitedAt: Int?
 
     /// Row operations per second over the whole sync.
     public var rowsPerSecond: Double { duration > 0 ? Double(counts.rowOperations) / duration : 0 }
@@ -193,6 +205,7 @@ public enum SyncRunner {
             }
             plan.passEnvironment += options.passEnvironment
             if let provenance = options.provenance { plan.name = provenance.connection }
+            if let name = options.connectorName { plan.name = name }
             report.connector = plan.name
             let configuration = try loadConfiguration(options)
             redactor = Redactor(configuration: configuration)
@@ -227,6 +240,9 @@ public enum SyncRunner {
             let session = SyncSession(
                 plan: plan, options: options, configuration: configuration, warehouse: warehouse, workspace: workspace,
                 console: console, cancellation: cancellation)
+            if let path = options.recordPath {
+                session.recorder = try TranscriptRecorder(path: FilePaths.absolute(path), redactor: redactor)
+            }
             defer {
                 report.counts = warehouse.counts
                 report.committedCounts = warehouse.committedCounts
@@ -240,8 +256,10 @@ public enum SyncRunner {
                     shown[redactor.show(skipped.key, limit: 200), default: 0] += skipped.value
                 }
                 report.stateHeld = session.heldState != nil
+                report.limitedAt = session.limited ? options.limit : nil
             }
             try session.run()
+            if let problem = session.recorder?.failure { console.note("warning: " + problem) }
         } catch {
             report.failure = withConfigurationHint(error, options).shown(by: redactor)
         }

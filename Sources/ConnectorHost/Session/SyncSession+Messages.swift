@@ -12,6 +12,7 @@ extension SyncSession {
         throws(SyncFailure)
     {
         guard var writer else { return }
+        recorder?.host(message)
         writer.timeout = timeout
         do {
             // While stdin is full, what the connector writes to stdout is read into the reader's
@@ -76,6 +77,7 @@ extension SyncSession {
         }
         guard let line else { throw exitedFailure(waitingFor: method) }
         lineNumber = reader.lineNumber
+        recorder?.connector(line)
         var scannerError: JSONSyntaxError?
         if let applier {
             do {

@@ -3,7 +3,15 @@ import Foundation
 
 extension SyncSession {
 
-    func runUpdate(state: JSONValue) throws(SyncFailure) {
+    /// How an `update` ended without a failure.
+    enum UpdateEnd {
+        /// The connector answered it.
+        case answered
+        /// The connector sent an operation past `--limit`: the host has what it asked for.
+        case limited
+    }
+
+    func runUpdate(state: JSONValue) throws(SyncFailure) -> UpdateEnd {
         let id = RequestID.number(nextRequestID)
         sentRequests[nextRequestID] = Method.update
         nextRequestID += 1
@@ -14,6 +22,7 @@ extension SyncSession {
             timeout: options.idleTimeout, "its update request")
         let applier = RecordApplier(warehouse: warehouse)
         applier.selection = selection?.sourceNames
+        applier.operationLimit = options.limit
         defer { skippedOperations = applier.skipped }
         var nextProgress = monotonicSeconds() + 1
         warehouse.setSyncedTime(TemporalValues.nowUTC())
@@ -25,10 +34,13 @@ extension SyncSession {
                 warehouse.setSyncedTime(TemporalValues.nowUTC())
                 console.progress(warehouse.counts, elapsed: elapsed)
             }
-            guard let message else { continue }
+            guard let message else {
+                if applier.limitReached { return .limited }
+                continue
+            }
             switch message {
             case .response(let answerID, _) where answerID == id:
-                return
+                return .answered
             case .errorResponse(let answerID, let error) where answerID == id || answerID == nil:
                 throw connectorError(method: Method.update, error)
             case .request(let checkpointID, Method.checkpoint, let params):
@@ -91,6 +103,7 @@ extension SyncSession {
     func answerCheckpoint(_ id: RequestID, _ error: RPCError) {
         var writer = self.writer
         writer?.timeout = 0
+        recorder?.host(.errorResponse(id: id, error: error))
         try? writer?.send(.errorResponse(id: id, error: error))
     }
 }

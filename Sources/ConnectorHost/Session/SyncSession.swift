@@ -32,6 +32,10 @@ final class SyncSession {
     /// The state every checkpoint stores instead of the connector's, when tables are selected and
     /// the connector cannot select them: its state would claim the skipped tables' rows.
     var heldState: String?
+    /// Writes the whole exchange to a file (`run --record FILE`), `nil` when not recording.
+    var recorder: TranscriptRecorder?
+    /// Whether the sync stopped at `--limit` (committed, recorded as `limited`).
+    var limited = false
     /// The operations skipped so far (tables not selected), by table.
     var skippedOperations: [String: Int] = [:]
 
@@ -56,6 +60,7 @@ final class SyncSession {
         do {
             try runSteps()
         } catch {
+            startRecording()
             // Roll back first: by the time the connector hears `cancel`, nothing after the last checkpoint is kept.
             let failure = error.shown(by: redactor)
             if let syncID {
@@ -87,6 +92,7 @@ final class SyncSession {
         } catch {
             throw warehouseFailure(error, while: "recording how the warehouse lands data")
         }
+        startRecording()
         let tables: [TableDefinition]
         do { tables = try SchemaValidator.tables(from: schemaResult, naming: warehouse.settings.naming) } catch {
             throw SyncFailure(.invalidSchema, "\(error)\n  Fix schema() in the connector; nothing was written.")
@@ -113,7 +119,15 @@ final class SyncSession {
                 )
             }
         }
-        try runUpdate(state: initialState)
+        if let limit = options.limit {
+            console.note(
+                "a sample sync: the host stops the connector after \(SyncReportFormatter.group(limit)) operations (--limit \(limit)) and keeps them; the state stays at the last checkpoint before that"
+            )
+        }
+        if try runUpdate(state: initialState) == .limited {
+            try finishLimited()
+            return
+        }
         // What came after the last checkpoint is committed only once the connector said it is done
         // and sent nothing more (records after its answer to update are an error, not dropped).
         try shutDown()
@@ -133,6 +147,37 @@ final class SyncSession {
             console.note(
                 "warning: table \"\(table)\" was not in the schema; it was created without a primary key, with inferred column types"
                     + (suggestion.map { ". Did you mean \(HumanText.quoted($0)), which the schema declares?" } ?? ""))
+        }
+    }
+
+    /// Writes the recording's header (`run --record`): the options a replay needs to land the data
+    /// the same way (the tables, the limit, the warehouse's naming and system columns).
+    func startRecording() {
+        guard let recorder else { return }
+        var recorded: JSONObject = [
+            "naming": .string(warehouse.settings.naming.rawValue), "fivetran": .bool(warehouse.settings.systemColumns == .fivetran),
+        ]
+        if let tables = options.tables { recorded["tables"] = .array(tables.map(JSONValue.string)) }
+        if let limit = options.limit { recorded["limit"] = .number(JSONNumber(limit)) }
+        recorder.start(connector: plan.name, options: recorded)
+    }
+
+    /// Ends a sync that reached `--limit`: commits what was applied (the state stays the last
+    /// acknowledged checkpoint's), records the sync as `limited`, then cancels and stops the
+    /// connector. Whatever the connector does after the cancel (an error answer, an exit) is not a failure.
+    func finishLimited() throws(SyncFailure) {
+        guard let syncID else { return }
+        if let problem = workspace.problem() {
+            throw SyncFailure(.warehouse, "\(problem); the operations received before --limit were not committed to it. Run again")
+        }
+        do { try warehouse.finishSync(id: syncID, status: "limited") } catch {
+            throw warehouseFailure(error, while: "committing the operations received before --limit")
+        }
+        self.syncID = nil
+        limited = true
+        let limit = options.limit ?? 0
+        if let teardown = stopConnector(reason: "the host has the \(limit) operations it asked for (--limit \(limit))") {
+            console.note(teardown)
         }
     }
 
@@ -198,6 +243,7 @@ final class SyncSession {
     /// Whether the connector is a Fivetran connector: a `connector.py` run with the Python SDK, or one
     /// that started the host from its own process (`--attach`) in a folder with a `connector.py`.
     var isFivetranConnector: Bool {
+        if let known = options.fivetranConnector { return known }
         switch plan.kind {
         case .python: return true
         case .attached:
@@ -275,7 +321,10 @@ final class SyncSession {
         let attached = options.attached != nil
         guard attached || process != nil else { return }
         // An attached connector ends when the host closes its output; a child when its stdin closes.
-        let closeInput = { [self] in attached ? detach() : process?.closeInput() }
+        let closeInput = { [self] in
+            recorder?.closedInput()
+            attached ? detach() : process?.closeInput()
+        }
         let grace = options.gracePeriod
         let id = RequestID.number(nextRequestID)
         sentRequests[nextRequestID] = ShutdownRequest.method
@@ -359,10 +408,17 @@ final class SyncSession {
     /// Sends `cancel` (when the connector still runs), closes its stdin, then SIGTERM and SIGKILL as needed.
     /// - Returns: a sentence on the signals it took, or `nil` when the connector exited by itself.
     func stopAfterFailure(_ failure: SyncFailure) -> String? {
+        stopConnector(reason: failure.cancellation?.connectorReason ?? "the host stopped the sync")
+    }
+
+    /// Sends `cancel` with `reason` (when the connector still runs), closes its stdin, then SIGTERM
+    /// and SIGKILL as needed.
+    /// - Returns: a sentence on the signals it took, or `nil` when the connector exited by itself.
+    func stopConnector(reason: String) -> String? {
         if options.attached != nil {
-            let reason = failure.cancellation?.connectorReason ?? "the host stopped the sync"
             var writer = self.writer
             writer?.timeout = 0
+            recorder?.host(.notification(CancelNotification(reason: reason)))
             try? writer?.send(.notification(CancelNotification(reason: reason)))
             detach()
             return nil
@@ -370,10 +426,10 @@ final class SyncSession {
         guard let process else { return nil }
         var termination: Termination?
         if process.wait(timeout: 0) == nil {
-            let reason = failure.cancellation?.connectorReason ?? "the host stopped the sync"
             // Best effort and never blocking: a connector that does not read stdin just misses it.
             var writer = self.writer
             writer?.timeout = 0
+            recorder?.host(.notification(CancelNotification(reason: reason)))
             try? writer?.send(.notification(CancelNotification(reason: reason)))
             // A second Ctrl-C (or SIGTERM) while stopping skips the grace periods.
             termination = process.terminate(grace: options.gracePeriod, hurry: { [cancellation] in cancellation.isRepeated })

@@ -44,7 +44,7 @@ extension WorkspaceFiles {
 
     /// A non-empty warehouse file is an SQLite database with the host's metadata tables: `reset`
     /// deletes no other database.
-    private func checkIsConnectorHostWarehouse() throws(SyncFailure) {
+    func checkIsConnectorHostWarehouse() throws(SyncFailure) {
         guard case .regular(let size, _, _, _) = SafeFile.kind(of: warehouse), size > 0 else { return }
         let known: Bool
         do {

@@ -78,8 +78,9 @@ extension Warehouse {
 
     /// Commits the operations since the last checkpoint (the state stays the last checkpointed one)
     /// and records the sync as successful, in the same transaction.
-    public func finishSync(id: Int64) throws(SQLiteError) {
-        try recordSyncEnd(id: id, status: "succeeded", error: nil)
+    /// - Parameter status: `succeeded`, or `limited` for a sample sync stopped at `run --limit`.
+    public func finishSync(id: Int64, status: String = "succeeded") throws(SQLiteError) {
+        try recordSyncEnd(id: id, status: status, error: nil)
         try database.commit()
         committedCounts = counts
     }

@@ -12,9 +12,26 @@ struct ResetOptions: ParsableArguments {
     var directory = "."
     var files = FileOptions()
     var yes = false
+    var table: String?
+    var stateKey: String?
 
     static var arguments: [Argument<Self>] {
-        [.directory(\.directory)] + .group(\.files) + [.flag("yes", \.yes, help: "do not ask for confirmation")]
+        [.directory(\.directory)] + .group(\.files) + [
+            .option(
+                "table", "NAME", \.table, .text,
+                help: "drop only this table (its rows, columns and types), so that the next run refills it; the rest stays"),
+            .option(
+                "state-key", "KEY", \.stateKey, .text,
+                help: "with --table: also remove this key (a dotted path, e.g. cursors.orders) from the state"),
+            .flag("yes", \.yes, help: "do not ask for confirmation"),
+        ]
+    }
+
+    func validate(command: String) throws(UsageError) {
+        if stateKey != nil && table == nil {
+            throw UsageError(
+                "--state-key goes with --table: `reset --table orders --state-key cursors.orders` drops a table and its cursor")
+        }
     }
 }
 
@@ -26,10 +43,16 @@ extension CommandLineInterface {
                 Removes DIR/files/warehouse.db (with its -wal and -shm files), DIR/files/state.json and the
                 lock. Refused while a sync of the warehouse runs, and for files that are not the host's own
                 (a link, a file that is not a JSON state or a connector-host warehouse). Asks first unless --yes.
+
+                With --table NAME, drops only that table: its rows and the host's record of its columns and
+                types; the next run creates it again from the schema. With --state-key KEY, also removes that
+                key (a dotted path) from the stored state and the state file, in the same transaction, so the
+                connector, finding no cursor for the table, fetches it from the start.
                 """,
-            synopsis: "[DIR] [--yes] [options]"
+            synopsis: "[DIR] [--table NAME [--state-key KEY]] [--yes] [options]"
         ) { options in
             let files = options.files.workspace(directory: FilePaths.absolute(options.directory))
+            if let table = options.table { return try resetTable(table, stateKey: options.stateKey, files: files, yes: options.yes) }
             let existing = files.existingFiles
             guard !existing.isEmpty else {
                 print("nothing to reset: \(files.warehouse) and \(files.state) do not exist")
@@ -54,6 +77,33 @@ extension CommandLineInterface {
                 writeError("error: \(error.message)")
                 return 1
             }
+        }
+    }
+}
+
+extension CommandLineInterface {
+    /// `reset --table NAME [--state-key KEY]`.
+    static func resetTable(_ table: String, stateKey: String?, files: WorkspaceFiles, yes: Bool) throws -> Int32 {
+        let what = "table \(table) of \(files.warehouse)" + (stateKey.map { " and the key \($0) of the state" } ?? "")
+        if !yes {
+            guard isatty(0) == 1 else { throw UsageError("reset drops the \(what); pass --yes to confirm when not on a terminal") }
+            print("Drop the \(what)? [y/N] ", terminator: "")
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                print("nothing changed")
+                return 1
+            }
+        }
+        do throws(SyncFailure) {
+            let reset = try files.resetTable(table, stateKey: stateKey)
+            print("dropped table \(reset.table) (\(reset.rows) row\(reset.rows == 1 ? "" : "s")); the next run creates it again")
+            if let key = reset.stateKey, let state = reset.state {
+                print("removed \(key) from the state: \(Redaction.maskedJSON(state))")
+            }
+            return 0
+        } catch {
+            if error.isUsageError { throw UsageError(error.message) }
+            writeError("error: \(error.message)")
+            return 1
         }
     }
 }

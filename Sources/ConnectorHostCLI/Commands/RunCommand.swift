@@ -25,6 +25,8 @@ struct RunOptions: ParsableArguments {
     var quiet = false
     var attach: AttachedConnector?
     var tables: [String]?
+    var limit: Int?
+    var record: String?
 
     static var arguments: [Argument<Self>] {
         [
@@ -43,6 +45,16 @@ struct RunOptions: ParsableArguments {
                 "tables", "NAMES", \.tables, .tableNames,
                 help:
                     "sync only these tables (comma-separated, as the schema declares them): only their operations are applied, the rest counted as skipped"
+            ),
+            .option(
+                "limit", "N", \.limit, .integer(1...1_000_000_000, unit: "operations"),
+                help:
+                    "a sample sync: stop the connector after N operations and keep them (the state stays at the last checkpoint before; recorded as limited)"
+            ),
+            .option(
+                "record", "FILE", \.record, .text,
+                help:
+                    "write the whole exchange (the host's requests, the connector's messages; secrets masked) to FILE, for `connector-host replay FILE`"
             ),
             .option(
                 "idle-timeout", "SECONDS", \.idleTimeout, .seconds,
@@ -113,6 +125,8 @@ struct RunOptions: ParsableArguments {
         options.passEnvironment = passEnvironment
         options.naming = naming
         options.tables = tables
+        options.limit = limit
+        options.recordPath = record
     }
 }
 

@@ -1,0 +1,88 @@
+import ConnectorHost
+import ConnectorProtocol
+import Foundation
+import Testing
+
+/// `reset --table T [--state-key KEY] --yes`: one table dropped, with its cursor, so that the next
+/// run refills it and leaves the others alone.
+@Suite("reset --table: one table and its cursor")
+struct ResetTableTests {
+    /// A connector.py with a cursor per table in the state: each run fetches rows 1...2 of each
+    /// table past its cursor.
+    private func twoTables() throws -> ConnectorFixture {
+        try ConnectorFixture(files: [
+            "connector.py": """
+            from fivetran_connector_sdk import Connector, Operations as op
+            def schema(configuration):
+                return [{"table": "orders", "primary_key": ["id"]}, {"table": "items", "primary_key": ["id"]}]
+            def update(configuration, state):
+                cursors = dict(state.get("cursors", {}))
+                for name in ("orders", "items"):
+                    for i in range(cursors.get(name, 0) + 1, 3):
+                        op.upsert(name, {"id": i, "run": state.get("runs", 0) + 1})
+                    cursors[name] = 2
+                op.checkpoint({"cursors": cursors, "runs": state.get("runs", 0) + 1})
+            connector = Connector(update=update, schema=schema)
+            """,
+            "configuration.json": "{}",
+        ])
+    }
+
+    @Test("the table and its state key go; the next run creates the table again and refills only it")
+    func refillsOneTable() throws {
+        let fixture = try twoTables()
+        #expect(try runCLI(["run", fixture.path]).status == 0)
+        #expect(fixture.stateFile() == #"{"cursors":{"orders":2,"items":2},"runs":1}"#)
+        let reset = try runCLI(["reset", fixture.path, "--table", "orders", "--state-key", "cursors.orders", "--yes"])
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(
+            reset.stdout
+                == "dropped table orders (2 rows); the next run creates it again\nremoved cursors.orders from the state: {\"cursors\":{\"items\":2},\"runs\":1}\n"
+        )
+        #expect(fixture.stateFile() == #"{"cursors":{"items":2},"runs":1}"#)
+        #expect(try fixture.rows(#"SELECT count(*) FROM sqlite_master WHERE name = 'orders'"#) == [["0"]])
+        #expect(try fixture.rows(#"SELECT count(*) FROM "_connector_columns" WHERE "table_name" = 'orders'"#) == [["0"]])
+        let again = try runCLI(["run", fixture.path])
+        #expect(again.status == 0, "\(again.stderr)")
+        // The start state is the reset one (the mirror agrees with the warehouse), not a user's edit.
+        #expect(again.stderr.contains(#"start state: {"cursors":{"items":2},"runs":1}, the last checkpoint"#), "\(again.stderr)")
+        #expect(try fixture.rows(#"SELECT "id", "run" FROM "orders" ORDER BY "id""#) == [["1", "2"], ["2", "2"]])
+        #expect(try fixture.rows(#"SELECT "id", "run" FROM "items" ORDER BY "id""#) == [["1", "1"], ["2", "1"]])
+    }
+
+    @Test("without --state-key only the table goes; the state stays")
+    func tableOnly() throws {
+        let fixture = try twoTables()
+        #expect(try runCLI(["run", fixture.path]).status == 0)
+        let reset = try runCLI(["reset", fixture.path, "--table", "items", "--yes"])
+        #expect(reset.status == 0)
+        #expect(reset.stdout == "dropped table items (2 rows); the next run creates it again\n")
+        #expect(fixture.stateFile() == #"{"cursors":{"orders":2,"items":2},"runs":1}"#)
+        #expect(try fixture.rows(#"SELECT count(*) FROM "orders""#) == [["2"]])
+    }
+
+    @Test("an unknown table or state key changes nothing, with one precise message")
+    func refusals() throws {
+        let fixture = try twoTables()
+        #expect(try runCLI(["run", fixture.path]).status == 0)
+        let typo = try runCLI(["reset", fixture.path, "--table", "ordrs", "--yes"])
+        #expect(typo.status == 2)
+        #expect(
+            typo.stderr
+                == "error: the warehouse \(fixture.warehousePath) has no table \"ordrs\", so nothing was changed; did you mean \"orders\"?\n"
+        )
+        let key = try runCLI(["reset", fixture.path, "--table", "orders", "--state-key", "cursors.order", "--yes"])
+        #expect(key.status == 2)
+        #expect(
+            key.stderr
+                == "error: the state has no key \"cursors.order\" (its keys: \"cursors\", \"runs\"); a dotted path names a nested key, e.g. cursors.orders. Nothing was changed\n"
+        )
+        #expect(try fixture.rows(#"SELECT count(*) FROM "orders""#) == [["2"]])
+        #expect(fixture.stateFile() == #"{"cursors":{"orders":2,"items":2},"runs":1}"#)
+        let alone = try runCLI(["reset", fixture.path, "--state-key", "cursors.orders", "--yes"])
+        #expect(alone.status == 2)
+        #expect(
+            alone.stderr
+                == "error: --state-key goes with --table: `reset --table orders --state-key cursors.orders` drops a table and its cursor\n")
+    }
+}
