@@ -17,7 +17,7 @@ public enum CommandLineInterface {
     static var commands: [any AnyCommand] {
         [
             runCommand, testCommand, configurationCommand, resetCommand, inspectCommand, conformanceCommand, initCommand, packageCommand,
-            connectionCommand, scheduleCommand, replayCommand,
+            connectionCommand, scheduleCommand, replayCommand, diffCommand,
         ]
     }
 

@@ -60,6 +60,7 @@ struct HelpTests {
                   --configuration FILE  configuration whose secret values are masked (default: DIR/configuration.json if present)
                   --syncs N             how many recent syncs to show (default 10)
                   --json                print one JSON object instead of text
+                  --rows                with --json: every table's rows too, a snapshot for `connector-host diff` (inspect --rows --json > snapshot.json)
                   -h, --help            show this help
 
                 """))

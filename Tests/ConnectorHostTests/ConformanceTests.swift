@@ -137,7 +137,7 @@ struct ConformanceTests {
         options.grace = 3
         let report = ConformanceSuite.run(options)
         #expect(report.launchFailure == nil)
-        #expect(report.results.map(\.check) == ConformanceCheck.allCases)
+        #expect(report.results.map(\.check) == ConformanceCheck.standard)
         for result in report.results {
             if let reason = broken.failures[result.check] {
                 #expect(result.status == .failed, "\(result.check): \(result.reason)")
@@ -159,7 +159,7 @@ struct ConformanceTests {
         let text = try runCLI(["conformance", fixture.path, "--grace", "3"])
         #expect(text.status == 1)
         let lines = text.stdout.split(separator: "\n")
-        #expect(lines.count == ConformanceCheck.allCases.count + 2)
+        #expect(lines.count == ConformanceCheck.standard.count + 2)
         #expect(lines.filter { $0.hasPrefix("  PASS  ") }.count == 14)
         #expect(
             lines.contains(

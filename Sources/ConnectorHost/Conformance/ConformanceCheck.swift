@@ -20,6 +20,11 @@ public enum ConformanceCheck: String, Sendable, CaseIterable, Hashable {
     case eofExit = "eof-exit"
     case shutdown
     case errorReporting = "error-reporting"
+    /// Only with `conformance --resumption`.
+    case resumption
+
+    /// The checks every conformance run makes (all but ``resumption``, which is asked for).
+    public static var standard: [ConformanceCheck] { allCases.filter { $0 != .resumption } }
 
     /// What the check requires, in one line.
     public var requirement: String {
@@ -38,6 +43,8 @@ public enum ConformanceCheck: String, Sendable, CaseIterable, Hashable {
         case .selectTables: "a connector declaring selectTables sends operations only for the tables update's tables names"
         case .eofExit: "stdin EOF makes the connector exit with status 0 promptly (idle, and while waiting for a checkpoint answer)"
         case .shutdown: "shutdown is answered with {} and the connector exits with status 0 on the EOF that follows"
+        case .resumption:
+            "(--resumption) stopped after each checkpoint and resumed, the connector leaves the same rows as one uninterrupted sync"
         case .errorReporting: "after a refused checkpoint the connector answers update with a JSON-RPC error, not only an exit code"
         }
     }

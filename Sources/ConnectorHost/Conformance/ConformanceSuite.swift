@@ -17,6 +17,9 @@ public struct ConformanceOptions: Sendable {
     public var checkpointHold: Double = 0.2
     /// When set, each session's transcript is written there as `<session>.transcript.jsonl`.
     public var transcriptDirectory: String?
+    /// Whether to run the resumption check too (``ConformanceCheck/resumption``): two real syncs
+    /// into temporary warehouses, one stopped after each checkpoint and resumed.
+    public var resumption = false
 
     public init(directory: String, configurationPath: String? = nil) {
         self.directory = FilePaths.absolute(directory)
@@ -86,7 +89,10 @@ public enum ConformanceSuite {
             report.launchFailure = "\(error)"
             return report
         }
-        report.results = ConformanceCheck.allCases.map { check in
+        if options.resumption {
+            run.results[.resumption] = ResumptionCheck.run(options, log: log)
+        }
+        report.results = ConformanceCheck.allCases.filter { $0 != .resumption || options.resumption }.map { check in
             var result = run.results[check] ?? ConformanceResult(check, .skipped, "not reached")
             result.reason = HumanText.escapingControls(run.redactor.mask(result.reason))
             return result

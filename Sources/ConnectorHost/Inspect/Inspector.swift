@@ -20,6 +20,8 @@ public struct Inspection: Sendable {
         public var columns: [Column]
         public var liveRows: Int
         public var deletedRows: Int
+        /// Every row (``WarehouseSnapshot``), when asked for (`inspect --rows`).
+        public var rows: [JSONValue]? = nil
     }
 
     /// One sync of the history.
@@ -67,8 +69,9 @@ public enum Inspector {
     ///   - secrets: values to mask wherever they appear (the configuration's secrets).
     ///   - syncLimit: how many of the most recent syncs to read.
     /// - Throws: ``InspectionError`` when the file is missing or is not a connector-host warehouse.
-    public static func inspect(warehouse path: String, secrets: [String] = [], syncLimit: Int = 10) throws(InspectionError)
-        -> Inspection
+    ///   - includeRows: whether to read every table's rows too (``WarehouseSnapshot``).
+    public static func inspect(warehouse path: String, secrets: [String] = [], syncLimit: Int = 10, includeRows: Bool = false)
+        throws(InspectionError) -> Inspection
     {
         guard FileManager.default.fileExists(atPath: path) else {
             throw InspectionError(message: "no warehouse at \(path) yet; run `connector-host run DIR` first")
@@ -82,7 +85,8 @@ public enum Inspector {
             let redactor = Redactor(exactly: secrets)
             let stored = try state(database, redactor)
             return Inspection(
-                warehouse: path, tables: try tables(database, redactor), state: stored.value, stateUpdatedAt: stored.updatedAt,
+                warehouse: path, tables: try tables(database, redactor, includeRows: includeRows), state: stored.value,
+                stateUpdatedAt: stored.updatedAt,
                 syncs: try syncs(database, redactor, limit: syncLimit))
         } catch let error as InspectionError {
             throw error
@@ -92,9 +96,10 @@ public enum Inspector {
     }
 
     /// The tables, their names masked (a table or column may be named with a secret value).
-    private static func tables(_ database: SQLiteDatabase, _ redactor: Redactor) throws -> [Inspection.Table] {
+    private static func tables(_ database: SQLiteDatabase, _ redactor: Redactor, includeRows: Bool) throws -> [Inspection.Table] {
         var tables: [Inspection.Table] = []
-        let deletedColumn = (try? WarehouseSettings.stored(in: database))?.systemColumns.deleted ?? SystemColumnNames.connector.deleted
+        let system = (try? WarehouseSettings.stored(in: database))?.systemColumns ?? .connector
+        let deletedColumn = system.deleted
         for table in try WarehouseCatalog.tables(in: database) {
             let (name, primaryKey) = (table.name, table.primaryKey)
             let columns = table.columns.map { column in
@@ -109,7 +114,8 @@ public enum Inspector {
                 Inspection.Table(
                     name: redactor.mask(name), primaryKey: primaryKey.map(redactor.mask), columns: columns,
                     liveRows: Int(counts.first?[0].integer ?? 0),
-                    deletedRows: Int(counts.first?[1].integer ?? 0)))
+                    deletedRows: Int(counts.first?[1].integer ?? 0),
+                    rows: includeRows ? try WarehouseSnapshot.rows(of: table, in: database, system: system, redactor: redactor) : nil))
         }
         return tables
     }
@@ -251,7 +257,7 @@ public enum Inspector {
     /// The inspection as one JSON object.
     public static func json(_ inspection: Inspection) -> String {
         let tables: [JSONValue] = inspection.tables.map { table in
-            [
+            var object: JSONObject = [
                 "name": .string(table.name), "primaryKey": .array(table.primaryKey.map(JSONValue.string)),
                 "liveRows": .number(JSONNumber(table.liveRows)), "deletedRows": .number(JSONNumber(table.deletedRows)),
                 "columns": .array(
@@ -264,6 +270,8 @@ public enum Inspector {
                         ]
                     }),
             ]
+            if let rows = table.rows { object["rows"] = .array(rows) }
+            return .object(object)
         }
         let syncs: [JSONValue] = inspection.syncs.map { sync in
             [

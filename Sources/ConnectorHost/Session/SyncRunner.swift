@@ -37,6 +37,9 @@ public struct SyncOptions: Sendable {
     /// Stop after this many operations (`run --limit`): a sample sync. What was applied is
     /// committed with the last acknowledged checkpoint's state; the sync is recorded as `limited`.
     public var limit: Int?
+    /// End the sync like `--limit` right after its first acknowledged checkpoint (the resumption
+    /// check of `conformance --resumption`).
+    public var stopsAfterCheckpoint = false
     /// Write the whole exchange to this file (`run --record FILE`), secrets masked, for `replay`.
     public var recordPath: String?
     /// Whether the connector is a Fivetran one (Fivetran's system columns), when the caller knows
@@ -256,7 +259,7 @@ public enum SyncRunner {
                     shown[redactor.show(skipped.key, limit: 200), default: 0] += skipped.value
                 }
                 report.stateHeld = session.heldState != nil
-                report.limitedAt = session.limited ? options.limit : nil
+                report.limitedAt = session.limited ? options.limit ?? session.warehouse.counts.rowOperations : nil
             }
             try session.run()
             if let problem = session.recorder?.failure { console.note("warning: " + problem) }

@@ -46,6 +46,7 @@ extension SyncSession {
             case .request(let checkpointID, Method.checkpoint, let params):
                 try checkpoint(id: checkpointID, params: params, line: lineNumber)
                 applier.resetCaches()
+                if options.stopsAfterCheckpoint { return .limited }
             default:
                 try handleUnsolicited(message, during: Method.update)
             }

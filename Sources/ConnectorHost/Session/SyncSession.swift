@@ -176,7 +176,11 @@ final class SyncSession {
         self.syncID = nil
         limited = true
         let limit = options.limit ?? 0
-        if let teardown = stopConnector(reason: "the host has the \(limit) operations it asked for (--limit \(limit))") {
+        let reason =
+            options.stopsAfterCheckpoint
+            ? "the host stops the sync after this checkpoint, to check that the connector resumes from it"
+            : "the host has the \(limit) operations it asked for (--limit \(limit))"
+        if let teardown = stopConnector(reason: reason) {
             console.note(teardown)
         }
     }

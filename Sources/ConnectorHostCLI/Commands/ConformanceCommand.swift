@@ -10,6 +10,7 @@ struct ConformanceCommandOptions: ParsableArguments {
     var json = false
     var verbose = false
     var transcripts: String?
+    var resumption = false
 
     static var arguments: [Argument<Self>] {
         [.directory(\.directory)] + .group(\.connector) + [
@@ -19,6 +20,11 @@ struct ConformanceCommandOptions: ParsableArguments {
             .flag("verbose", \.verbose, help: "show build output and the connector's stderr"),
             .option(
                 "transcripts", "DIR", \.transcripts, .text, help: "write each session's messages to DIR/<session>.transcript.jsonl"),
+            .flag(
+                "resumption", \.resumption,
+                help:
+                    "also sync once uninterrupted and once stopped after each checkpoint and resumed, into temporary warehouses, and compare their rows"
+            ),
         ]
     }
 
@@ -29,6 +35,7 @@ struct ConformanceCommandOptions: ParsableArguments {
         if let timeout { options.timeout = timeout }
         if let grace { options.grace = grace }
         options.transcriptDirectory = transcripts.map { FilePaths.absolute($0) }
+        options.resumption = resumption
         return options
     }
 }
@@ -48,6 +55,9 @@ extension CommandLineInterface {
                 and while a checkpoint waits for its answer. Operations go to a temporary warehouse that is
                 deleted afterwards: DIR's own warehouse and state are never touched. The update runs twice (the
                 second from the first's last checkpointed state), with DIR/configuration.json or --configuration.
+                With --resumption it also syncs the connector twice into temporary warehouses: once
+                uninterrupted, once from empty stopped right after each checkpoint and resumed from the stored
+                state until it finishes; the two must hold the same rows.
                 Exit status 0 only if every check passes. The checks (PROTOCOL.md section 16):
                 \(checks.joined(separator: "\n"))
                 """

@@ -7,6 +7,7 @@ struct InspectOptions: ParsableArguments {
     var configuration: String?
     var syncs = 10
     var json = false
+    var rows = false
 
     static var arguments: [Argument<Self>] {
         [
@@ -16,7 +17,16 @@ struct InspectOptions: ParsableArguments {
                 .withHelp("configuration whose secret values are masked (default: DIR/configuration.json if present)"),
             .option("syncs", "N", \.syncs, .integer(0...1_000_000), help: "how many recent syncs to show (default 10)"),
             .flag("json", \.json, help: "print one JSON object instead of text"),
+            .flag(
+                "rows", \.rows,
+                help: "with --json: every table's rows too, a snapshot for `connector-host diff` (inspect --rows --json > snapshot.json)"),
         ]
+    }
+
+    func validate(command: String) throws(UsageError) {
+        if rows && !json {
+            throw UsageError("--rows goes with --json: `connector-host inspect --rows --json > snapshot.json` writes a snapshot for diff")
+        }
     }
 
     /// `configuration` seen as the shared option group, so `inspect` reuses its declaration.
@@ -51,7 +61,8 @@ extension CommandLineInterface {
             }
             let warehouse = options.files.workspace(directory: directory).warehouse
             do throws(InspectionError) {
-                let inspection = try Inspector.inspect(warehouse: warehouse, secrets: secrets, syncLimit: options.syncs)
+                let inspection = try Inspector.inspect(
+                    warehouse: warehouse, secrets: secrets, syncLimit: options.syncs, includeRows: options.rows)
                 print(options.json ? Inspector.json(inspection) : Inspector.text(inspection))
                 return 0
             } catch {
