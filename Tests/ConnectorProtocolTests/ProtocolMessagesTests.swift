@@ -36,6 +36,7 @@ private let sampleParams: [String: JSONValue] = [
         configuration: [:], state: [:], tables: [TableIdentity(table: "orders"), TableIdentity(table: "items", schema: "sales")]
     ).params,
     ShutdownRequest.method: ShutdownRequest().params,
+    OperationSiteRequest.method: OperationSiteRequest(operationIndex: 57).params,
     CheckpointRequest.method: CheckpointRequest(state: ["cursor": 1]).params,
     RecordsNotification.method: RecordsNotification(operations: []).params,
     LogNotification.method: LogNotification(level: .info, message: "m").params,
@@ -52,6 +53,7 @@ private let sampleResults: [String: JSONValue] = [
     ).json,
     UpdateRequest.method: UpdateResult().json,
     ShutdownRequest.method: EmptyResult().json,
+    OperationSiteRequest.method: OperationSiteResult(file: "/src/connector.py", line: 42, function: "update").json,
     CheckpointRequest.method: EmptyResult().json,
     ConfigurationFormRequest.method: ConfigurationFormResult(
         fields: [

@@ -23,6 +23,8 @@ extension SyncSession {
         let applier = RecordApplier(warehouse: warehouse)
         applier.selection = selection?.sourceNames
         applier.operationLimit = options.limit
+        // Until the connector answers: a failure thrown meanwhile leaves it set, for operationSite.
+        updatePending = true
         defer { skippedOperations = applier.skipped }
         var nextProgress = monotonicSeconds() + 1
         warehouse.setSyncedTime(TemporalValues.nowUTC())
@@ -40,8 +42,10 @@ extension SyncSession {
             }
             switch message {
             case .response(let answerID, _) where answerID == id:
+                updatePending = false
                 return .answered
             case .errorResponse(let answerID, let error) where answerID == id || answerID == nil:
+                updatePending = false
                 throw connectorError(method: Method.update, error)
             case .request(let checkpointID, Method.checkpoint, let params):
                 try checkpoint(id: checkpointID, params: params, line: lineNumber)

@@ -34,6 +34,10 @@ final class SyncSession {
     var heldState: String?
     /// Writes the whole exchange to a file (`run --record FILE`), `nil` when not recording.
     var recorder: TranscriptRecorder?
+    /// Whether the connector declared `operationSites`: it can say where it made a refused op.
+    var connectorKeepsOperationSites = false
+    /// Whether `update` is pending (the one time the host may ask `operationSite`).
+    var updatePending = false
     /// Whether the sync stopped at `--limit` (committed, recorded as `limited`).
     var limited = false
     /// The operations skipped so far (tables not selected), by table.
@@ -66,10 +70,12 @@ final class SyncSession {
             if let syncID {
                 warehouse.failSync(id: syncID, status: failure.kind == .cancelled ? "cancelled" : "failed", error: failure.message)
             }
-            let teardown = stopAfterFailure(failure)
-            var message = withStderrTail(failure).message
+            // Rolled back: a connector that keeps its call sites can now say where it made the refused op.
+            let located = withOperationSite(failure)
+            let teardown = stopAfterFailure(located)
+            var message = withStderrTail(located).message
             if let teardown { message += "\n  " + teardown }
-            throw failure.replacingMessage(message)
+            throw located.replacingMessage(message)
         }
     }
 
@@ -80,6 +86,7 @@ final class SyncSession {
             InitializeRequest(host: SyncRunner.host, configuration: configuration), timeout: options.handshakeTimeout)
         let initialized = try checkVersion(initializeResult)
         connectorSelectsTables = initialized.declares(Capability.selectTables)
+        connectorKeepsOperationSites = initialized.declares(Capability.operationSites)
         let schemaResult = try request(SchemaRequest(configuration: configuration), timeout: options.handshakeTimeout)
         // The sync is recorded from here on, so an invalid schema shows in the history too.
         do { syncID = try warehouse.beginSync(connector: plan.name, reported: initialized.connector, provenance: options.provenance) } catch

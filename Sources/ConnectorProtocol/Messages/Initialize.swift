@@ -76,6 +76,8 @@ public enum Capability {
     public static let test = "test"
     /// The connector reads `update`'s `tables` and sends operations only for those tables.
     public static let selectTables = "selectTables"
+    /// The connector answers `operationSite`: where its code made a refused operation.
+    public static let operationSites = "operationSites"
 }
 
 extension InitializeResult {

@@ -4,7 +4,7 @@ public enum ProtocolMessages {
     /// Requests the host sends.
     public static let hostRequests: [any ProtocolRequest.Type] = [
         InitializeRequest.self, SchemaRequest.self, TestRequest.self, UpdateRequest.self, ShutdownRequest.self,
-        ConfigurationFormRequest.self,
+        ConfigurationFormRequest.self, OperationSiteRequest.self,
     ]
     /// Requests the connector sends.
     public static let connectorRequests: [any ProtocolRequest.Type] = [CheckpointRequest.self]

@@ -10,6 +10,7 @@ Every write to the protocol output goes through one lock, one message per
 os.write loop, so messages never interleave.
 """
 
+import dis
 import json
 import inspect
 import os
@@ -58,6 +59,32 @@ _NATIVE_TYPES = frozenset((str, int, float, bool, type(None), dict, list))
 _RECORDS_PREFIX = '{"jsonrpc":"2.0","method":"records","params":{"ops":['
 _RECORDS_SUFFIX = "]}}\n"
 _EOF = object()
+
+#: The SDK's own folders: the call site of an op is the innermost frame outside them.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_SDK_DIRS = (_HERE + os.sep, os.path.join(os.path.dirname(_HERE), "fivetran_connector_sdk") + os.sep)
+#: Call sites kept (ops since the last acknowledged checkpoint, at most this many): the host is
+#: never further behind than the pipe and one line.
+_SITES_LIMIT = 8 * MAX_BATCH_OPS
+
+
+def _caller_site():
+    """(code, instruction offset) of the innermost frame outside the SDK; the line is looked up
+    only when the host asks (operationSite)."""
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_SDK_DIRS):
+        f = f.f_back
+    return (f.f_code, f.f_lasti) if f is not None else None
+
+
+def _line_of(code, offset):
+    line = code.co_firstlineno
+    for start, number in dis.findlinestarts(code):
+        if start > offset:
+            break
+        if number is not None:
+            line = number
+    return line
 
 
 class _Waiter(object):
@@ -109,6 +136,9 @@ class Session(object):
         self._form_error = None  # what configuration_form() raised
         self._ops = []
         self._chars = 0
+        # Call sites of the ops of this update (operationSite): _sites[0] is op number _sites_base.
+        self._sites = []
+        self._sites_base = 1
         self._encoder = Encoder(on_nan=self._report_nan)
         self._encode = self._encoder.encode  # full mapping, never emits NaN
         self._fast = self._encoder.fast  # fast path; raises ValueError/TypeError
@@ -264,10 +294,21 @@ class Session(object):
             pass
         raise TypeError("%s must be a dict, got %s" % (what, type(value).__name__))
 
+    def _keep_site(self, site):
+        """Under _op_lock: the call site of the op just queued."""
+        sites = self._sites
+        sites.append(site)
+        if len(sites) > _SITES_LIMIT:
+            half = len(sites) // 2
+            del sites[:half]
+            self._sites_base += half
+
     def _add(self, text):
+        site = _caller_site()
         with self._op_lock:
             if not self._accepting:
                 self._refuse()
+            self._keep_site(site)
             ops = self._ops
             ops.append(text)
             self._chars += len(text)
@@ -341,9 +382,11 @@ class Session(object):
         text = encoder(data) if encoder is not None else None
         if text is None:
             text = self._encode_op("upsert", self._rows_upsert, key, table, schema, data, "data")
+        site = _caller_site()
         with self._op_lock:
             if not self._accepting:
                 self._refuse()
+            self._keep_site(site)
             ops = self._ops
             ops.append(text)
             self._chars += len(text)
@@ -415,6 +458,7 @@ class Session(object):
             if not self._accepting:
                 self._refuse()
             self._flush_locked()
+            covered = self._sites_base + len(self._sites)  # ops this checkpoint commits
             rid = self._next_id
             self._next_id += 1
             with self._pending_lock:
@@ -442,6 +486,12 @@ class Session(object):
             self._failure = str(exc)
             self._accepting = False
             raise exc
+        with self._op_lock:
+            # Acknowledged: the host never refuses these ops now; forget their call sites.
+            done = min(covered - self._sites_base, len(self._sites))
+            if done > 0:
+                del self._sites[:done]
+                self._sites_base += done
         return None
 
     # ------------------------------------------------------------------- input
@@ -537,7 +587,10 @@ class Session(object):
                 self._respond_error(rid if self._valid_id(rid) else None,
                                     E.INVALID_REQUEST, "invalid request")
                 return
-            if has_id:
+            if has_id and method == "operationSite":
+                # Answered at once, from the reader, while update's code runs or a checkpoint waits.
+                self._operation_site(rid, msg.get("params"))
+            elif has_id:
                 self._inbox.put(msg)
             elif method == "cancel":
                 self._cancel()
@@ -556,6 +609,22 @@ class Session(object):
             return
         self._respond_error(rid if self._valid_id(rid) else None, E.INVALID_REQUEST,
                             "invalid request: no method")
+
+    def _operation_site(self, rid, params):
+        """The call site of op number params.operationIndex of this update, or {} if not kept."""
+        index = params.get("operationIndex") if isinstance(params, dict) else None
+        if isinstance(index, bool) or not isinstance(index, int):
+            self._respond_error(rid, E.INVALID_PARAMS, "operationSite needs an integer operationIndex")
+            return
+        with self._op_lock:
+            position = index - self._sites_base
+            site = self._sites[position] if 0 <= position < len(self._sites) else None
+        if site is None:
+            self._respond(rid, {})
+            return
+        code, offset = site
+        self._respond(rid, {"file": os.path.abspath(code.co_filename), "line": _line_of(code, offset),
+                            "function": code.co_name})
 
     def _cancel(self):
         self.cancelled = True
@@ -656,7 +725,7 @@ class Session(object):
             "protocolVersion": version,
             "connector": {"name": name, "version": cversion},
             "capabilities": {"test": self._has_tests(), "configurationForm": self._has_form(),
-                             "selectTables": self._selects_tables()},
+                             "selectTables": self._selects_tables(), "operationSites": True},
         })
 
     def _schema(self, rid, params):
@@ -762,6 +831,8 @@ class Session(object):
             self._failure = None
             self._connector_error = None
             self._file_staging = staging if isinstance(staging, str) and staging else None
+            self._sites = []
+            self._sites_base = 1
             self._accepting = not (self.cancelled or self._eof)
         try:
             if not self._accepting:

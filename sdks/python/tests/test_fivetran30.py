@@ -356,7 +356,7 @@ class ConfigurationFormTest(Base):
 
     def test_capabilities_and_the_form(self):
         h = self.host()
-        self.assertEqual(h.initialize()["capabilities"], {"test": True, "configurationForm": True, "selectTables": False})
+        self.assertEqual(h.initialize()["capabilities"], {"test": True, "configurationForm": True, "selectTables": False, "operationSites": True})
         self.assertEqual(h.request("configurationForm", {})["result"], self.FORM)
 
     def test_setup_tests_all_pass(self):
@@ -392,7 +392,7 @@ class ConfigurationFormTest(Base):
 
     def test_a_connector_without_a_form_has_neither(self):
         h = self.host(fixture("probe"))
-        self.assertEqual(h.initialize()["capabilities"], {"test": False, "configurationForm": False, "selectTables": False})
+        self.assertEqual(h.initialize()["capabilities"], {"test": False, "configurationForm": False, "selectTables": False, "operationSites": True})
         self.assertEqual(self.error(h.request("test", {"configuration": {}}), -32601)["message"],
                          "method not found: test")
         self.assertEqual(self.error(h.request("configurationForm", {}), -32601)["message"],

@@ -151,7 +151,7 @@ class DebugTest(unittest.TestCase):
             self.assertEqual(rec["checkpoints"], [{"seen_state": {"cursor": 5}}])
             self.assertEqual(rec["configuration"], {"mode": "pid", "title": "in-process"})
             self.assertEqual(rec["update"]["result"], {})
-            self.assertEqual(rec["initialize"]["result"]["capabilities"], {"test": True, "configurationForm": True, "selectTables": False})
+            self.assertEqual(rec["initialize"]["result"]["capabilities"], {"test": True, "configurationForm": True, "selectTables": False, "operationSites": True})
             self.assertEqual(rec["trailing"], "")  # the SDK closed its end after the host's
             argv = rec["argv"]
             self.assertEqual(argv[:2], ["run", os.path.dirname(fixture("fivetran30"))])

@@ -153,7 +153,7 @@ class InstalledTest(unittest.TestCase):
         self.assertEqual(self.py("import fivetran_connector_sdk as f; print(f.WHO)"), "fivetran")
         h = FakeHost(fixture("fivetran30"), python=self.python, env=CLEAN)
         self.addCleanup(h.kill)
-        self.assertEqual(h.initialize()["capabilities"], {"test": True, "configurationForm": True, "selectTables": False})
+        self.assertEqual(h.initialize()["capabilities"], {"test": True, "configurationForm": True, "selectTables": False, "operationSites": True})
         self.assertEqual(h.update({"mode": "pid"})["result"], {})
         self.assertEqual(h.ops[0]["table"], "docs")
         self.assertEqual(h.wait(), 0)

@@ -42,7 +42,7 @@ class LifecycleTest(HostTestCase):
         self.assertEqual(resp["result"], {"protocolVersion": 1,
                                           "connector": {"name": "probe", "version": "0.0.0"},
                                           "capabilities": {"test": False, "configurationForm": False,
-                                                           "selectTables": False}})
+                                                           "selectTables": False, "operationSites": True}})
         self.assertEqual(h.wait(), 0)
         self.assertClean(h)
 
