@@ -61,6 +61,7 @@ struct HelpTests {
                   --syncs N             how many recent syncs to show (default 10)
                   --json                print one JSON object instead of text
                   --rows                with --json: every table's rows too, a snapshot for `connector-host diff` (inspect --rows --json > snapshot.json)
+                  --html FILE           write one self-contained HTML page (tables, types, row counts, state, charts of the sync history) to FILE
                   -h, --help            show this help
 
                 """))

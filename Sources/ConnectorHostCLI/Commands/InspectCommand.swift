@@ -1,4 +1,5 @@
 import ConnectorHost
+import Foundation
 
 /// `connector-host inspect DIR`: show a connector's warehouse.
 struct InspectOptions: ParsableArguments {
@@ -8,6 +9,7 @@ struct InspectOptions: ParsableArguments {
     var syncs = 10
     var json = false
     var rows = false
+    var html: String?
 
     static var arguments: [Argument<Self>] {
         [
@@ -20,6 +22,9 @@ struct InspectOptions: ParsableArguments {
             .flag(
                 "rows", \.rows,
                 help: "with --json: every table's rows too, a snapshot for `connector-host diff` (inspect --rows --json > snapshot.json)"),
+            .option(
+                "html", "FILE", \.html, .text,
+                help: "write one self-contained HTML page (tables, types, row counts, state, charts of the sync history) to FILE"),
         ]
     }
 
@@ -63,6 +68,15 @@ extension CommandLineInterface {
             do throws(InspectionError) {
                 let inspection = try Inspector.inspect(
                     warehouse: warehouse, secrets: secrets, syncLimit: options.syncs, includeRows: options.rows)
+                if let html = options.html {
+                    let path = FilePaths.absolute(html)
+                    do { try InspectionPage.html(inspection).write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                        writeError("error: cannot write \(path): \(error.localizedDescription)")
+                        return 1
+                    }
+                    print("wrote \(path)")
+                    return 0
+                }
                 print(options.json ? Inspector.json(inspection) : Inspector.text(inspection))
                 return 0
             } catch {
