@@ -23,11 +23,18 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CConnectorPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(name: "CConnectorSpawn"),
         .target(name: "ConnectorProtocol"),
         .target(name: "ConnectorSDK", dependencies: ["ConnectorProtocol"]),
         .target(name: "ConnectorPackaging", dependencies: ["ConnectorProtocol", "CConnectorZlib"]),
-        .target(name: "ConnectorHost", dependencies: ["ConnectorProtocol", "ConnectorPackaging", "CConnectorSQLite", "CConnectorSpawn"]),
+        .target(
+            name: "ConnectorHost",
+            dependencies: ["ConnectorProtocol", "ConnectorPackaging", "CConnectorSQLite", "CConnectorPostgres", "CConnectorSpawn"]),
         // The command line: parsing, help, subcommands, terminal output (print, readLine, signals).
         .target(name: "ConnectorHostCLI", dependencies: ["ConnectorHost", "ConnectorProtocol", "ConnectorPackaging"]),
         .target(name: "BenchWorkload", path: "bench/Sources/BenchWorkload"),

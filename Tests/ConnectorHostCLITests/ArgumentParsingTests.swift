@@ -1,3 +1,4 @@
+import ConnectorHost
 import Foundation
 import ConnectorProtocol
 import Testing
@@ -104,7 +105,7 @@ struct ArgumentParsingTests {
     func usageMistakes() {
         #expect(
             runError(["d", "--fast"])
-                == "unknown option --fast for `run`; it takes --connection, --configuration, --warehouse, --state, --no-build, --tables, --limit, --record, --idle-timeout, --handshake-timeout, --grace, --max-line-bytes, --pass-env, --naming, --log-level, --json, --quiet, --attach. See `connector-host help run`"
+                == "unknown option --fast for `run`; it takes --connection, --configuration, --warehouse, --state, --destination, --schema, --no-build, --tables, --limit, --record, --idle-timeout, --handshake-timeout, --grace, --max-line-bytes, --pass-env, --naming, --log-level, --json, --quiet, --attach. See `connector-host help run`"
         )
         #expect(runError(["d", "-v"])?.hasPrefix("unknown option -v for `run`; it takes --connection, --configuration") == true)
         #expect(runError(["d", "--json=yes"]) == "--json takes no value; write just --json")
@@ -165,5 +166,22 @@ struct ArgumentParsingTests {
                     == "--every takes a duration such as 30s, 15m, 1h30m or 1d (a bare number is seconds), more than 0 and at most a year; not \"15x\""
             )
         }
+    }
+
+    @Test("--destination takes a postgresql:// URI, never repeated in a message, and excludes --warehouse")
+    func destination() throws {
+        let options = try RunOptions.parse(["d", "--destination", "postgresql://u:pw@h/db", "--schema", "s"], command: "run")
+        #expect(options.syncOptions.postgres == PostgresTarget(address: try PostgresAddress("postgresql://u:pw@h/db"), schema: "s"))
+        #expect(options.syncOptions.mirrorsState == nil)
+        #expect(
+            try RunOptions.parse(["d", "--destination", "postgresql://h/db", "--state", "s.json"], command: "run").syncOptions.mirrorsState
+                == true)
+        #expect(
+            runError(["d", "--destination", "mysql://u:pw@h/db"])
+                == "--destination: a PostgreSQL destination is a URI that starts with postgresql:// (for example postgresql://user@localhost:5432/warehouse)"
+        )
+        #expect(
+            runError(["d", "--destination", "postgresql://h/db", "--warehouse", "w.db"])
+                == "`run` takes --warehouse (an SQLite file) or --destination (PostgreSQL), not both")
     }
 }

@@ -57,6 +57,8 @@ struct HelpTests {
                 """
                 OPTIONS:
                   --warehouse FILE      the SQLite warehouse (default: DIR/files/warehouse.db)
+                  --destination URI     PostgreSQL instead of the SQLite warehouse: postgresql://USER@HOST:PORT/DATABASE (default: the manifest's)
+                  --schema NAME         the PostgreSQL schema of the connector's tables (default: the manifest's, else the connector's name)
                   --configuration FILE  configuration whose secret values are masked (default: DIR/configuration.json if present)
                   --syncs N             how many recent syncs to show (default 10)
                   --json                print one JSON object instead of text

@@ -3,11 +3,14 @@ import ConnectorProtocol
 import Foundation
 import Testing
 
-/// One data type: the values a connector sends and exactly what SQLite holds afterwards.
+/// One data type: the values a connector sends and exactly what SQLite holds afterwards; PostgreSQL
+/// holds the same values in its native type (read back as SQLite would hold them, ``PostgresValues``).
 struct RoundTripCase: Sendable, CustomTestStringConvertible {
     let type: JSONValue
     let sent: [JSONValue]
     let stored: [SQLiteValue]
+    /// What PostgreSQL holds where its type keeps less than SQLite's text (nanoseconds).
+    var storedInPostgres: [SQLiteValue]? = nil
     var testDescription: String { type.stringValue ?? JSONWriter.string(type) }
 
     static let all: [RoundTripCase] = [
@@ -46,17 +49,33 @@ struct RoundTripCase: Sendable, CustomTestStringConvertible {
                 0.1, .number(JSONNumber(literal: "1e308")), .number(JSONNumber(literal: "0.30000000000000004")),
                 .number(JSONNumber(literal: "5e-324")), .number(JSONNumber(literal: "-1.7976931348623157e308")), "1e-9",
             ],
-            stored: [.real(0.1), .real(1e308), .real(0.30000000000000004), .real(.leastNonzeroMagnitude), .real(-1.7976931348623157e308), .real(1e-9)]),
-        RoundTripCase(type: "NAIVE_DATE", sent: ["2024-02-29", "1999-12-31"], stored: [.text("2024-02-29"), .text("1999-12-31")]),
+            stored: [
+                .real(0.1), .real(1e308), .real(0.30000000000000004), .real(.leastNonzeroMagnitude), .real(-1.7976931348623157e308),
+                .real(1e-9),
+            ]),
+        // The year 0000 is ISO 8601's year 0, 1 BC: PostgreSQL stores it as such.
         RoundTripCase(
-            type: "NAIVE_DATETIME", sent: ["2024-05-01T13:45:00", "2024-05-01 13:45:00.123456789"],
-            stored: [.text("2024-05-01T13:45:00"), .text("2024-05-01T13:45:00.123456789")]),
+            type: "NAIVE_DATE", sent: ["2024-02-29", "1999-12-31", "0000-02-29"],
+            stored: [.text("2024-02-29"), .text("1999-12-31"), .text("0000-02-29")]),
+        // PostgreSQL's timestamp holds microseconds: nanoseconds are rounded (the instant to the microsecond).
+        RoundTripCase(
+            type: "NAIVE_DATETIME", sent: ["2024-05-01T13:45:00", "2024-05-01 13:45:00.123456789", "0000-03-01T00:00:00"],
+            stored: [.text("2024-05-01T13:45:00"), .text("2024-05-01T13:45:00.123456789"), .text("0000-03-01T00:00:00")],
+            storedInPostgres: [.text("2024-05-01T13:45:00"), .text("2024-05-01T13:45:00.123457"), .text("0000-03-01T00:00:00")]),
+        // PostgreSQL has no leap second: 23:59:60 is the next day's 00:00:00 there.
         RoundTripCase(
             type: "UTC_DATETIME",
-            sent: ["2024-05-01T12:00:00+05:30", "2024-12-31T23:30:00-01:00", "2024-03-01T01:00:00.5+02:00", "2024-05-01T12:00:00Z"],
+            sent: [
+                "2024-05-01T12:00:00+05:30", "2024-12-31T23:30:00-01:00", "2024-03-01T01:00:00.5+02:00", "2024-05-01T12:00:00Z",
+                "0000-06-01T00:00:00Z", "2016-12-31T23:59:60Z",
+            ],
             stored: [
                 .text("2024-05-01T06:30:00Z"), .text("2025-01-01T00:30:00Z"), .text("2024-02-29T23:00:00.5Z"),
-                .text("2024-05-01T12:00:00Z"),
+                .text("2024-05-01T12:00:00Z"), .text("0000-06-01T00:00:00Z"), .text("2016-12-31T23:59:60Z"),
+            ],
+            storedInPostgres: [
+                .text("2024-05-01T06:30:00Z"), .text("2025-01-01T00:30:00Z"), .text("2024-02-29T23:00:00.5Z"),
+                .text("2024-05-01T12:00:00Z"), .text("0000-06-01T00:00:00Z"), .text("2017-01-01T00:00:00Z"),
             ]),
         RoundTripCase(
             type: "BINARY", sent: ["aGVsbG8=", "", "AAEC/w=="],
@@ -80,17 +99,18 @@ struct RoundTripCase: Sendable, CustomTestStringConvertible {
 
 @Suite("Every data type round-trips exactly")
 struct DataTypeRoundTripTests {
-    @Test("values written by a connector read back exactly from SQLite", arguments: RoundTripCase.all)
-    func roundTrip(_ testCase: RoundTripCase) throws {
+    @Test("values written by a connector read back exactly", arguments: RoundTripCase.all, Backend.all)
+    func roundTrip(_ testCase: RoundTripCase, _ backend: Backend) throws {
         let steps: [JSONValue] =
             testCase.sent.enumerated().map { index, value in
                 ["upsert": ["table": "t", "data": ["id": .number(JSONNumber(index)), "v": value]]]
             } + [["checkpoint": [:]]]
         let fixture = try ConnectorFixture(
-            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": testCase.type])], steps: steps)
+            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": testCase.type])], steps: steps, backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure == nil, "\(report.failure?.message ?? "")")
-        #expect(try fixture.column(#"SELECT "v" FROM "t" ORDER BY "id""#) == testCase.stored)
+        let expected = backend == .postgres ? testCase.storedInPostgres ?? testCase.stored : testCase.stored
+        #expect(try fixture.column(#"SELECT "v" FROM "t" ORDER BY "id""#) == expected)
         // The declared type is kept in the metadata table.
         let typeName = testCase.type.stringValue ?? testCase.type["type"]?.stringValue ?? ""
         let precision: SQLiteValue = testCase.type["precision"]?.int64Value.map(SQLiteValue.integer) ?? .null
@@ -100,8 +120,8 @@ struct DataTypeRoundTripTests {
         #expect(metadata == [[.text(typeName), precision, scale, .integer(1)]])
     }
 
-    @Test("a 1 MiB BINARY value, base64 on one line, round-trips byte for byte")
-    func largeBinary() throws {
+    @Test("a 1 MiB BINARY value, base64 on one line, round-trips byte for byte", arguments: Backend.all)
+    func largeBinary(_ backend: Backend) throws {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let fixture = try ConnectorFixture(
@@ -109,19 +129,19 @@ struct DataTypeRoundTripTests {
             steps: [
                 ["upsert": ["table": "files", "data": ["id": 1, "content": .string(Data(bytes).base64EncodedString())]]],
                 ["checkpoint": [:]],
-            ])
+            ], backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure == nil, "\(report.failure?.message ?? "")")
         #expect(try fixture.column(#"SELECT "content" FROM "files""#) == [.blob(bytes)])
     }
 
-    @Test("JSON values are stored compact, whatever whitespace the connector sent")
-    func jsonCompaction() throws {
+    @Test("JSON values are stored compact, whatever whitespace the connector sent", arguments: Backend.all)
+    func jsonCompaction(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             rawSchema: ["tables": [table("docs", primaryKey: ["id"], columns: ["id": "LONG", "doc": "JSON", "text": "STRING"])]],
             steps: [
                 #"{"jsonrpc": "2.0", "method": "records", "params": {"ops": [{"op": "upsert", "table": "docs", "data": {"id": 1, "doc": { "a" : [1, 2, {"b": "x y", "q": "say \"hi there\" \\ "}] }, "text": [ "p q" , 3 ]}}]}}"#
-            ])
+            ], backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure == nil, "\(report.failure?.message ?? "")")
         #expect(

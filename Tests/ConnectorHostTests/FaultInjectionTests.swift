@@ -10,7 +10,8 @@ import Testing
 /// Kills the connector (or the host) at random points of random streams and checks, after every
 /// kill, that (a) the warehouse holds exactly the operations up to the last acknowledged checkpoint,
 /// (b) the state file holds that checkpoint's state, and (c) resuming to the end gives the same
-/// warehouse as an uninterrupted run.
+/// warehouse as an uninterrupted run. Both destinations: on PostgreSQL the state is the
+/// destination's (no state file), and a killed host's transaction is rolled back by the server.
 ///
 /// `swift test` runs a quick version. `scripts/fault-soak.sh` runs a long one through the
 /// environment: `FAULT_INJECTION_KILLS` (connector kills, default 50), `FAULT_INJECTION_HOST_KILLS`
@@ -18,23 +19,23 @@ import Testing
 @Suite("Fault injection")
 struct FaultInjectionTests {
     /// A directory whose connector is the fault-injection connector running `stream`.
-    static func fixture(_ stream: FaultStream) throws -> ConnectorFixture {
-        try ConnectorFixture(product: "fault-injection-connector", configuration: stream.configuration(kill: nil))
+    static func fixture(_ stream: FaultStream, _ backend: Backend) throws -> ConnectorFixture {
+        try ConnectorFixture(product: "fault-injection-connector", configuration: stream.configuration(kill: nil), backend: backend)
     }
 
     static func setting(_ name: String, default value: UInt64) -> UInt64 {
         ProcessInfo.processInfo.environment[name].flatMap { UInt64($0) } ?? value
     }
 
-    @Test("the connector killed at random messages: always exactly the last checkpoint, and resuming converges")
-    func connectorKills() throws {
+    @Test("the connector killed at random messages: always exactly the last checkpoint, and resuming converges", arguments: Backend.all)
+    func connectorKills(_ backend: Backend) throws {
         let seed = Self.setting("FAULT_INJECTION_SEED", default: UInt64.random(in: 1...UInt64(UInt32.max)))
         let target = Int(Self.setting("FAULT_INJECTION_KILLS", default: 50))
         var random = SplitMix64(seed: seed)
         var tally = Tally()
         while tally.kills < target {
             let stream = FaultStream(random: &random)
-            let fixture = try Self.fixture(stream)
+            let fixture = try Self.fixture(stream, backend)
             var cursor = 0
             var completed = false
             while !completed {
@@ -64,7 +65,7 @@ struct FaultInjectionTests {
                     #expect(report.failure?.kind == .connectorExited, "\(context): \(report.failure?.message ?? "succeeded")")
                 }
                 tally.violations += try check(fixture, stream, cursor: expected, context: context, tally: &tally)
-                #expect(fixture.stateFile() == (expected == 0 ? nil : #"{"cursor":\#(expected)}"#), "\(context)")
+                #expect(fixture.state() == (expected == 0 ? nil : #"{"cursor":\#(expected)}"#), "\(context)")
                 cursor = expected
                 completed = cursor == stream.rows && report.failure == nil
             }
@@ -73,13 +74,13 @@ struct FaultInjectionTests {
             tally.violations += try compareWithUninterruptedRun(fixture, stream, seed: seed, tally: &tally)
         }
         print(
-            "fault injection (seed \(seed)): \(tally.kills) connector kills \(tally.modes), \(tally.runs) runs, \(tally.warehouses) warehouses and \(tally.rows) rows checked, \(tally.violations) violations"
+            "fault injection (\(backend.testDescription), seed \(seed)): \(tally.kills) connector kills \(tally.modes), \(tally.runs) runs, \(tally.warehouses) warehouses and \(tally.rows) rows checked, \(tally.violations) violations"
         )
         #expect(tally.violations == 0)
     }
 
-    @Test("the host killed with SIGKILL at random messages: the next run finds the last checkpoint and converges")
-    func hostKills() throws {
+    @Test("the host killed with SIGKILL at random messages: the next run finds the last checkpoint and converges", arguments: Backend.all)
+    func hostKills(_ backend: Backend) throws {
         let seed = Self.setting("FAULT_INJECTION_SEED", default: UInt64.random(in: 1...UInt64(UInt32.max))) &+ 1
         let target = Int(Self.setting("FAULT_INJECTION_HOST_KILLS", default: 10))
         var random = SplitMix64(seed: seed)
@@ -87,7 +88,7 @@ struct FaultInjectionTests {
         var mirrorsBehind = 0
         while tally.kills < target {
             let stream = FaultStream(random: &random)
-            let fixture = try Self.fixture(stream)
+            let fixture = try Self.fixture(stream, backend)
             var cursor = 0
             while tally.kills < target, random.next(below: 4) > 0, cursor < stream.rows {
                 let plan = stream.messages(after: cursor)
@@ -95,7 +96,7 @@ struct FaultInjectionTests {
                 let how = ["before", "midline", "after"][random.next(below: 3)]
                 let kill: JSONValue = ["at": .number(JSONNumber(at)), "how": .string(how), "target": "host"]
                 try fixture.write("configuration.json", JSONWriter.string(stream.configuration(kill: kill)))
-                let result = try RunningCLI(["run", fixture.path, "--quiet", "--grace", "0.5"]).finish()
+                let result = try RunningCLI(["run", fixture.path, "--quiet", "--grace", "0.5"] + fixture.destinationArguments).finish()
                 tally.runs += 1
                 tally.kills += 1
                 tally.count(how: how, atCheckpoint: plan[at].checkpoint != nil)
@@ -107,7 +108,7 @@ struct FaultInjectionTests {
                 let committed = try storedCursor(fixture)
                 #expect(committed == acknowledged || committed == sent, "\(context): the warehouse is at \(committed)")
                 tally.violations += try check(fixture, stream, cursor: committed, context: context, tally: &tally)
-                let mirror = fixture.stateFile()
+                let mirror = backend == .postgres ? fixture.state() : fixture.stateFile()
                 let expectedMirror = committed == 0 ? nil : #"{"cursor":\#(committed)}"#
                 if mirror != expectedMirror {
                     // Killed between the commit and the state file's rename: the next run repairs it.
@@ -132,14 +133,17 @@ struct FaultInjectionTests {
             tally.violations += try compareWithUninterruptedRun(fixture, stream, seed: seed, tally: &tally)
         }
         print(
-            "fault injection (seed \(seed)): \(tally.kills) host kills \(tally.modes), \(tally.runs) runs, \(tally.warehouses) warehouses and \(tally.rows) rows checked, \(mirrorsBehind) state files repaired by the next run, \(tally.violations) violations"
+            "fault injection (\(backend.testDescription), seed \(seed)): \(tally.kills) host kills \(tally.modes), \(tally.runs) runs, \(tally.warehouses) warehouses and \(tally.rows) rows checked, \(mirrorsBehind) state files repaired by the next run, \(tally.violations) violations"
         )
         #expect(tally.violations == 0)
     }
 
     /// The cursor stored in the warehouse, 0 before the first checkpoint.
     private func storedCursor(_ fixture: ConnectorFixture) throws -> Int {
-        guard FileManager.default.fileExists(atPath: fixture.warehousePath) else { return 0 }
+        guard
+            fixture.schema != nil
+                ? try fixture.tableExists("_connector_state") : FileManager.default.fileExists(atPath: fixture.warehousePath)
+        else { return 0 }
         let state = try fixture.rows(#"SELECT "state" FROM "_connector_state""#).first?.first
         return state.flatMap { try? JSONParser.parse($0) }?["cursor"]?.int64Value.map(Int.init) ?? 0
     }
@@ -159,26 +163,25 @@ struct FaultInjectionTests {
     private func compareWithUninterruptedRun(_ fixture: ConnectorFixture, _ stream: FaultStream, seed: UInt64, tally: inout Tally) throws
         -> Int
     {
-        let clean = try Self.fixture(stream)
+        let clean = try Self.fixture(stream, fixture.backend)
         let (report, _) = clean.sync()
         tally.runs += 1
         #expect(report.failure == nil)
-        let same = try dump(clean) == dump(fixture) && clean.stateFile() == fixture.stateFile()
+        let same = try dump(clean) == dump(fixture) && clean.state() == fixture.state()
         #expect(same, "seed \(seed), \(stream): the resumed warehouse differs from an uninterrupted run")
         return same ? 0 : 1
     }
 
     /// The user tables' rows (without sync times) and the stored state, as lines.
     private func dump(_ fixture: ConnectorFixture) throws -> [String] {
-        guard FileManager.default.fileExists(atPath: fixture.warehousePath) else { return [] }
-        let tables = Set(try fixture.rows(#"SELECT "name" FROM "sqlite_master" WHERE "type" = 'table'"#).map { $0[0] })
+        if fixture.schema == nil, !FileManager.default.fileExists(atPath: fixture.warehousePath) { return [] }
         var lines: [String] = []
-        if tables.contains("items") {
+        if try fixture.tableExists("items") {
             lines += try fixture.rows(#"SELECT "id", "value", "amount", "_connector_deleted" FROM "items" ORDER BY "id""#).map {
                 "items " + $0.joined(separator: "|")
             }
         }
-        if tables.contains("events") {
+        if try fixture.tableExists("events") {
             lines += try fixture.rows(#"SELECT "kind", "n", "_connector_deleted" FROM "events" ORDER BY "n""#).map {
                 "events " + $0.joined(separator: "|")
             }

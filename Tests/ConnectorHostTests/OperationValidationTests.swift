@@ -78,20 +78,24 @@ struct OperationValidationTests {
     let footer = "\n  Nothing after the last checkpoint was kept; fix the connector and run again."
 
     /// Runs the raw connector with one `records` message holding `ops`, and returns the failure.
-    func failure(_ ops: [JSONValue], before: [JSONValue] = [], configuration: JSONObject = [:]) throws -> SyncFailure {
+    func failure(_ ops: [JSONValue], before: [JSONValue] = [], configuration: JSONObject = [:], _ backend: Backend) throws
+        -> SyncFailure
+    {
         let fixture = try ConnectorFixture(
-            rawSchema: ["tables": [users, events]], steps: before + [.array(ops)], configuration: configuration)
+            rawSchema: ["tables": [users, events]], steps: before + [.array(ops)], configuration: configuration, backend: backend)
         let (report, _) = fixture.sync()
         let failure = try #require(report.failure)
         #expect(failure.kind == .invalidOperation)
         return failure
     }
 
-    @Test("a value that does not fit its declared type names table, column, op index and the value", arguments: InvalidValueCase.all)
-    func invalidValue(_ testCase: InvalidValueCase) throws {
+    @Test(
+        "a value that does not fit its declared type names table, column, op index and the value", arguments: InvalidValueCase.all,
+        Backend.all)
+    func invalidValue(_ testCase: InvalidValueCase, _ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": testCase.type])],
-            steps: [["upsert": ["table": "t", "data": ["id": 1, "v": testCase.value]]]])
+            steps: [["upsert": ["table": "t", "data": ["id": 1, "v": testCase.value]]]], backend: backend)
         let failure = try #require(fixture.sync().0.failure)
         #expect(failure.kind == .invalidOperation)
         #expect(
@@ -100,34 +104,35 @@ struct OperationValidationTests {
         #expect(failure.details == ["operationIndex": "1", "line": "3", "table": "t", "column": "v"])
     }
 
-    @Test("an unknown op")
-    func unknownOp() throws {
+    @Test("an unknown op", arguments: Backend.all)
+    func unknownOp(_ backend: Backend) throws {
         let op: JSONValue = ["op": "insert", "table": "users", "data": ["id": 1]]
         #expect(
-            try failure([op]).message
+            try failure([op], backend).message
                 == #"invalid operation: operation #1 (stdout line 3): unknown op "insert"; use upsert, update, delete or truncate"#
                 + "\n  the operation: " + JSONWriter.string(op) + footer)
     }
 
-    @Test("an op without op, an op that is not an object")
-    func malformedOps() throws {
+    @Test("an op without op, an op that is not an object", arguments: Backend.all)
+    func malformedOps(_ backend: Backend) throws {
         #expect(
-            try failure([["table": "users", "data": ["id": 1]]]).message.hasPrefix(
+            try failure([["table": "users", "data": ["id": 1]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3): the operation has no "op" string; use upsert, update, delete or truncate"#
             ))
         #expect(
-            try failure([42]).message
+            try failure([42], backend).message
                 == "invalid operation: operation #1 (stdout line 3): an operation must be a JSON object\n  the operation: 42" + footer)
     }
 
-    @Test("the op index counts every op of the sync from 1; the line is the stdout line of its records message")
-    func indexAcrossMessages() throws {
+    @Test("the op index counts every op of the sync from 1; the line is the stdout line of its records message", arguments: Backend.all)
+    func indexAcrossMessages(_ backend: Backend) throws {
         let good: [JSONValue] = [
             ["op": "upsert", "table": "users", "data": ["id": 1]], ["op": "upsert", "table": "users", "data": ["id": 2]],
         ]
         let fixture = try ConnectorFixture(
             rawSchema: ["tables": [users]],
-            steps: [.array(good), ["checkpoint": [:]], [good[0], ["op": "upsert", "table": "users", "data": ["id": 3, "age": "x"]]]])
+            steps: [.array(good), ["checkpoint": [:]], [good[0], ["op": "upsert", "table": "users", "data": ["id": 3, "age": "x"]]]],
+            backend: backend)
         let failure = try #require(fixture.sync().0.failure)
         #expect(
             failure.message.hasPrefix(
@@ -136,85 +141,85 @@ struct OperationValidationTests {
         #expect(try fixture.rows(#"SELECT "id" FROM "users" ORDER BY "id""#) == [["1"], ["2"]])
     }
 
-    @Test("a missing table, a missing data object, data that is not an object, an empty data object")
-    func missingMembers() throws {
+    @Test("a missing table, a missing data object, data that is not an object, an empty data object", arguments: Backend.all)
+    func missingMembers(_ backend: Backend) throws {
         #expect(
-            try failure([["op": "upsert", "data": ["id": 1]]]).message.hasPrefix(
+            try failure([["op": "upsert", "data": ["id": 1]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3): the upsert has no "table" string"#))
         #expect(
-            try failure([["op": "update", "table": "users"]]).message.hasPrefix(
+            try failure([["op": "update", "table": "users"]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users": the update has no "data" object"#))
         #expect(
-            try failure([["op": "upsert", "table": "users", "data": [1, 2]]]).message.hasPrefix(
+            try failure([["op": "upsert", "table": "users", "data": [1, 2]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users": "data" must be a JSON object, not [1,2]"#))
         #expect(
-            try failure([["op": "delete", "table": "users", "data": ["id": 1]]]).message.hasPrefix(
+            try failure([["op": "delete", "table": "users", "data": ["id": 1]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users": a delete carries "keys", not "data""#))
         #expect(
-            try failure([["op": "upsert", "table": "users", "data": [:]]]).message.hasPrefix(
+            try failure([["op": "upsert", "table": "users", "data": [:]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users": "data" is empty; it must carry the primary key "id""#))
     }
 
-    @Test("upsert, update and delete without the full primary key, and a null primary-key value")
-    func primaryKeyRules() throws {
+    @Test("upsert, update and delete without the full primary key, and a null primary-key value", arguments: Backend.all)
+    func primaryKeyRules(_ backend: Backend) throws {
         #expect(
-            try failure([["op": "upsert", "table": "users", "data": ["name": "Ada"]]]).message.hasPrefix(
+            try failure([["op": "upsert", "table": "users", "data": ["name": "Ada"]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users", column "id": the primary-key column "id" is missing; every upsert must carry the full primary key (id)"#
             ))
         #expect(
-            try failure([["op": "update", "table": "users", "data": ["name": "Ada"]]]).message.hasPrefix(
+            try failure([["op": "update", "table": "users", "data": ["name": "Ada"]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users", column "id": the primary-key column "id" is missing; update and delete must name the row by its full primary key (id)"#
             ))
         #expect(
-            try failure([["op": "delete", "table": "users", "keys": ["name": "Ada"]]]).message.hasPrefix(
+            try failure([["op": "delete", "table": "users", "keys": ["name": "Ada"]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users", column "id": the primary-key column "id" is missing; update and delete must name the row by its full primary key (id)"#
             ))
         #expect(
-            try failure([["op": "upsert", "table": "users", "data": ["id": nil, "name": "Ada"]]]).message.hasPrefix(
+            try failure([["op": "upsert", "table": "users", "data": ["id": nil, "name": "Ada"]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users", column "id": the primary-key column "id" is null"#))
         #expect(
-            try failure([["op": "delete", "table": "users", "keys": ["id": nil]]]).message.hasPrefix(
+            try failure([["op": "delete", "table": "users", "keys": ["id": nil]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users", column "id": the primary-key column "id" is null"#))
     }
 
-    @Test("update on a table without primary key is refused; delete there needs the full row")
-    func tableWithoutKey() throws {
+    @Test("update on a table without primary key is refused; delete there needs the full row", arguments: Backend.all)
+    func tableWithoutKey(_ backend: Backend) throws {
         #expect(
-            try failure([["op": "update", "table": "events", "data": ["kind": "a"]]]).message.hasPrefix(
+            try failure([["op": "update", "table": "events", "data": ["kind": "a"]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "events": table "events" has no primary key, so rows cannot be updated by key; use upsert (or declare a primary key)"#
             ))
     }
 
-    @Test("a column or table name that differs from an existing one only in letter case is refused")
-    func caseCollisions() throws {
+    @Test("a column or table name that differs from an existing one only in letter case is refused", arguments: Backend.all)
+    func caseCollisions(_ backend: Backend) throws {
         #expect(
-            try failure([["op": "upsert", "table": "users", "data": ["id": 1, "NAME": "Ada"]]]).message.hasPrefix(
+            try failure([["op": "upsert", "table": "users", "data": ["id": 1, "NAME": "Ada"]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users", column "NAME": column "NAME" differs from the existing column "name" only in letter case; SQLite names are case-insensitive, so use "name" everywhere"#
             ))
         #expect(
-            try failure([["op": "upsert", "table": "Users", "data": ["id": 1]]]).message.hasPrefix(
+            try failure([["op": "upsert", "table": "Users", "data": ["id": 1]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "Users": table "Users" differs from the existing table "users" only in letter case; SQLite names are case-insensitive, so use "users" everywhere"#
             ))
     }
 
-    @Test("reserved and empty names in operations are refused")
-    func badNames() throws {
+    @Test("reserved and empty names in operations are refused", arguments: Backend.all)
+    func badNames(_ backend: Backend) throws {
         #expect(
-            try failure([["op": "upsert", "table": "users", "data": ["id": 1, "_Connector_deleted": 1]]]).message.hasPrefix(
+            try failure([["op": "upsert", "table": "users", "data": ["id": 1, "_Connector_deleted": 1]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "users", column "_Connector_deleted": column name "_Connector_deleted" uses the reserved prefix _connector_ (in any letter case)"#
             ))
         #expect(
-            try failure([["op": "upsert", "table": "", "data": ["id": 1]]]).message.hasPrefix(
+            try failure([["op": "upsert", "table": "", "data": ["id": 1]]], backend).message.hasPrefix(
                 #"invalid operation: operation #1 (stdout line 3), table "": empty table name"#))
     }
 
-    @Test("the operation shown in the message masks secrets and cuts long values")
-    func excerptMasksSecrets() throws {
+    @Test("the operation shown in the message masks secrets and cuts long values", arguments: Backend.all)
+    func excerptMasksSecrets(_ backend: Backend) throws {
         let op: JSONValue = [
             "op": "upsert", "table": "users",
             "data": ["id": 1, "age": "s3cr3t-config-value", "password": "hunter2", "bio": .string(String(repeating: "b", count: 200))],
         ]
-        let message = try failure([op], configuration: ["apiToken": "s3cr3t-config-value"]).message
+        let message = try failure([op], configuration: ["apiToken": "s3cr3t-config-value"], backend).message
         #expect(
             message
                 == #"invalid operation: operation #1 (stdout line 3), table "users", column "age": "********" is not a valid INT: send an integer like 42 or "42""#
@@ -224,11 +229,11 @@ struct OperationValidationTests {
         #expect(!message.contains("hunter2") && !message.contains("s3cr3t"))
     }
 
-    @Test("a table missing from the schema is created on first sight, without primary key, and reported")
-    func undeclaredTable() throws {
+    @Test("a table missing from the schema is created on first sight, without primary key, and reported", arguments: Backend.all)
+    func undeclaredTable(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             rawSchema: ["tables": [users]],
-            steps: [[["op": "upsert", "table": "audit", "data": ["at": "2024-05-01", "n": 1]]], ["checkpoint": [:]]])
+            steps: [[["op": "upsert", "table": "audit", "data": ["at": "2024-05-01", "n": 1]]], ["checkpoint": [:]]], backend: backend)
         let (report, console) = fixture.sync()
         #expect(report.failure == nil)
         #expect(report.schemaChanges.contains("audit: table created (not in the schema: no primary key, columns inferred)"))

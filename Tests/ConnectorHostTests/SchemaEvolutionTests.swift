@@ -80,11 +80,11 @@ struct SchemaEvolutionTests {
         }
     }
 
-    @Test("a declared type widened between runs keeps every stored value readable, converted", arguments: WideningStep.all)
-    func declaredWidening(_ step: WideningStep) throws {
+    @Test("a declared type widened between runs keeps every stored value readable, converted", arguments: WideningStep.all, Backend.all)
+    func declaredWidening(_ step: WideningStep, _ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": step.from])],
-            steps: rows(step.sent) + [["checkpoint": [:]]])
+            steps: rows(step.sent) + [["checkpoint": [:]]], backend: backend)
         #expect(fixture.sync().0.failure == nil)
         try fixture.script(schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": step.to])], steps: [])
         let (report, _) = fixture.sync()
@@ -96,8 +96,10 @@ struct SchemaEvolutionTests {
         #expect(declared == [[.text(Self.name(step.to).hasPrefix("DECIMAL") ? "DECIMAL" : Self.name(step.to)), .integer(1)]])
     }
 
-    @Test("undeclared columns are inferred: true/false BOOLEAN, integer LONG, other number DOUBLE, string STRING, object/array JSON")
-    func inference() throws {
+    @Test(
+        "undeclared columns are inferred: true/false BOOLEAN, integer LONG, other number DOUBLE, string STRING, object/array JSON",
+        arguments: Backend.all)
+    func inference(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])],
             steps: [
@@ -111,7 +113,7 @@ struct SchemaEvolutionTests {
                     ]
                 ],
                 ["checkpoint": [:]],
-            ])
+            ], backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure == nil)
         let columns = try fixture.values(
@@ -136,26 +138,26 @@ struct SchemaEvolutionTests {
             ])
     }
 
-    @Test("null gives no type yet: the column appears with the first non-null value")
-    func nullHasNoType() throws {
+    @Test("null gives no type yet: the column appears with the first non-null value", arguments: Backend.all)
+    func nullHasNoType(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])],
             steps: [
                 ["upsert": ["table": "t", "data": ["id": 1, "later": nil]]],
                 ["upsert": ["table": "t", "data": ["id": 2, "later": 2.5]]],
                 ["checkpoint": [:]],
-            ])
+            ], backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure == nil)
         #expect(try fixture.values(#"SELECT "id", "later" FROM "t" ORDER BY "id""#) == [[.integer(1), .null], [.integer(2), .real(2.5)]])
         #expect(report.schemaChanges.last == "t.later: column added as DOUBLE (inferred)")
     }
 
-    @Test("an undeclared primary-key column takes its type from its first value")
-    func undeclaredKey() throws {
+    @Test("an undeclared primary-key column takes its type from its first value", arguments: Backend.all)
+    func undeclaredKey(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             schema: [table("t", primaryKey: ["code"])],
-            steps: [["upsert": ["table": "t", "data": ["code": "A-1"]]], ["checkpoint": [:]]])
+            steps: [["upsert": ["table": "t", "data": ["code": "A-1"]]], ["checkpoint": [:]]], backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure == nil)
         #expect(
@@ -164,11 +166,11 @@ struct SchemaEvolutionTests {
             ])
     }
 
-    @Test("an inferred column widens within a run: BOOLEAN, then LONG, then DOUBLE, then STRING")
-    func widenWithinRun() throws {
+    @Test("an inferred column widens within a run: BOOLEAN, then LONG, then DOUBLE, then STRING", arguments: Backend.all)
+    func widenWithinRun(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])],
-            steps: rows([true, 2, 2.5, "x"]) + [["checkpoint": [:]]])
+            steps: rows([true, 2, 2.5, "x"]) + [["checkpoint": [:]]], backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure == nil, "\(report.failure?.message ?? "")")
         #expect(
@@ -181,23 +183,23 @@ struct SchemaEvolutionTests {
         #expect(try fixture.column(#"SELECT "v" FROM "t" ORDER BY "id""#) == [.text("1.0"), .text("2.0"), .text("2.5"), .text("x")])
     }
 
-    @Test("an inferred column widens between runs, and the counts table reports it as a schema change")
-    func widenBetweenRuns() throws {
+    @Test("an inferred column widens between runs, and the counts table reports it as a schema change", arguments: Backend.all)
+    func widenBetweenRuns(_ backend: Backend) throws {
         let schema = [table("t", primaryKey: ["id"], columns: ["id": "LONG"])]
-        let fixture = try ConnectorFixture(schema: schema, steps: rows([1, 2]) + [["checkpoint": [:]]])
+        let fixture = try ConnectorFixture(schema: schema, steps: rows([1, 2]) + [["checkpoint": [:]]], backend: backend)
         #expect(fixture.sync().0.failure == nil)
         try fixture.script(schema: schema, steps: rows([0.25], from: 2) + [["checkpoint": [:]]])
-        let result = try runCLI(["run", fixture.path])
+        let result = try runCLI(["run", fixture.path] + fixture.destinationArguments)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("schema changes  1\n  t.v: widened from LONG to DOUBLE (inferred)\ncheckpoints     1\n"))
         #expect(try fixture.column(#"SELECT "v" FROM "t" ORDER BY "id""#) == [.real(1), .real(2), .real(0.25)])
     }
 
-    @Test("JSON stays JSON: a later number or string is stored as JSON text")
-    func jsonStaysJSON() throws {
+    @Test("JSON stays JSON: a later number or string is stored as JSON text", arguments: Backend.all)
+    func jsonStaysJSON(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])],
-            steps: rows([["a": 1], 5, "s", true]) + [["checkpoint": [:]]])
+            steps: rows([["a": 1], 5, "s", true]) + [["checkpoint": [:]]], backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure == nil)
         #expect(report.schemaChanges.last == "t.v: column added as JSON (inferred)")
@@ -205,20 +207,22 @@ struct SchemaEvolutionTests {
             try fixture.column(#"SELECT "v" FROM "t" ORDER BY "id""#) == [.text(#"{"a":1}"#), .text("5"), .text(#""s""#), .text("true")])
     }
 
-    @Test("a scalar column that meets an object becomes STRING and stores the object as JSON text")
-    func scalarThenObject() throws {
+    @Test("a scalar column that meets an object becomes STRING and stores the object as JSON text", arguments: Backend.all)
+    func scalarThenObject(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
-            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])], steps: rows([7, ["a": [1, 2]]]) + [["checkpoint": [:]]])
+            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])], steps: rows([7, ["a": [1, 2]]]) + [["checkpoint": [:]]],
+            backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure == nil)
         #expect(report.schemaChanges.last == "t.v: widened from LONG to STRING (inferred)")
         #expect(try fixture.column(#"SELECT "v" FROM "t" ORDER BY "id""#) == [.text("7"), .text(#"{"a":[1,2]}"#)])
     }
 
-    @Test("a declared type that is not a widening of the stored one is refused with what to declare")
-    func narrowingRefused() throws {
+    @Test("a declared type that is not a widening of the stored one is refused with what to declare", arguments: Backend.all)
+    func narrowingRefused(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
-            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": "LONG"])], steps: rows([1]) + [["checkpoint": [:]]])
+            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": "LONG"])], steps: rows([1]) + [["checkpoint": [:]]],
+            backend: backend)
         #expect(fixture.sync().0.failure == nil)
         try fixture.script(schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": "INT"])], steps: [])
         let failure = try #require(fixture.sync().0.failure)
@@ -229,11 +233,11 @@ struct SchemaEvolutionTests {
         )
     }
 
-    @Test("a DECIMAL with fewer integer digits than stored is refused, naming the DECIMAL that holds both")
-    func decimalNarrowingRefused() throws {
+    @Test("a DECIMAL with fewer integer digits than stored is refused, naming the DECIMAL that holds both", arguments: Backend.all)
+    func decimalNarrowingRefused(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": ["type": "DECIMAL", "precision": 10, "scale": 2]])],
-            steps: [])
+            steps: [], backend: backend)
         #expect(fixture.sync().0.failure == nil)
         try fixture.script(
             schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": ["type": "DECIMAL", "precision": 10, "scale": 4]])],
@@ -243,9 +247,10 @@ struct SchemaEvolutionTests {
         #expect(failure.message.contains("Declare DECIMAL(12,4), or run `connector-host reset` to start over"))
     }
 
-    @Test("a changed primary key between runs is an error that says what changed")
-    func changedPrimaryKey() throws {
-        let fixture = try ConnectorFixture(schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": "STRING"])], steps: [])
+    @Test("a changed primary key between runs is an error that says what changed", arguments: Backend.all)
+    func changedPrimaryKey(_ backend: Backend) throws {
+        let fixture = try ConnectorFixture(
+            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG", "v": "STRING"])], steps: [], backend: backend)
         #expect(fixture.sync().0.failure == nil)
         try fixture.script(schema: [table("t", primaryKey: ["id", "v"], columns: ["id": "LONG", "v": "STRING"])], steps: [])
         let failure = try #require(fixture.sync().0.failure)
@@ -261,14 +266,16 @@ struct SchemaEvolutionTests {
         )
     }
 
-    @Test("an inferred primary-key column widens like any inferred column, to another storage class too, keeping its rows")
-    func inferredKeyWidens() throws {
+    @Test(
+        "an inferred primary-key column widens like any inferred column, to another storage class too, keeping its rows",
+        arguments: Backend.all)
+    func inferredKeyWidens(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
             schema: [table("t", primaryKey: ["id"], columns: ["v": "STRING"])],
             steps: [
                 ["upsert": ["table": "t", "data": ["id": 1, "v": "one"]]], ["upsert": ["table": "t", "data": ["id": 2, "v": "two"]]],
                 ["upsert": ["table": "t", "data": ["id": "b", "v": "bee"]]], ["update": ["table": "t", "data": ["id": "1", "v": "uno"]]],
-            ])
+            ], backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure == nil, "\(report.failure?.message ?? "")")
         #expect(report.schemaChanges.contains("t.id: typed LONG from its first value (inferred)"), "\(report.schemaChanges)")
@@ -280,10 +287,11 @@ struct SchemaEvolutionTests {
         #expect(try fixture.rows(#"SELECT "type" FROM "_connector_columns" WHERE "column_name" = 'id'"#) == [["STRING"]])
     }
 
-    @Test("a declared primary-key column declared wider in a later run is rebuilt into its new storage class")
-    func declaredKeyWidensAcrossRuns() throws {
+    @Test("a declared primary-key column declared wider in a later run is rebuilt into its new storage class", arguments: Backend.all)
+    func declaredKeyWidensAcrossRuns(_ backend: Backend) throws {
         let fixture = try ConnectorFixture(
-            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])], steps: [["upsert": ["table": "t", "data": ["id": 7]]]])
+            schema: [table("t", primaryKey: ["id"], columns: ["id": "LONG"])], steps: [["upsert": ["table": "t", "data": ["id": 7]]]],
+            backend: backend)
         #expect(fixture.sync().0.failure == nil)
         try fixture.script(
             schema: [table("t", primaryKey: ["id"], columns: ["id": "STRING"])], steps: [["upsert": ["table": "t", "data": ["id": "x"]]]])

@@ -34,13 +34,22 @@ final class RecordingConsole: SyncConsole {
     var all: [String] { lines.withLock { $0 } }
 }
 
-/// A temporary connector directory with a manifest, removed when the test ends.
+/// A temporary connector directory with a manifest, removed when the test ends; its syncs write to
+/// the SQLite warehouse in the directory, or (``Backend/postgres``) to a schema of its own.
 final class ConnectorFixture {
     let directory: URL
+    let backend: Backend
+    /// The PostgreSQL schema of a ``Backend/postgres`` fixture.
+    let schema: TestSchema?
 
     /// A directory whose manifest runs `arguments` (the first resolved against the products directory
     /// when it names a built product), with `configuration` written to configuration.json.
-    init(product: String? = nil, command: [String]? = nil, configuration: JSONValue? = nil, files: [String: String] = [:]) throws {
+    init(
+        product: String? = nil, command: [String]? = nil, configuration: JSONValue? = nil, files: [String: String] = [:],
+        backend: Backend = .sqlite
+    ) throws {
+        self.backend = backend
+        schema = backend == .postgres ? try TestSchema("fixture") : nil
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("connector-host-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var manifestCommand = command ?? []
@@ -68,15 +77,42 @@ final class ConnectorFixture {
     func sync(configure: (inout SyncOptions) -> Void = { _ in }) -> (SyncReport, RecordingConsole) {
         var options = SyncOptions(directory: path)
         options.gracePeriod = 2
+        if let schema { options.postgres = schema.target }
         configure(&options)
         let console = RecordingConsole()
         return (SyncRunner.run(options, console: console), console)
     }
 
-    /// Rows of a query against the warehouse, each value rendered as text (NULL as "NULL").
+    /// Rows of a query against the warehouse, each value rendered as text (NULL as "NULL"). On
+    /// PostgreSQL the query runs in the fixture's schema, and values are rendered as SQLite holds them
+    /// (``PostgresValues``): the same expectations hold for both.
     func rows(_ sql: String) throws -> [[String]] {
+        if let schema { return try schema.values(sql).map { row in row.map(render) } }
         let database = try SQLiteDatabase(readOnlyPath: warehousePath)
         return try database.query(sql).map { row in row.map(render) }
+    }
+
+    /// `run` arguments that send a CLI sync to this fixture's destination (none for SQLite).
+    var destinationArguments: [String] {
+        guard let schema else { return [] }
+        return ["--destination", schema.uri, "--schema", schema.name]
+    }
+
+    /// Whether the warehouse has a table called `name` (the connector's or the host's own).
+    func tableExists(_ name: String) throws -> Bool {
+        if let schema {
+            return try schema.rows("SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = $2", [schema.name, name]) == [
+                ["1"]
+            ]
+        }
+        return try rows(#"SELECT count(*) FROM sqlite_master WHERE "name" = '\#(name)'"#) == [["1"]]
+    }
+
+    /// The checkpointed state: the state file's on SQLite (the mirror the tests have always read),
+    /// the destination's `_connector_state` on PostgreSQL (which keeps no file unless asked).
+    func state() -> String? {
+        guard schema != nil else { return stateFile() }
+        return (try? rows(#"SELECT "state" FROM "_connector_state""#))?.first?.first
     }
 
     func stateFile() -> String? {

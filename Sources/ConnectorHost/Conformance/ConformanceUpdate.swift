@@ -151,7 +151,7 @@ extension ConformanceRun {
 /// validation, to judge ``ConformanceCheck/records``. Keeps the first problem and stops applying.
 final class ConformanceWarehouse {
     private let warehouse: Warehouse
-    private let applier: RecordApplier
+    private let applier: RecordApplier<Warehouse>
     private let connector: String
     private var syncID: Int64?
     /// The first operation problem, in one line.

@@ -57,6 +57,7 @@ public struct Inspection: Sendable {
 public struct InspectionError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+    package init(message: String) { self.message = message }
 }
 
 /// Reads a warehouse for `connector-host inspect` and renders it for people and machines.

@@ -29,6 +29,7 @@ public enum ConnectorLauncher {
             var plan = try manifestPlan(
                 manifestPath: manifestPath, directory: directory, defaultName: directoryName, environment: environment)
             plan.passEnvironment = try passedEnvironment(manifestPath: manifestPath)
+            (plan.destination, plan.destinationSchema) = try manifestDestination(manifestPath: manifestPath)
             return plan
         }
         if FileManager.default.fileExists(atPath: directory + "/connector.py") {
@@ -122,6 +123,27 @@ public enum ConnectorLauncher {
 
     /// The manifest's `"name"`, if any: it is shown in front of every log line and stored in the history,
     /// so it must be a short line of text.
+    /// The manifest's `"destination"` (a `postgresql://` URI) and `"schema"`, when it has them.
+    private static func manifestDestination(manifestPath: String) throws(LaunchError) -> (String?, String?) {
+        let manifest = try readManifest(manifestPath)
+        var result: (String?, String?) = (nil, nil)
+        if let value = manifest["destination"] {
+            guard let uri = value.stringValue, PostgresAddress.isPostgresURI(uri) else {
+                throw LaunchError(
+                    "\(manifestPath): \"destination\" must be a string starting with postgresql:// (the SQLite warehouse needs no destination)"
+                )
+            }
+            result.0 = uri
+        }
+        if let value = manifest["schema"] {
+            guard let schema = value.stringValue, !schema.isEmpty else {
+                throw LaunchError("\(manifestPath): \"schema\" must be a non-empty string, the PostgreSQL schema to sync into")
+            }
+            result.1 = schema
+        }
+        return result
+    }
+
     private static func manifestName(_ manifest: JSONValue, manifestPath: String) throws(LaunchError) -> String? {
         guard let value = manifest["name"] else { return nil }
         guard let name = value.stringValue, !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: HumanText.isControl)

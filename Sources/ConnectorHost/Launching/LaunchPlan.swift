@@ -33,6 +33,10 @@ public struct LaunchPlan: Sendable, Equatable {
     /// environment's record of what it installed): the build's output is shown when this file
     /// changed, and not when the build found nothing to do.
     public var buildArtifact: String? = nil
+    /// The manifest's `"destination"`: a PostgreSQL URI to sync into instead of the SQLite warehouse.
+    public var destination: String? = nil
+    /// The manifest's `"schema"`: the PostgreSQL schema (default: the connector's name).
+    public var destinationSchema: String? = nil
 
     public enum Kind: String, Sendable {
         /// Started from `connector.json`; started with the Python SDK; already running (`run --attach`).

@@ -13,8 +13,8 @@ import ConnectorProtocol
 /// never under overlapping accesses (no inout borrow of one is held across a call that reaches it
 /// again), so they opt out of the runtime's exclusivity checks, which cost ~10% of the host's
 /// instructions per row (callgrind; see bench/RESULTS.md).
-final class RecordApplier {
-    private let warehouse: Warehouse
+final class RecordApplier<Store: Destination> {
+    private let warehouse: Store
     @exclusivity(unchecked) private var fields: [Field] = []
     @exclusivity(unchecked) private var scanned = ScannedRecords()
     /// Operations applied so far in this sync.
@@ -35,7 +35,7 @@ final class RecordApplier {
     /// Operations skipped because their table is not selected, by table (`schema.table` or `table`).
     private(set) var skipped: [String: Int] = [:]
 
-    init(warehouse: Warehouse) {
+    init(warehouse: Store) {
         self.warehouse = warehouse
         fields.reserveCapacity(64)
     }
@@ -50,7 +50,7 @@ final class RecordApplier {
 
     /// Scans the line and applies it if it is a `records` notification; tells the caller otherwise.
     /// - Throws: ``JSONSyntaxError`` for malformed JSON, ``InvalidOperation`` for a bad operation,
-    ///   ``SQLiteError`` when the warehouse fails.
+    ///   the destination's failure when it fails.
     func applyIfRecords(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws -> LineKind {
         guard try RecordScanner.scan(line, into: &scanned) else { return .other }
         try apply(scanned, line: line, lineNumber: lineNumber)
@@ -58,7 +58,7 @@ final class RecordApplier {
     }
 
     /// Applies the operations scanned from `line`, in order, then throws the line's syntax error if any.
-    /// - Throws: ``InvalidOperation``, ``SQLiteError``, ``JSONSyntaxError``.
+    /// - Throws: ``InvalidOperation``, the destination's failure, ``JSONSyntaxError``.
     func apply(_ records: ScannedRecords, line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws {
         let source = RecordSource(bytes: line)
         for operation in records.operations {

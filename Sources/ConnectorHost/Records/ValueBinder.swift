@@ -20,6 +20,25 @@ struct ValueProblem: Error {
     }
 }
 
+/// Where ``ValueBinder`` puts converted values: an SQLite statement's parameters, or a PostgreSQL
+/// COPY row. `index` is the parameter number (1-based). Text and blobs passed as `borrowing` stay
+/// valid only until the binder is recycled: a sink that keeps them past the statement copies them.
+protocol ValueSink: AnyObject {
+    func bindNull(_ index: Int)
+    func bind(_ value: Int64, at index: Int)
+    func bind(_ value: Double, at index: Int)
+    func bindBoolean(_ value: Bool, at index: Int)
+    func bind(_ value: String, at index: Int)
+    func bindText(borrowing bytes: UnsafeBufferPointer<UInt8>, at index: Int)
+    func bindBlob(copying bytes: UnsafeRawBufferPointer, at index: Int)
+}
+
+extension SQLiteStatement: ValueSink {
+    /// BOOLEAN is stored as the integer 1 or 0.
+    @inline(__always)
+    func bindBoolean(_ value: Bool, at index: Int) { bind(Int64(value ? 1 : 0), at: index) }
+}
+
 /// Converts record values to their declared column types and binds them to statement parameters.
 ///
 /// The hot path: values arrive as byte views; common forms (integers, plain ASCII strings, canonical
@@ -38,15 +57,15 @@ struct ValueBinder {
     /// number or a string holding one (integers and decimals without exponent), dates and times and
     /// BINARY take strings, STRING takes any value (non-strings as their JSON text), JSON any value
     /// (as compact JSON text).
-    mutating func bind(
-        _ value: FieldValue, as type: ColumnType, from source: RecordSource, to statement: SQLiteStatement, at index: Int
+    mutating func bind<Sink: ValueSink>(
+        _ value: FieldValue, as type: ColumnType, from source: RecordSource, to statement: Sink, at index: Int
     ) throws(ValueProblem) {
         switch value {
         case .null:
             statement.bindNull(index)
         case .bool(let flag):
             switch type.dataType {
-            case .boolean: statement.bind(Int64(flag ? 1 : 0), at: index)
+            case .boolean: statement.bindBoolean(flag, at: index)
             case .string, .json: statement.bind(flag ? "true" : "false", at: index)
             default: throw Self.invalid(value, source, type)
             }

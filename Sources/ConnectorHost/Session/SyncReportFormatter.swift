@@ -72,13 +72,17 @@ public enum SyncReportFormatter {
         } else {
             lines.append("outcome: succeeded")
         }
-        lines.append("warehouse: \(report.files.warehouse)")
-        lines.append(
-            "state:     \(report.files.state)"
-                + (report.state.map({ HumanText.escapingControls(Redaction.maskedJSON($0)) }).map {
-                    " = \($0.count > 120 ? String($0.prefix(120)) + "…" : $0)"
-                }
-                    ?? " (none yet)"))
+        let state =
+            report.state.map({ HumanText.escapingControls(Redaction.maskedJSON($0)) }).map {
+                " = \($0.count > 120 ? String($0.prefix(120)) + "…" : $0)"
+            } ?? " (none yet)"
+        if let destination = report.destination {
+            lines.append("destination: \(destination)")
+            lines.append("state:       in the destination" + (report.mirroredState ? ", mirrored to \(report.files.state)" : "") + state)
+        } else {
+            lines.append("warehouse: \(report.files.warehouse)")
+            lines.append("state:     \(report.files.state)" + state)
+        }
         if report.stateHeld {
             lines.append(
                 "           not advanced by this run: tables were selected and the connector cannot select them (no selectTables capability), so its state would claim the skipped tables' rows"
@@ -98,9 +102,14 @@ public enum SyncReportFormatter {
             "durationSeconds": .number(JSONNumber((report.duration * 1000).rounded() / 1000)),
             "rowsPerSecond": .number(JSONNumber(report.rowsPerSecond.rounded())),
             "protocolBytes": .number(JSONNumber(report.bytesRead)),
-            "warehouse": .string(report.files.warehouse),
-            "stateFile": .string(report.files.state),
         ]
+        if let destination = report.destination {
+            object["destination"] = .string(destination)
+            if report.mirroredState { object["stateFile"] = .string(report.files.state) }
+        } else {
+            object["warehouse"] = .string(report.files.warehouse)
+            object["stateFile"] = .string(report.files.state)
+        }
         object["schemaChangeLog"] = .array(report.schemaChanges.map(JSONValue.string))
         if let selected = report.selectedTables {
             object["selectedTables"] = .array(selected.map(JSONValue.string))

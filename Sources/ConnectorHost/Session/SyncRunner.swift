@@ -19,6 +19,14 @@ public struct SyncOptions: Sendable {
     public var gracePeriod: Double = 5
     /// The longest protocol line accepted.
     public var maximumLineLength = 64 << 20
+    /// A PostgreSQL destination instead of the SQLite warehouse of ``files`` (`--destination`); else
+    /// the manifest's `"destination"`, if any.
+    public var postgres: PostgresTarget?
+    /// The PostgreSQL schema (`--schema`), also for a destination from the manifest.
+    public var schema: String?
+    /// Whether the state is mirrored to ``files``' state file at each checkpoint; `nil`: for SQLite
+    /// yes, for PostgreSQL no (the database holds the state for every machine; `--state` asks for a mirror).
+    public var mirrorsState: Bool?
     /// Host environment variables to pass to the connector although they look secret (`--pass-env`).
     public var passEnvironment: [String] = []
     /// The naming asked for with `--naming`; `nil` for the default (Fivetran's for a `connector.py`,
@@ -170,6 +178,10 @@ public struct SyncReport: Sendable {
     public var stateHeld = false
     /// The `--limit` the sync stopped at, `nil` when it was not stopped by one.
     public var limitedAt: Int?
+    /// The PostgreSQL destination (schema and URI without password), or `nil` for the SQLite warehouse of ``files``.
+    public var destination: String?
+    /// Whether the state was mirrored to ``files``' state file.
+    public var mirroredState = true
 
     /// Row operations per second over the whole sync.
     public var rowsPerSecond: Double { duration > 0 ? Double(counts.rowOperations) / duration : 0 }
@@ -216,53 +228,36 @@ public enum SyncRunner {
             try options.files.checkOwnership(
                 configuration: configurationFile(options),
                 manifest: plan.kind == .manifest ? options.directory + "/" + ConnectorLauncher.manifestName : nil)
-            try options.files.createDirectories()
-            let workspace = try WorkspaceHold(options.files)
-            let warehouse: Warehouse
-            do { warehouse = try Warehouse(path: options.files.warehouse) } catch {
-                throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
-            }
-            warehouse.redactor = redactor
-            do { try warehouse.probeWriteAccess() } catch {
-                throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
-            }
-            console.note(configurationNote(options))
-            if options.build, plan.buildCommand != nil {
-                // Shown only when the build did something: an up-to-date build prints nothing.
-                let output = BuildOutput(console: console, plan: plan)
-                do { try ConnectorLauncher.build(plan, cancellation: cancellation, waiting: output.waiting, log: output.line) } catch {
-                    if let reason = cancellation.reason {
-                        throw SyncFailure(
-                            .cancelled, "cancelled (\(reason.label)) during the build step; the connector did not run and nothing changed",
-                            cancellation: reason)
-                    }
-                    throw SyncFailure(.launch, error.message)
+            var options = options
+            options.postgres = try destination(options, plan)
+            if options.mirrorsState == nil { options.mirrorsState = options.postgres == nil }
+            report.mirroredState = options.mirrorsState == true
+            if let target = options.postgres {
+                // The destination's password is masked like the configuration's secrets.
+                redactor = Redactor(secrets: redactor.secrets + target.address.secrets)
+                report.destination = target.location(connector: plan.name)
+                if options.mirrorsState == true { try options.files.createDirectories() }
+                let destination = try PostgresDestination.open(target, connector: plan.name)
+                destination.redactor = redactor
+                try runSession(
+                    destination, workspace: nil, plan: plan, options: options, configuration: configuration,
+                    console: MaskingConsole(base: console, redactor: redactor),
+                    redactor: redactor, cancellation: cancellation, report: &report)
+            } else {
+                try options.files.createDirectories()
+                let workspace = try WorkspaceHold(options.files)
+                let warehouse: Warehouse
+                do { warehouse = try Warehouse(path: options.files.warehouse) } catch {
+                    throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
                 }
-                output.finish(succeeded: true)
-            }
-            let session = SyncSession(
-                plan: plan, options: options, configuration: configuration, warehouse: warehouse, workspace: workspace,
-                console: console, cancellation: cancellation)
-            if let path = options.recordPath {
-                session.recorder = try TranscriptRecorder(path: FilePaths.absolute(path), redactor: redactor)
-            }
-            defer {
-                report.counts = warehouse.counts
-                report.committedCounts = warehouse.committedCounts
-                // Names are the connector's text: a table named with a secret value is masked too.
-                report.schemaChanges = warehouse.schemaChangeLog.map { redactor.show($0, limit: 2000) }
-                report.duration = session.elapsed
-                report.bytesRead = session.bytesRead
-                report.state = (try? warehouse.storedState()).map { redactor.maskedJSON($0) }
-                report.selectedTables = session.selection.map { $0.tables.map(\.shown) }
-                report.skippedOperations = session.skippedOperations.reduce(into: [:]) { shown, skipped in
-                    shown[redactor.show(skipped.key, limit: 200), default: 0] += skipped.value
+                warehouse.redactor = redactor
+                do { try warehouse.probeWriteAccess() } catch {
+                    throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
                 }
-                report.stateHeld = session.heldState != nil
-                report.limitedAt = session.limited ? options.limit ?? session.warehouse.counts.rowOperations : nil
+                try runSession(
+                    warehouse, workspace: workspace, plan: plan, options: options, configuration: configuration, console: console,
+                    redactor: redactor, cancellation: cancellation, report: &report)
             }
-            try session.run()
-            if let problem = session.recorder?.failure { console.note("warning: " + problem) }
         } catch {
             report.failure = withConfigurationHint(error, options).shown(by: redactor)
         }
@@ -287,6 +282,69 @@ public enum SyncRunner {
             failure.message
                 + "\n  hint: \(options.directory) has no configuration.json, so the connector got an empty configuration; if it needs settings (keys, URLs, ids), write them there as a JSON object, or pass --configuration FILE"
         )
+    }
+
+    /// The PostgreSQL destination of a command: `--destination`, else the manifest's; `nil` for the
+    /// SQLite warehouse.
+    package static func destination(_ options: SyncOptions, _ plan: LaunchPlan) throws(SyncFailure) -> PostgresTarget? {
+        if let target = options.postgres { return target }
+        guard let uri = plan.destination else {
+            if options.schema != nil {
+                throw SyncFailure(
+                    .configuration,
+                    "--schema names a PostgreSQL schema, but there is no PostgreSQL destination: add --destination postgresql://... (or \"destination\" to \(ConnectorLauncher.manifestName))"
+                )
+            }
+            return nil
+        }
+        do { return PostgresTarget(address: try PostgresAddress(uri), schema: options.schema ?? plan.destinationSchema) } catch {
+            throw SyncFailure(.configuration, "\(options.directory)/\(ConnectorLauncher.manifestName): \(error.message)")
+        }
+    }
+
+    /// Builds the connector if its manifest says how, then runs the session against the opened destination.
+    private static func runSession<Store: Destination>(
+        _ warehouse: Store, workspace: WorkspaceHold?, plan: LaunchPlan, options: SyncOptions, configuration: JSONObject,
+        console: any SyncConsole, redactor: Redactor, cancellation: CancellationSignal, report: inout SyncReport
+    ) throws(SyncFailure) {
+        // After the lock (the SQLite file's, or the PostgreSQL advisory lock): a refused run says nothing else.
+        console.note(configurationNote(options))
+        if options.build, plan.buildCommand != nil {
+            // Shown only when the build did something: an up-to-date build prints nothing.
+            let output = BuildOutput(console: console, plan: plan)
+            do { try ConnectorLauncher.build(plan, cancellation: cancellation, waiting: output.waiting, log: output.line) } catch {
+                if let reason = cancellation.reason {
+                    throw SyncFailure(
+                        .cancelled, "cancelled (\(reason.label)) during the build step; the connector did not run and nothing changed",
+                        cancellation: reason)
+                }
+                throw SyncFailure(.launch, error.message)
+            }
+            output.finish(succeeded: true)
+        }
+        let session = SyncSession(
+            plan: plan, options: options, configuration: configuration, warehouse: warehouse, workspace: workspace, console: console,
+            cancellation: cancellation)
+        if let path = options.recordPath {
+            session.recorder = try TranscriptRecorder(path: FilePaths.absolute(path), redactor: redactor)
+        }
+        defer {
+            report.counts = warehouse.counts
+            report.committedCounts = warehouse.committedCounts
+            // Names are the connector's text: a table named with a secret value is masked too.
+            report.schemaChanges = warehouse.schemaChangeLog.map { redactor.show($0, limit: 2000) }
+            report.duration = session.elapsed
+            report.bytesRead = session.bytesRead
+            report.state = (try? warehouse.storedState()).map { redactor.maskedJSON($0) }
+            report.selectedTables = session.selection.map { $0.tables.map(\.shown) }
+            report.skippedOperations = session.skippedOperations.reduce(into: [:]) { shown, skipped in
+                shown[redactor.show(skipped.key, limit: 200), default: 0] += skipped.value
+            }
+            report.stateHeld = session.heldState != nil
+            report.limitedAt = session.limited ? options.limit ?? session.warehouse.counts.rowOperations : nil
+        }
+        try session.run()
+        if let problem = session.recorder?.failure { console.note("warning: " + problem) }
     }
 
     /// The configuration file a sync reads: `--configuration`, else `DIR/configuration.json` when it exists.

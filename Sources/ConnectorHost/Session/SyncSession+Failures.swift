@@ -14,7 +14,7 @@ extension SyncSession {
     }
 
     /// The longest connector stderr line a failure message quotes, in characters.
-    static let stderrTailLineLimit = 2000
+    static var stderrTailLineLimit: Int { 2000 }
 
     func exitedFailure(waitingFor method: String) -> SyncFailure {
         let status = process?.wait(timeout: options.gracePeriod)
@@ -78,11 +78,11 @@ extension SyncSession {
     }
 
     /// The deepest nesting of a protocol line, counted from the envelope.
-    static let maximumDepth = 64
+    static var maximumDepth: Int { 64 }
 
     /// A warehouse failure as one message: what happened, to which file, while doing what, and the fix.
-    func warehouseFailure(_ error: SQLiteError, while action: String) -> SyncFailure {
-        SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: action))
+    func warehouseFailure(_ error: Store.Failure, while action: String) -> SyncFailure {
+        SyncFailure(.warehouse, warehouse.problem(error, while: action))
     }
 
     func connectorError(method: String, _ error: RPCError) -> SyncFailure {
@@ -102,5 +102,5 @@ extension SyncSession {
     }
 
     /// The most lines of a connector's traceback a failure message shows (the last ones).
-    static let tracebackLineLimit = 60
+    static var tracebackLineLimit: Int { 60 }
 }

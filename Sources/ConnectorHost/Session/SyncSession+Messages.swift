@@ -64,7 +64,7 @@ extension SyncSession {
     /// Reads one line; a `records` batch is applied with `applier` (the hot path) and gives `nil`,
     /// any other line is parsed as a control message (the cold path) and returned. Without an
     /// applier (outside update) every line takes the control path.
-    func nextControlMessage(timeout: Double, waitingFor method: String, applyingRecordsWith applier: RecordApplier? = nil)
+    func nextControlMessage(timeout: Double, waitingFor method: String, applyingRecordsWith applier: RecordApplier<Store>? = nil)
         throws(SyncFailure)
         -> Message?
     {
@@ -97,9 +97,9 @@ extension SyncSession {
         // Classified by the tree parser: valid JSON that is not an object gets a better message than a
         // syntax error. (Any ops applied before the error are rolled back.)
         case let error as JSONSyntaxError: return error
-        case let error as SQLiteError: throw warehouseFailure(error, while: "applying stdout line \(lineNumber)")
+        case let error as Store.Failure: throw warehouseFailure(error, while: "applying stdout line \(lineNumber)")
         default:
-            throw SyncFailure(.warehouse, "the warehouse \(options.files.warehouse) failed at stdout line \(lineNumber): \(error)")
+            throw SyncFailure(.warehouse, "the warehouse \(warehouse.location) failed at stdout line \(lineNumber): \(error)")
         }
     }
 
@@ -178,7 +178,7 @@ extension SyncSession {
     }
 
     /// How many warnings of a sync are shown in full.
-    static let warningsShown = 10
+    static var warningsShown: Int { 10 }
 
     /// The line that says how many warnings were not shown, if any were not.
     var unshownWarningsNote: String? {

@@ -73,28 +73,32 @@ extension SyncSession {
         // With tables selected from a connector that cannot select them, the data is committed but
         // the state stays: the connector's would claim rows of the tables the host skipped.
         let text = heldState ?? JSONWriter.string(state)
-        if let problem = workspace.problem() {
+        if let problem = workspace?.problem() {
             answerCheckpoint(id, RPCError(.internalError, "the host could not commit the checkpoint"))
             throw SyncFailure(.warehouse, "\(problem); \(label) was not committed to it. Run again")
         }
-        let prepared: PreparedState
-        do { prepared = try options.files.prepareState(text) } catch {
-            answerCheckpoint(id, RPCError(.internalError, "the host could not write its state file"))
-            throw SyncFailure(
-                .warehouse,
-                "\(error.message); \(label) was not committed, so the warehouse and the state stay at the previous checkpoint. Free some disk space (or fix the folder's permissions) and run again"
-            )
+        var prepared: PreparedState?
+        if options.mirrorsState == true {
+            do { prepared = try options.files.prepareState(text) } catch {
+                answerCheckpoint(id, RPCError(.internalError, "the host could not write its state file"))
+                throw SyncFailure(
+                    .warehouse,
+                    "\(error.message); \(label) was not committed, so the warehouse and the state stay at the previous checkpoint. Free some disk space (or fix the folder's permissions) and run again"
+                )
+            }
         }
-        do { try warehouse.checkpoint(state: text, mirror: (options.files.state, prepared.identity)) } catch {
-            prepared.discard()
+        do { try warehouse.checkpoint(state: text, mirror: prepared.map { (options.files.state, $0.identity) }) } catch {
+            prepared?.discard()
             answerCheckpoint(id, RPCError(.internalError, "the host could not commit the checkpoint"))
             throw warehouseFailure(error, while: "committing \(label)")
         }
-        do { try options.files.commitState(prepared) } catch {
-            throw SyncFailure(
-                .warehouse,
-                "\(error.message); \(label) is committed in the warehouse, which holds the state: the next run resumes from it and repairs \(options.files.state)"
-            )
+        if let prepared {
+            do { try options.files.commitState(prepared) } catch {
+                throw SyncFailure(
+                    .warehouse,
+                    "\(error.message); \(label) is committed in the warehouse, which holds the state: the next run resumes from it and repairs \(options.files.state)"
+                )
+            }
         }
         try send(
             .response(id: id, result: EmptyResult().json), timeout: options.idleTimeout, "the answer to its \(label)",

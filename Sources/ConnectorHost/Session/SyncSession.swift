@@ -1,14 +1,16 @@
 import ConnectorProtocol
 import Foundation
 
-/// One connector process and the conversation with it. Confined to the sync's thread.
-final class SyncSession {
+/// One connector process and the conversation with it, writing to a destination (SQLite or
+/// PostgreSQL). Confined to the sync's thread.
+final class SyncSession<Store: Destination> {
     let plan: LaunchPlan
     let options: SyncOptions
     let configuration: JSONObject
-    let warehouse: Warehouse
-    /// The lock and the warehouse file this sync opened, checked before every commit.
-    let workspace: WorkspaceHold
+    let warehouse: Store
+    /// The lock and the warehouse file this sync opened, checked before every commit (SQLite only:
+    /// a PostgreSQL destination holds its lock in the database).
+    let workspace: WorkspaceHold?
     let console: any SyncConsole
     let cancellation: CancellationSignal
     /// Masks the configuration's secrets in everything the session shows or stores.
@@ -44,7 +46,7 @@ final class SyncSession {
     var skippedOperations: [String: Int] = [:]
 
     init(
-        plan: LaunchPlan, options: SyncOptions, configuration: JSONObject, warehouse: Warehouse, workspace: WorkspaceHold,
+        plan: LaunchPlan, options: SyncOptions, configuration: JSONObject, warehouse: Store, workspace: WorkspaceHold?,
         console: any SyncConsole, cancellation: CancellationSignal
     ) {
         self.workspace = workspace
@@ -108,10 +110,10 @@ final class SyncSession {
             try warehouse.apply(schema: tables)
         } catch let error as SchemaConflict {
             throw SyncFailure(.invalidSchema, "the schema does not fit the warehouse: \(error)", details: ["table": error.table])
-        } catch let error as SQLiteError {
+        } catch let error as Store.Failure {
             throw warehouseFailure(error, while: "applying the schema")
         } catch {
-            throw SyncFailure(.warehouse, "cannot prepare the warehouse \(options.files.warehouse): \(error)")
+            throw SyncFailure(.warehouse, "cannot prepare the warehouse \(warehouse.location): \(error)")
         }
         if let names = options.tables {
             let selection = try TableSelection.resolve(names, declared: tables, naming: warehouse.naming)
@@ -139,10 +141,10 @@ final class SyncSession {
         // and sent nothing more (records after its answer to update are an error, not dropped).
         try shutDown()
         guard let syncID else { return }
-        if let problem = workspace.problem() {
+        if let problem = workspace?.problem() {
             throw SyncFailure(.warehouse, "\(problem); the end of the sync was not committed to it. Run again")
         }
-        do { try warehouse.finishSync(id: syncID) } catch {
+        do { try warehouse.finishSync(id: syncID, status: "succeeded") } catch {
             throw warehouseFailure(error, while: "committing the end of the sync")
         }
         self.syncID = nil
@@ -174,7 +176,7 @@ final class SyncSession {
     /// connector. Whatever the connector does after the cancel (an error answer, an exit) is not a failure.
     func finishLimited() throws(SyncFailure) {
         guard let syncID else { return }
-        if let problem = workspace.problem() {
+        if let problem = workspace?.problem() {
             throw SyncFailure(.warehouse, "\(problem); the operations received before --limit were not committed to it. Run again")
         }
         do { try warehouse.finishSync(id: syncID, status: "limited") } catch {
@@ -206,8 +208,23 @@ final class SyncSession {
         let path = options.files.state
         // The state file was checked before the lock was taken (checkOwnership); read it again now
         // that no other run can change it.
-        let given = try options.files.stateContents().map { JSONWriter.string(.object($0)) }
         func shown(_ json: String) -> String { redactor.maskedJSON(json) }
+        guard options.mirrorsState == true else {
+            // A destination without a state file (PostgreSQL unless --state): the database's state is the only one.
+            guard let stored else {
+                console.note("start state: {} (a first sync: no checkpoint yet)")
+                return [:]
+            }
+            guard let checkpointed = (try? JSONParser.parse(stored.state))?.objectValue else {
+                throw SyncFailure(
+                    .warehouse,
+                    "the warehouse \(warehouse.location) holds a stored state that is not a JSON object (\(redactor.preview(stored.state.utf8)) in _connector_state); it was changed outside connector-host. Restore it, or run `connector-host reset` to start over"
+                )
+            }
+            console.note("start state: \(shown(stored.state)), the last checkpoint")
+            return .object(checkpointed)
+        }
+        let given = try options.files.stateContents().map { JSONWriter.string(.object($0)) }
         guard let stored else {
             guard let given else {
                 console.note("start state: {} (a first sync: no checkpoint yet and no state file)")
@@ -218,14 +235,14 @@ final class SyncSession {
             // replaced while the state file stayed: in the second case the data before that state is
             // not in this warehouse, so say it loudly.
             console.note(
-                "warning: the warehouse \(options.files.warehouse) has no stored state, so this sync resumes from the state file \(options.files.state) (\(redactor.preview(redactor.maskedJSON(given).utf8))). If the warehouse was deleted or replaced, the data before that state is not in it and will not be fetched again: delete the state file (or run `connector-host reset`) to sync everything from the start"
+                "warning: the warehouse \(warehouse.location) has no stored state, so this sync resumes from the state file \(options.files.state) (\(redactor.preview(redactor.maskedJSON(given).utf8))). If the warehouse was deleted or replaced, the data before that state is not in it and will not be fetched again: delete the state file (or run `connector-host reset`) to sync everything from the start"
             )
             return (try? JSONParser.parse(given)) ?? [:]
         }
         guard let checkpointed = (try? JSONParser.parse(stored.state))?.objectValue else {
             throw SyncFailure(
                 .warehouse,
-                "the warehouse \(options.files.warehouse) holds a stored state that is not a JSON object (\(redactor.preview(stored.state.utf8)) in _connector_state); it was changed outside connector-host. Restore it, or run `connector-host reset` to start over"
+                "the warehouse \(warehouse.location) holds a stored state that is not a JSON object (\(redactor.preview(stored.state.utf8)) in _connector_state); it was changed outside connector-host. Restore it, or run `connector-host reset` to start over"
             )
         }
         guard let given else {

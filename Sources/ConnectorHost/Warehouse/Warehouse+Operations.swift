@@ -1,9 +1,6 @@
 import ConnectorProtocol
 
-extension Warehouse {
-    /// Sets the `_connector_synced` time for the operations that follow.
-    func setSyncedTime(_ time: String) { syncedTime = Array(time.utf8) }
-
+extension DestinationCatalog {
     /// The table of exactly this name (byte for byte), if it exists.
     func table(exactly name: String) -> WarehouseTable? {
         guard let table = tables[name], NameRules.same(table.name, name) else { return nil }
@@ -41,6 +38,9 @@ extension Warehouse {
     func destinationName(of source: SourceTableName) throws(OperationProblem) -> (table: String, schema: String?) {
         let name = naming.table(source.name)
         if let message = NameRules.problem(name, what: "table") { throw OperationProblem(column: nil, reason: message) }
+        if let message = destinationNameProblem(source.schema.map { naming.schema($0) + "." + name } ?? name, what: "table") {
+            throw OperationProblem(column: nil, reason: message)
+        }
         guard let declaredSchema = source.schema else { return (name, nil) }
         let schema = naming.schema(declaredSchema)
         if let message = NameRules.schemaProblem(schema) { throw OperationProblem(column: nil, reason: message) }
@@ -112,7 +112,9 @@ extension Warehouse {
                 continue
             }
             let name = table.naming.column(sourceName)
-            if let message = NameRules.problem(name, what: "column") { throw OperationProblem(column: sourceName, reason: message) }
+            if let message = NameRules.problem(name, what: "column") ?? destinationNameProblem(name, what: "column") {
+                throw OperationProblem(column: sourceName, reason: message)
+            }
             if let existingName = table.columnName(matchingCase: name) {
                 throw OperationProblem(column: sourceName, reason: NameRules.collision(name, existing: existingName, what: "column"))
             }
@@ -169,6 +171,63 @@ extension Warehouse {
     static func namedTwice(_ column: String) -> OperationProblem {
         OperationProblem(column: column, reason: "column \(NameRules.quoted(column)) appears twice in the operation; send each column once")
     }
+
+    /// The problem of an update or delete that lacks primary-key column `name`.
+    func keyColumnMissing(_ name: String, of table: WarehouseTable) -> OperationProblem {
+        OperationProblem(
+            column: name,
+            reason:
+                "the primary-key column \"\(name)\" is missing; update and delete must name the row by its full primary key \(describeKey(table.primaryKey))"
+        )
+    }
+
+    /// The problem of an operation whose primary-key column `name` is null.
+    static func keyColumnNull(_ name: String) -> OperationProblem {
+        OperationProblem(column: name, reason: "the primary-key column \"\(name)\" is null")
+    }
+
+    func missingKey(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, boundKeys: UInt64) -> OperationProblem {
+        for index in table.primaryKeyIndexes where boundKeys & (1 << UInt64(index)) == 0 {
+            let name = table.columns[index].name
+            let present = fields.contains { (try? source.string($0.key)).map { NameRules.same($0, name) } ?? false }
+            return present
+                ? Self.keyColumnNull(name)
+                : OperationProblem(
+                    column: name,
+                    reason:
+                        "the primary-key column \"\(name)\" is missing; every upsert must carry the full primary key \(describeKey(table.primaryKey))"
+                )
+        }
+        return OperationProblem(column: nil, reason: "the primary key is incomplete")
+    }
+
+    @inline(__always)
+    func isNull(_ value: FieldValue) -> Bool {
+        if case .null = value { return true }
+        return false
+    }
+
+    /// A stable id for a row of a table without primary key: a hash of its sorted non-null
+    /// `column=value` pairs (values as sent), so identical rows collapse into one.
+    func rowHash(_ fields: [Field], _ source: RecordSource, scratch: inout [(String, String)]) -> String {
+        scratch.removeAll(keepingCapacity: true)
+        for field in fields where !isNull(field.value) {
+            scratch.append(((try? source.string(field.key)) ?? "", source.rawJSON(field.value)))
+        }
+        scratch.sort { $0.0 < $1.0 }
+        var hasher = StableHasher()
+        for (key, value) in scratch {
+            hasher.combine(key)
+            hasher.combine(value)
+        }
+        return hasher.hexDigest
+    }
+}
+
+/// The SQLite side of the operations: one cached statement per table and shape, run at once.
+extension Warehouse {
+    /// Sets the `_connector_synced` time for the operations that follow.
+    func setSyncedTime(_ time: String) { syncedTime = Array(time.utf8) }
 
     /// Applies an upsert.
     func upsert(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, hints: [String: ColumnType]? = nil) throws {
@@ -302,53 +361,12 @@ extension Warehouse {
         for (keyPosition, fieldPosition) in keyPositions.enumerated() {
             let columnIndex = table.primaryKeyIndexes[keyPosition]
             let columnName = table.columns[columnIndex].name
-            guard fieldPosition >= 0 else {
-                throw OperationProblem(
-                    column: columnName,
-                    reason:
-                        "the primary-key column \"\(columnName)\" is missing; update and delete must name the row by its full primary key \(describeKey(table.primaryKey))"
-                )
-            }
-            guard !isNull(fields[fieldPosition].value) else {
-                throw OperationProblem(column: columnName, reason: "the primary-key column \"\(columnName)\" is null")
-            }
+            guard fieldPosition >= 0 else { throw keyColumnMissing(columnName, of: table) }
+            guard !isNull(fields[fieldPosition].value) else { throw Self.keyColumnNull(columnName) }
             try bind(fields[fieldPosition], column: columnIndex, of: table, source: source, to: statement, at: firstParameter + keyPosition)
         }
     }
 
-    func missingKey(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, boundKeys: UInt64) -> OperationProblem {
-        for index in table.primaryKeyIndexes where boundKeys & (1 << UInt64(index)) == 0 {
-            let name = table.columns[index].name
-            let present = fields.contains { (try? source.string($0.key)).map { NameRules.same($0, name) } ?? false }
-            return OperationProblem(
-                column: name,
-                reason: present
-                    ? "the primary-key column \"\(name)\" is null"
-                    : "the primary-key column \"\(name)\" is missing; every upsert must carry the full primary key \(describeKey(table.primaryKey))"
-            )
-        }
-        return OperationProblem(column: nil, reason: "the primary key is incomplete")
-    }
-
-    @inline(__always)
-    func isNull(_ value: FieldValue) -> Bool {
-        if case .null = value { return true }
-        return false
-    }
-
-    /// A stable id for a row of a table without primary key: a hash of its sorted non-null
-    /// `column=value` pairs (values as sent), so identical rows collapse into one.
-    func rowHash(_ fields: [Field], _ source: RecordSource) -> String {
-        hashScratch.removeAll(keepingCapacity: true)
-        for field in fields where !isNull(field.value) {
-            hashScratch.append(((try? source.string(field.key)) ?? "", source.rawJSON(field.value)))
-        }
-        hashScratch.sort { $0.0 < $1.0 }
-        var hasher = StableHasher()
-        for (key, value) in hashScratch {
-            hasher.combine(key)
-            hasher.combine(value)
-        }
-        return hasher.hexDigest
-    }
+    /// The row hash of a keyless table's row (``DestinationCatalog/rowHash(_:_:scratch:)``).
+    func rowHash(_ fields: [Field], _ source: RecordSource) -> String { rowHash(fields, source, scratch: &hashScratch) }
 }

@@ -7,12 +7,12 @@ public struct SchemaConflict: Error, Sendable, CustomStringConvertible {
     public var description: String { "table \"\(table)\": \(reason)" }
 }
 
-extension Warehouse {
+extension DestinationCatalog {
     /// Creates declared tables, adds new columns and widens changed types.
     /// - Throws: ``SchemaConflict`` when the declaration contradicts the warehouse (a changed primary
     ///   key, a type that is not a widening, a name that differs from an existing one only in letter
-    ///   case), or ``SQLiteError``.
-    public func apply(schema: [TableDefinition]) throws {
+    ///   case), or the destination's error.
+    func applySchema(_ schema: [TableDefinition]) throws {
         for sourceDefinition in schema {
             let source = SourceTableName(schema: sourceDefinition.schema, name: sourceDefinition.name)
             let destination: (table: String, schema: String?)
@@ -116,12 +116,7 @@ extension Warehouse {
         for keyColumn in primaryKey where table.columnIndex(named: keyColumn) == nil {
             table.appendColumn(WarehouseColumn(name: keyColumn, type: nil, declared: false))
         }
-        try database.execute(table.createSQL)
-        let keyJSON = JSONWriter.string(.array(primaryKey.map(JSONValue.string)))
-        try database.run(
-            #"INSERT INTO "_connector_tables" ("name", "primary_key", "created_at", "schema") VALUES (?1, ?2, ?3, ?4)"#,
-            [.text(name), .text(keyJSON), .text(TemporalValues.nowUTC()), schema.map(SQLiteValue.text) ?? .null])
-        for (position, column) in table.columns.enumerated() { try saveColumn(table: name, column, position: position) }
+        try storeNewTable(table)
         tables[name] = table
         tableNamesByFoldedName[NameRules.folded(name)] = name
         recordSchemaChange(
@@ -133,6 +128,68 @@ extension Warehouse {
         )
         return table
     }
+
+    func addColumn(to table: WarehouseTable, name: String, type: ColumnType?, declared: Bool) throws {
+        table.appendColumn(WarehouseColumn(name: name, type: type, declared: declared))
+        try storeAddedColumn(of: table)
+        recordSchemaChange(
+            "\(table.name).\(name): column added as \(type.map { "\($0)" } ?? "untyped") (\(declared ? "declared" : "inferred"))")
+    }
+
+    func recordSchemaChange(_ line: String) {
+        counts.schemaChanges += 1
+        schemaChangeLog.append(line)
+    }
+
+    /// Gives column `index` its type in the model and in storage, where no stored value changes
+    /// (a first type, or an inferred type becoming declared).
+    func setColumnType(_ table: WarehouseTable, _ index: Int, _ type: ColumnType, declared: Bool) throws {
+        let previous = table.columns[index].type
+        table.setType(type, declared: declared, ofColumn: index)
+        try storeColumnType(of: table, index, previous: previous)
+    }
+
+    /// Changes a column to a wider type and converts its stored values so they read as the new type
+    /// (the destination's ``DestinationCatalog/storeWidening(_:_:from:to:declared:)``).
+    func widen(_ table: WarehouseTable, _ index: Int, to type: ColumnType, declared: Bool) throws {
+        let column = table.columns[index]
+        let oldType = column.type ?? type
+        try storeWidening(table, index, from: oldType, to: type, declared: declared)
+        recordSchemaChange("\(table.name).\(column.name): widened from \(oldType) to \(type) (\(declared ? "declared" : "inferred"))")
+    }
+}
+
+/// The SQLite storage of the catalog: DDL on the warehouse file and the `_connector_tables` and
+/// `_connector_columns` rows, in the sync's transaction.
+extension Warehouse {
+    /// Creates declared tables, adds new columns and widens changed types.
+    /// - Throws: ``SchemaConflict`` when the declaration contradicts the warehouse (a changed primary
+    ///   key, a type that is not a widening, a name that differs from an existing one only in letter
+    ///   case), or ``SQLiteError``.
+    public func apply(schema: [TableDefinition]) throws { try applySchema(schema) }
+
+    func storeNewTable(_ table: WarehouseTable) throws {
+        try database.execute(table.createSQL)
+        let keyJSON = JSONWriter.string(.array(table.primaryKey.map(JSONValue.string)))
+        try database.run(
+            #"INSERT INTO "_connector_tables" ("name", "primary_key", "created_at", "schema") VALUES (?1, ?2, ?3, ?4)"#,
+            [.text(table.name), .text(keyJSON), .text(TemporalValues.nowUTC()), table.schema.map(SQLiteValue.text) ?? .null])
+        for (position, column) in table.columns.enumerated() { try saveColumn(table: table.name, column, position: position) }
+    }
+
+    func storeAddedColumn(of table: WarehouseTable) throws {
+        let column = table.columns[table.columns.count - 1]
+        let sqlType = TypeRules.sqlType(column.type)
+        try database.execute("ALTER TABLE \(table.quotedName) ADD COLUMN \(quoteIdentifier(column.name)) \(sqlType)")
+        try saveColumn(table: table.name, column, position: table.columns.count - 1)
+    }
+
+    func storeColumnType(of table: WarehouseTable, _ index: Int, previous: ColumnType?) throws {
+        try saveColumn(table: table.name, table.columns[index], position: index)
+    }
+
+    /// SQLite names need nothing beyond ``NameRules``.
+    func destinationNameProblem(_ name: String, what: String) -> String? { nil }
 
     func saveColumn(table: String, _ column: WarehouseColumn, position: Int) throws(SQLiteError) {
         try database.run(
@@ -146,35 +203,12 @@ extension Warehouse {
             ])
     }
 
-    func addColumn(to table: WarehouseTable, name: String, type: ColumnType?, declared: Bool) throws(SQLiteError) {
-        let sqlType = TypeRules.sqlType(type)
-        try database.execute("ALTER TABLE \(table.quotedName) ADD COLUMN \(quoteIdentifier(name)) \(sqlType)")
-        table.appendColumn(WarehouseColumn(name: name, type: type, declared: declared))
-        try saveColumn(table: table.name, table.columns[table.columns.count - 1], position: table.columns.count - 1)
-        recordSchemaChange(
-            "\(table.name).\(name): column added as \(type.map { "\($0)" } ?? "untyped") (\(declared ? "declared" : "inferred"))")
-    }
-
-    func recordSchemaChange(_ line: String) {
-        counts.schemaChanges += 1
-        schemaChangeLog.append(line)
-    }
-
-    func setColumnType(_ table: WarehouseTable, _ index: Int, _ type: ColumnType, declared: Bool) throws(SQLiteError) {
-        table.setType(type, declared: declared, ofColumn: index)
-        try saveColumn(table: table.name, table.columns[index], position: index)
-    }
-
-    /// Changes a column to a wider type and converts its stored values so they read as the new type
-    /// (``TypeRules/conversion(from:to:)``).
-    func widen(_ table: WarehouseTable, _ index: Int, to type: ColumnType, declared: Bool) throws {
+    func storeWidening(_ table: WarehouseTable, _ index: Int, from oldType: ColumnType, to type: ColumnType, declared: Bool) throws {
         let column = table.columns[index]
-        let oldType = column.type ?? type
         let quoted = quoteIdentifier(column.name)
         let conversion = TypeRules.conversion(from: oldType, to: type)
         if TypeRules.sqlType(oldType) != TypeRules.sqlType(type), table.primaryKey.contains(where: { NameRules.same($0, column.name) }) {
             try rebuild(table, widening: index, from: oldType, to: type, declared: declared)
-            recordSchemaChange("\(table.name).\(column.name): widened from \(oldType) to \(type) (\(declared ? "declared" : "inferred"))")
             return
         }
         if TypeRules.sqlType(oldType) != TypeRules.sqlType(type) {
@@ -191,7 +225,6 @@ extension Warehouse {
             try convertValues(of: table, from: quoted, into: quoted, conversion)
         }
         try setColumnType(table, index, type, declared: declared)
-        recordSchemaChange("\(table.name).\(column.name): widened from \(oldType) to \(type) (\(declared ? "declared" : "inferred"))")
     }
 
     /// Widens a primary-key column to another storage class. SQLite can neither change a column's

@@ -14,14 +14,13 @@ struct OperationProblem: Error {
 /// Confined to one thread (the sync's): not Sendable. The properties used per operation opt out of
 /// the runtime's exclusivity checks (~10% of the host's instructions per row): confined to one thread,
 /// they are never accessed while another access to them is in progress.
-public final class Warehouse {
+public final class Warehouse: DestinationCatalog {
     let database: SQLiteDatabase
     /// The file path.
     public let path: String
     var tables: [String: WarehouseTable] = [:]
     /// How this warehouse lands data (``settle(naming:fivetranConnector:)`` fixes it on the first sync).
     public internal(set) var settings = WarehouseSettings.legacy
-    var naming: Naming { Naming(strategy: settings.naming) }
     /// Tables by the (schema, table) a connector names them with, resolved once per distinct pair.
     var tablesBySource: [SourceTableName: WarehouseTable] = [:]
     /// The first source name that mapped to each table, to notice a second one (a naming collision).

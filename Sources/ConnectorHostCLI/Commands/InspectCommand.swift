@@ -5,6 +5,7 @@ import Foundation
 struct InspectOptions: ParsableArguments {
     var directory = "."
     var files = FileOptions()
+    var destination = DestinationOptions()
     var configuration: String?
     var syncs = 10
     var json = false
@@ -15,6 +16,7 @@ struct InspectOptions: ParsableArguments {
         [
             .directory(\.directory),
             .lifted(FileOptions.warehouse, into: \.files),
+        ] + .group(\.destination) + [
             .lifted(ConnectorOptions.configuration, into: \.connectorOptions)
                 .withHelp("configuration whose secret values are masked (default: DIR/configuration.json if present)"),
             .option("syncs", "N", \.syncs, .integer(0...1_000_000), help: "how many recent syncs to show (default 10)"),
@@ -32,6 +34,7 @@ struct InspectOptions: ParsableArguments {
         if rows && !json {
             throw UsageError("--rows goes with --json: `connector-host inspect --rows --json > snapshot.json` writes a snapshot for diff")
         }
+        try destination.validate(command: command, files: files)
     }
 
     /// `configuration` seen as the shared option group, so `inspect` reuses its declaration.
@@ -46,7 +49,8 @@ extension CommandLineInterface {
         Command(
             name: "inspect", summary: "Show a connector's warehouse: tables, row counts, state and the last syncs.",
             details: """
-                Reads DIR/files/warehouse.db without changing it (also while a sync runs: it sees the last
+                Reads DIR/files/warehouse.db (or the connector's PostgreSQL schema, with --destination or the
+                manifest's "destination") without changing it (also while a sync runs: it sees the last
                 checkpoint). For each table: its columns with their declared or inferred types, and its live
                 and soft-deleted rows. Then the stored state and the most recent syncs from the history (start,
                 duration, status, operation counts, the error of a failed sync). Values under secret-looking
@@ -66,8 +70,26 @@ extension CommandLineInterface {
             }
             let warehouse = options.files.workspace(directory: directory).warehouse
             do throws(InspectionError) {
-                let inspection = try Inspector.inspect(
-                    warehouse: warehouse, secrets: secrets, syncLimit: options.syncs, includeRows: options.rows)
+                let postgres: (target: PostgresTarget, connector: String)?
+                do throws(SyncFailure) {
+                    postgres = try SyncRunner.postgresDestination(
+                        directory: directory, destination: options.destination.destination, schema: options.destination.schema)
+                } catch {
+                    throw InspectionError(message: error.message)
+                }
+                let inspection: Inspection
+                if let postgres {
+                    if options.rows {
+                        throw InspectionError(
+                            message:
+                                "inspect --rows reads the SQLite warehouse only for now; with a PostgreSQL destination, query the tables of the schema in SQL")
+                    }
+                    inspection = try PostgresDestination.inspect(
+                        postgres.target, connector: postgres.connector, secrets: secrets, syncLimit: options.syncs)
+                } else {
+                    inspection = try Inspector.inspect(
+                        warehouse: warehouse, secrets: secrets, syncLimit: options.syncs, includeRows: options.rows)
+                }
                 if let html = options.html {
                     let path = FilePaths.absolute(html)
                     do { try InspectionPage.html(inspection).write(toFile: path, atomically: true, encoding: .utf8) } catch {

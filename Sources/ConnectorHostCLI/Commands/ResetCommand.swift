@@ -11,12 +11,13 @@ import Foundation
 struct ResetOptions: ParsableArguments {
     var directory = "."
     var files = FileOptions()
+    var destination = DestinationOptions()
     var yes = false
     var table: String?
     var stateKey: String?
 
     static var arguments: [Argument<Self>] {
-        [.directory(\.directory)] + .group(\.files) + [
+        [.directory(\.directory)] + .group(\.files) + .group(\.destination) + [
             .option(
                 "table", "NAME", \.table, .text,
                 help: "drop only this table (its rows, columns and types), so that the next run refills it; the rest stays"),
@@ -32,6 +33,7 @@ struct ResetOptions: ParsableArguments {
             throw UsageError(
                 "--state-key goes with --table: `reset --table orders --state-key cursors.orders` drops a table and its cursor")
         }
+        try destination.validate(command: command, files: files)
     }
 }
 
@@ -48,10 +50,31 @@ extension CommandLineInterface {
                 types; the next run creates it again from the schema. With --state-key KEY, also removes that
                 key (a dotted path) from the stored state and the state file, in the same transaction, so the
                 connector, finding no cursor for the table, fetches it from the start.
+
+                With a PostgreSQL destination (--destination, or the manifest's "destination"): drops the
+                connector's tables and the host's own from its schema, and the schema when nothing else is in
+                it; refused while a sync of the connection runs, or when a view depends on a table.
                 """,
             synopsis: "[DIR] [--table NAME [--state-key KEY]] [--yes] [options]"
         ) { options in
-            let files = options.files.workspace(directory: FilePaths.absolute(options.directory))
+            let directory = FilePaths.absolute(options.directory)
+            do {
+                if let postgres = try SyncRunner.postgresDestination(
+                    directory: directory, destination: options.destination.destination, schema: options.destination.schema)
+                {
+                    if options.table != nil {
+                        writeError(
+                            "error: reset --table works on the SQLite warehouse only for now; with a PostgreSQL destination, drop the table in SQL (and run `connector-host reset` to start the whole connection over)"
+                        )
+                        return 1
+                    }
+                    return try resetPostgres(postgres.target, connector: postgres.connector, confirmed: options.yes)
+                }
+            } catch let error as SyncFailure {
+                writeError("error: \(error.message)")
+                return 1
+            }
+            let files = options.files.workspace(directory: directory)
             if let table = options.table { return try resetTable(table, stateKey: options.stateKey, files: files, yes: options.yes) }
             let existing = files.existingFiles
             guard !existing.isEmpty else {
@@ -78,6 +101,30 @@ extension CommandLineInterface {
                 return 1
             }
         }
+    }
+
+    /// `reset` of a PostgreSQL destination: lists the tables, asks, drops them.
+    private static func resetPostgres(_ target: PostgresTarget, connector: String, confirmed: Bool) throws -> Int32 {
+        let tables = try PostgresDestination.resettableTables(target, connector: connector)
+        let location = target.location(connector: connector)
+        guard !tables.isEmpty else {
+            print("nothing to reset: \(location) holds no tables of connector-host")
+            return 0
+        }
+        let listed = tables.joined(separator: ", ")
+        if !confirmed {
+            guard isatty(0) == 1 else {
+                throw UsageError("reset drops the tables \(listed) of \(location); pass --yes to confirm when not on a terminal")
+            }
+            print("Drop the tables \(listed) of \(location)? [y/N] ", terminator: "")
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                print("nothing deleted")
+                return 1
+            }
+        }
+        let dropped = try PostgresDestination.reset(target, connector: connector)
+        print("dropped \(dropped.joined(separator: ", ")) in \(target.address)")
+        return 0
     }
 }
 

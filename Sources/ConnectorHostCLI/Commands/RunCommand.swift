@@ -14,6 +14,7 @@ struct RunOptions: ParsableArguments {
     var connection: String?
     var connector = ConnectorOptions()
     var files = FileOptions()
+    var destination = DestinationOptions()
     var idleTimeout: Double?
     var handshakeTimeout: Double?
     var grace: Double?
@@ -40,6 +41,7 @@ struct RunOptions: ParsableArguments {
             .lifted(ConnectorOptions.configuration, into: \.connector),
             .lifted(FileOptions.warehouse, into: \.files),
             .lifted(FileOptions.state, into: \.files),
+        ] + .group(\.destination) + [
             .lifted(ConnectorOptions.noBuild, into: \.connector),
             .option(
                 "tables", "NAMES", \.tables, .tableNames,
@@ -88,13 +90,15 @@ struct RunOptions: ParsableArguments {
     }
 
     func validate(command: String) throws(UsageError) {
+        try destination.validate(command: command, files: files)
         if connection != nil {
             if let directory {
                 throw UsageError("`\(command)` takes DIR or --connection NAME, not both (got \(directory) and --connection \(connection!))")
             }
             let misplaced = [
                 connector.configuration.map { _ in "--configuration" }, files.warehouse.map { _ in "--warehouse" },
-                files.state.map { _ in "--state" }, connector.noBuild ? "--no-build" : nil, attach.map { _ in "--attach" },
+                files.state.map { _ in "--state" }, destination.destination.map { _ in "--destination" },
+                destination.schema.map { _ in "--schema" }, connector.noBuild ? "--no-build" : nil, attach.map { _ in "--attach" },
             ].compactMap { $0 }
             if let first = misplaced.first {
                 throw UsageError(
@@ -113,6 +117,9 @@ struct RunOptions: ParsableArguments {
         options.build = !connector.noBuild
         tune(&options)
         options.attached = attach
+        destination.apply(to: &options)
+        // With PostgreSQL the database holds the state; --state asks for a file mirror as well.
+        if files.state != nil { options.mirrorsState = true }
         return options
     }
 

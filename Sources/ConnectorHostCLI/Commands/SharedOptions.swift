@@ -38,3 +38,37 @@ struct FileOptions: ParsableArguments {
         WorkspaceFiles(directory: directory, warehouse: warehouse, state: state)
     }
 }
+
+/// A PostgreSQL destination instead of the SQLite warehouse: shared by `run`, `reset` and `inspect`.
+struct DestinationOptions: ParsableArguments {
+    var destination: PostgresAddress?
+    var schema: String?
+
+    static var destination: Argument<Self> {
+        .option(
+            "destination", "URI", \.destination, .postgresURI,
+            help: "PostgreSQL instead of the SQLite warehouse: postgresql://USER@HOST:PORT/DATABASE (default: the manifest's)")
+    }
+    static var schema: Argument<Self> {
+        .option(
+            "schema", "NAME", \.schema, .text,
+            help: "the PostgreSQL schema of the connector's tables (default: the manifest's, else the connector's name)")
+    }
+
+    static var arguments: [Argument<Self>] { [destination, schema] }
+
+    /// `--warehouse` names an SQLite file: it and `--destination` exclude each other.
+    func validate(command: String, files: FileOptions) throws(UsageError) {
+        if destination != nil, files.warehouse != nil {
+            throw UsageError(
+                "`\(command)` takes --warehouse (an SQLite file) or --destination (PostgreSQL), not both")
+        }
+        if let schema, schema.isEmpty { throw UsageError("--schema needs a schema name") }
+    }
+
+    /// Puts the destination into the library's options.
+    func apply(to options: inout SyncOptions) {
+        if let destination { options.postgres = PostgresTarget(address: destination, schema: schema) }
+        options.schema = schema
+    }
+}

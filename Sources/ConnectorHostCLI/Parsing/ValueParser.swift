@@ -1,3 +1,4 @@
+import ConnectorHost
 import Foundation
 
 /// How the text of an option's value becomes a typed value, with the usage error that says what to
@@ -93,6 +94,17 @@ extension ValueParser where Value == [String] {
     static var commaSeparated: ValueParser {
         ValueParser { text, _ in
             text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+    }
+}
+
+extension ValueParser where Value == PostgresAddress {
+    /// A `postgresql://` URI; the message never repeats it (it may hold a password).
+    static var postgresURI: ValueParser {
+        ValueParser { text, name throws(UsageError) in
+            do throws(PostgresAddressError) { return try PostgresAddress(text) } catch {
+                throw UsageError("--\(name): \(error.message)")
+            }
         }
     }
 }

@@ -13,11 +13,11 @@ let exampleNames: [String] = {
 extension ConnectorFixture {
     /// A temporary workspace for `examples/NAME`: its manifest runs the built `example-NAME`, with
     /// the example's own configuration.json unless `configuration` replaces it.
-    static func example(_ name: String, configuration: JSONValue? = nil) throws -> ConnectorFixture {
+    static func example(_ name: String, configuration: JSONValue? = nil, backend: Backend = .sqlite) throws -> ConnectorFixture {
         var files: [String: String] = [:]
         let shipped = packageRoot.appendingPathComponent("examples/\(name)/configuration.json")
         if configuration == nil, let text = try? String(contentsOf: shipped, encoding: .utf8) { files["configuration.json"] = text }
-        return try ConnectorFixture(product: "example-\(name)", configuration: configuration, files: files)
+        return try ConnectorFixture(product: "example-\(name)", configuration: configuration, files: files, backend: backend)
     }
 
     /// Runs one sync, records an issue when it fails, and returns its report.

@@ -14,6 +14,8 @@ import ConnectorProtocol
 ///         inserts rows 1...N of the variant through the warehouse's own upsert statement in one
 ///         transaction, without the protocol, and prints {"rows","seconds","rowsPerSecond","maxRSSKiB"}
 ///         (seconds: the SQLite work only; the rows are generated outside the timed part)
+///     connector-host-bench pg-load --rows N --destination URL [--schema S] [--method M] [--batch B]
+///         loads rows 1...N into PostgreSQL by method M (PostgresLoad.swift); `copy` is the floor
 ///     connector-host-bench workload [N]
 ///         prints rows 1...N of workload W as compact JSON lines (checked against the C reference
 ///         by bench/workload/check_ports.sh)
@@ -44,6 +46,17 @@ enum HostBench {
                 writeError("connector-host-bench: floor failed: \(error)\n")
                 return 1
             }
+        case "pg-load":
+            guard let rows = options["rows"].flatMap({ Int($0) }), let destination = options["destination"] else { return usage() }
+            do {
+                try PostgresLoad.run(
+                    rows: rows, destination: destination, schema: options["schema"] ?? "bench_floor", method: options["method"] ?? "copy",
+                    batch: options["batch"].flatMap { Int($0) } ?? 10_000)
+                return 0
+            } catch {
+                writeError("connector-host-bench: pg-load failed: \(error)\n")
+                return 1
+            }
         case "workload":
             printWorkload(rows: positional.first.flatMap { Int($0) } ?? 1_000_000)
             return 0
@@ -55,6 +68,7 @@ enum HostBench {
     static func usage() -> Int32 {
         writeError(
             "usage: connector-host-bench floor --rows N [--variant w|wide100|kib-strings] --warehouse FILE\n"
+                + "       connector-host-bench pg-load --rows N --destination URL [--schema S] [--method M] [--batch B]\n"
                 + "       connector-host-bench workload [N]\n")
         return 2
     }

@@ -1,0 +1,50 @@
+import ConnectorProtocol
+
+/// The tables and columns of a destination, and the rules every destination shares for changing
+/// them: what a declared schema does (create, add, type, widen, or refuse), how an operation's fields
+/// resolve to columns (creating and widening undeclared ones), the names refused, and the log of
+/// schema changes. The destination supplies the storage: the DDL and its metadata rows (the
+/// `store...` requirements), in the sync's open transaction.
+///
+/// The shared rules are this protocol's extension (Warehouse+Schema.swift, Warehouse+Operations.swift).
+/// They are called on the concrete destination (``Warehouse``, ``PostgresDestination``), so they are
+/// specialised for each: no dynamic dispatch on the record path.
+protocol DestinationCatalog: AnyObject {
+    /// The tables by name.
+    var tables: [String: WarehouseTable] { get set }
+    /// Table names by their ASCII-folded form, to catch names that differ only in letter case.
+    var tableNamesByFoldedName: [String: String] { get set }
+    var counts: OperationCounts { get set }
+    var schemaChangeLog: [String] { get set }
+    var undeclaredTablesCreated: [String] { get set }
+    /// How the destination lands data: its naming and system columns (fixed by its first sync).
+    var settings: WarehouseSettings { get set }
+    /// Tables by the (schema, table) a connector names them with, resolved once per distinct pair.
+    var tablesBySource: [SourceTableName: WarehouseTable] { get set }
+    /// The first source name that mapped to each table, to notice a second one (a naming collision).
+    var sourceNameOfTable: [String: SourceTableName] { get set }
+    /// Warnings said already (each is said once).
+    var warned: Set<String> { get set }
+    /// Where warnings go (the session shows them to the user).
+    var warningHandler: (@Sendable (String) -> Void)? { get set }
+
+    /// Creates `table` as the model has it (its columns, keys and system columns) and records it in
+    /// the metadata.
+    func storeNewTable(_ table: WarehouseTable) throws
+    /// Adds the model's last column of `table` to the stored table and the metadata.
+    func storeAddedColumn(of table: WarehouseTable) throws
+    /// Records column `index` as the model now has it (its type, declared or not), after a change
+    /// that needs no stored value converted: a first type, or the same type becoming declared.
+    func storeColumnType(of table: WarehouseTable, _ index: Int, previous: ColumnType?) throws
+    /// Changes column `index` from `oldType` to the wider `type`, converting its stored values so
+    /// they read as the new type, and updates the model (``setColumnType(_:_:_:declared:)``).
+    func storeWidening(_ table: WarehouseTable, _ index: Int, from oldType: ColumnType, to type: ColumnType, declared: Bool) throws
+    /// Why this destination cannot hold a table or column called `name`, beyond ``NameRules``
+    /// (PostgreSQL: at most 63 bytes); `nil` when it can.
+    func destinationNameProblem(_ name: String, what: String) -> String?
+}
+
+extension DestinationCatalog {
+    /// The naming of ``settings``.
+    var naming: Naming { Naming(strategy: settings.naming) }
+}
