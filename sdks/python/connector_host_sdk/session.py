@@ -355,7 +355,8 @@ class Session(object):
             if kind != "delete":
                 declared = self._declared_columns.get(key, ())
                 hinted = tuple(k not in declared for k in keys)
-            encoder = make_row_encoder(p, keys, self._encode, hinted, self._add_hints)
+            encoder = make_row_encoder(p, keys, self._encode, hinted, self._add_hints,
+                                       tuple(data.values()))
             if encoder is not None:
                 encoders[key] = encoder
         return text

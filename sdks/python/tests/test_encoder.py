@@ -192,6 +192,21 @@ class RowEncoderTest(unittest.TestCase):
             row = {"k": 1, "v": value}
             self.assertEqual(encode(row), self.general(row), repr(value))
 
+    def test_the_sample_row_changes_the_order_of_tests_not_the_text(self):
+        values = [None, True, False, 0, -7, 2 ** 80, Level.HIGH, IndexLike(), 0.1, -0.0, 1e300, 1570.0,
+                  float("nan"), float("inf"), "", "plain", 'quote" \\ \t \u00e9', "\ud800",
+                  decimal.Decimal("1.10"), datetime.date(2020, 1, 2), b"\x00\xff", [1, {"a": None}], Custom()]
+        for hinted in (None, (False, True)):
+            for sample in values:
+                encode = make_row_encoder(self.PREFIX, ("k", "v"), self.enc.encode, hinted,
+                                          lambda text, keys, vals, mask: text + "+hint", (1, sample))
+                for value in values:
+                    row = {"k": 1, "v": value}
+                    expected = self.general(row)
+                    if hinted and isinstance(value, (bytes, datetime.date, decimal.Decimal)):
+                        expected += "+hint"
+                    self.assertEqual(encode(row), expected, (hinted, repr(sample), repr(value)))
+
     def test_a_row_of_another_shape_gets_none(self):
         encode = make_row_encoder(self.PREFIX, ("id", "name"), self.enc.encode)
         self.assertIsNone(encode({"id": 1}))
