@@ -251,6 +251,11 @@ public enum SyncRunner {
                 report.committedCounts = warehouse.committedCounts
                 // Names are the connector's text: a table named with a secret value is masked too.
                 report.schemaChanges = warehouse.schemaChangeLog.map { redactor.show($0, limit: 2000) }
+                if warehouse.rolledBackSchemaChanges > 0 {
+                    report.schemaChanges.append(
+                        "(\(SyncReportFormatter.group(warehouse.rolledBackSchemaChanges)) more after the last checkpoint, rolled back with it)"
+                    )
+                }
                 report.duration = session.elapsed
                 report.bytesRead = session.bytesRead
                 report.state = (try? warehouse.storedState()).map { redactor.maskedJSON($0) }

@@ -37,6 +37,10 @@ extension Warehouse {
                 throw SchemaConflict(
                     table: definition.name, reason: NameRules.collision(definition.name, existing: existingName, what: "table"))
             } else {
+                let count = Set(definition.columns.map(\.name) + definition.primaryKey).count
+                if let problem = columnLimitProblem(count, hasPrimaryKey: !definition.primaryKey.isEmpty) {
+                    throw SchemaConflict(table: definition.name, reason: "\(SyncReportFormatter.group(count)) columns are \(problem)")
+                }
                 let table = try createTable(
                     name: definition.name, schema: destination.schema, primaryKey: definition.primaryKey, declared: definition.columns)
                 noteSource(source, of: table)
@@ -69,6 +73,13 @@ extension Warehouse {
                     throw SchemaConflict(
                         table: definition.name, reason: NameRules.collision(name, existing: existingName, what: "column"))
                 } else {
+                    if let problem = columnLimitProblem(table.columns.count + 1, hasPrimaryKey: table.hasPrimaryKey) {
+                        throw SchemaConflict(
+                            table: definition.name,
+                            reason:
+                                "declared column \(NameRules.quoted(name)) would be column \(SyncReportFormatter.group(table.columns.count + 1)), \(problem)"
+                        )
+                    }
                     try addColumn(to: table, name: name, type: type, declared: true)
                 }
             }
@@ -108,10 +119,23 @@ extension Warehouse {
     }
 
     func createTable(
-        name: String, schema: String? = nil, primaryKey: [String], declared: [(name: String, type: ColumnType)], inSchema: Bool = true
+        name: String, schema: String? = nil, primaryKey: [String], declared: [(name: String, type: ColumnType)],
+        inferred: [(name: String, type: ColumnType)] = [], inSchema: Bool = true
     ) throws -> WarehouseTable {
         let table = WarehouseTable(name: name, schema: schema, primaryKey: primaryKey, system: settings.systemColumns, naming: naming)
         for (columnName, type) in declared { table.appendColumn(WarehouseColumn(name: columnName, type: type, declared: true)) }
+        // The first columns of an undeclared table, as source names: mapped as an operation's would be,
+        // and only those an operation would add (no problem name, no collision, no system column),
+        // and only as many as fit: the operation that adds one too many is the one told so.
+        var inferredCount = 0
+        for (sourceName, type) in inferred where inferredCount < maximumColumns(hasPrimaryKey: !primaryKey.isEmpty) {
+            let columnName = naming.column(sourceName)
+            guard NameRules.problem(columnName, what: "column") == nil, table.columnName(matchingCase: columnName) == nil,
+                !table.system.contains(columnName)
+            else { continue }
+            table.appendColumn(WarehouseColumn(name: columnName, type: type, declared: false))
+            inferredCount += 1
+        }
         // Key columns not declared get their type from their first value.
         for keyColumn in primaryKey where table.columnIndex(named: keyColumn) == nil {
             table.appendColumn(WarehouseColumn(name: keyColumn, type: nil, declared: false))
@@ -131,6 +155,10 @@ extension Warehouse {
                     ? "\(name): table created with no primary key, columns inferred"
                     : "\(name): table created with \(table.columns.count) column\(table.columns.count == 1 ? "" : "s"), primary key \(describeKey(primaryKey))"
         )
+        // Logged as if added one by one, as they would have been without the look-ahead.
+        for column in table.columns.suffix(inferredCount) {
+            recordSchemaChange("\(name).\(column.name): column added as \(column.type.map { "\($0)" } ?? "untyped") (inferred)")
+        }
         return table
     }
 
@@ -191,6 +219,10 @@ extension Warehouse {
             try convertValues(of: table, from: quoted, into: quoted, conversion)
         }
         try setColumnType(table, index, type, declared: declared)
+        // The row hash is over stored values, which the conversion may have changed (1 became "1").
+        var storedValuesChanged = TypeRules.sqlType(oldType) != TypeRules.sqlType(type)
+        if case .none = conversion {} else { storedValuesChanged = true }
+        if !table.hasPrimaryKey, storedValuesChanged { try rehashRows(of: table) }
         recordSchemaChange("\(table.name).\(column.name): widened from \(oldType) to \(type) (\(declared ? "declared" : "inferred"))")
     }
 

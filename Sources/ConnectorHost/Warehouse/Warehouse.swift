@@ -46,11 +46,16 @@ public final class Warehouse {
     var tableNamesByFoldedName: [String: String] = [:]
     /// Masks the configuration's secrets in the values that messages about invalid operations quote.
     var redactor = Redactor.none
+    /// How many entries of ``schemaChangeLog`` are committed (the rest goes if the sync fails).
+    var committedSchemaChanges = 0
+    /// Schema changes of this sync that a failure rolled back (no longer in ``schemaChangeLog``).
+    public internal(set) var rolledBackSchemaChanges = 0
 
     @exclusivity(unchecked) var binder = ValueBinder()
     /// The `_connector_synced` value of the operations being applied, as stable bytes.
     @exclusivity(unchecked) var syncedTime: [UInt8] = []
-    @exclusivity(unchecked) var hashScratch: [(String, String)] = []
+    /// The non-null columns of the row being hashed (a table without primary key), for ``RowHash``.
+    @exclusivity(unchecked) var hashScratch: [(name: [UInt8], value: CanonicalValue)] = []
     @exclusivity(unchecked) var columnIndexes: [Int] = []
 
     /// Opens or creates the warehouse at `path` and loads its metadata.
@@ -111,4 +116,46 @@ struct SourceTableName: Hashable {
 
     /// `name`, or `schema.name`, quoted, for messages.
     var shown: String { schema.map { NameRules.quoted($0) + "." }.map { $0 + NameRules.quoted(name) } ?? NameRules.quoted(name) }
+}
+
+/// SQLite's limits, checked before SQLite would hit them, so a connector learns which limit and
+/// what to send instead (not a "warehouse" error quoting SQL).
+extension Warehouse {
+    /// SQLite's number of columns per table (`SQLITE_MAX_COLUMN`, 2,000 by default).
+    var sqliteColumnLimit: Int { database.limit(SQLITE_LIMIT_COLUMN) }
+
+    /// The connector's columns a table can hold: SQLite's limit, less the host's system columns
+    /// (2, or 3 without a primary key) and one kept free for widening a column (which adds a
+    /// column before it drops the old one).
+    func maximumColumns(hasPrimaryKey: Bool) -> Int { sqliteColumnLimit - (hasPrimaryKey ? 2 : 3) - 1 }
+
+    /// Why a table cannot have `count` of the connector's columns, or `nil`.
+    func columnLimitProblem(_ count: Int, hasPrimaryKey: Bool) -> String? {
+        let maximum = maximumColumns(hasPrimaryKey: hasPrimaryKey)
+        guard count > maximum else { return nil }
+        return
+            "more than a table can have: SQLite allows \(SyncReportFormatter.group(sqliteColumnLimit)) columns per table (SQLITE_MAX_COLUMN), the host adds \(hasPrimaryKey ? 2 : 3) of its own and keeps 1 free for widening, so a table holds at most \(SyncReportFormatter.group(maximum)) of the connector's columns. Send fewer columns, or nest them in a JSON column"
+    }
+
+    /// Runs an operation's statement; SQLite's size limit for a value or a row becomes an error of the operation.
+    @inline(__always)
+    func execute(_ statement: SQLiteStatement) throws {
+        let failure: SQLiteError
+        do throws(SQLiteError) {
+            try statement.execute()
+            return
+        } catch {
+            failure = error
+        }
+        guard failure.primaryCode == SQLITE_TOOBIG else { throw failure }
+        throw tooBig()
+    }
+
+    private func tooBig() -> OperationProblem {
+        OperationProblem(
+            column: nil,
+            reason:
+                "a value or the row is larger than SQLite allows (\(SyncReportFormatter.group(database.limit(SQLITE_LIMIT_LENGTH))) bytes, SQLITE_MAX_LENGTH); send smaller values (split a large document, or store it elsewhere and send its location)"
+        )
+    }
 }

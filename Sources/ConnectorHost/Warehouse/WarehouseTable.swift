@@ -156,6 +156,12 @@ final class WarehouseTable {
     }
 
     var hasPrimaryKey: Bool { !primaryKey.isEmpty }
+
+    /// Whether column `index` is part of the primary key (any index, beyond the 64 of the mask too).
+    @inline(__always)
+    func isPrimaryKeyColumn(_ index: Int) -> Bool {
+        index < 64 ? primaryKeyMask & (1 << UInt64(index)) != 0 : primaryKeyIndexes.contains(index)
+    }
     var quotedName: String { quoteIdentifier(name) }
 
     /// The column of exactly this name (byte for byte): the dictionary's String keys would also
