@@ -214,4 +214,70 @@ struct NameAndValueAttackTests {
                 "t0.v: column added as STRING (inferred)", "t0.w: column added as DOUBLE (inferred)",
             ])
     }
+
+    @Test("a column called rowid (or oid) never redirects a widening: every row keeps its own value, with or without primary key")
+    func columnNamedRowid() throws {
+        // SQLite's rowid, _rowid_ and oid mean a column of that name when there is one: a widening
+        // that rewrote rows "by rowid" then wrote one row's value into another and dropped others.
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [table("keyed", primaryKey: ["id"], columns: ["id": "LONG", "rowid": "LONG"])],
+            "update": [
+                [
+                    "records": [
+                        ["op": "upsert", "table": "keyed", "data": ["id": 1, "d": 1.5]],
+                        ["op": "upsert", "table": "keyed", "data": ["id": 2, "rowid": 5, "d": 2.5]],
+                        ["op": "upsert", "table": "keyed", "data": ["id": 3, "rowid": 5, "d": 3.5]],
+                        ["op": "upsert", "table": "loose", "data": ["oid": 1, "a": 1]],
+                        ["op": "upsert", "table": "loose", "data": ["oid": 1, "a": 2]],
+                        ["op": "upsert", "table": "loose", "data": ["oid": 2, "a": 3]],
+                    ]
+                ],
+                ["checkpoint": ["c": 1]],
+                [
+                    "records": [
+                        ["op": "upsert", "table": "keyed", "data": ["id": 4, "d": "x"]],
+                        ["op": "upsert", "table": "loose", "data": ["oid": 1, "a": "x"]],
+                    ]
+                ],
+                ["checkpoint": ["c": 2]], ["reply": true],
+            ],
+        ])
+        let (report, _) = fixture.sync()
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        #expect(
+            try fixture.rows(#"SELECT "id", coalesce("rowid", ''), "d" FROM "keyed" ORDER BY "id""#) == [
+                ["1", "", "1.5"], ["2", "5", "2.5"], ["3", "5", "3.5"], ["4", "", "x"],
+            ])
+        #expect(
+            try fixture.rows(#"SELECT "oid", "a" FROM "loose" ORDER BY "a""#) == [["1", "1"], ["1", "2"], ["2", "3"], ["1", "x"]])
+        #expect(try fixture.rows(#"SELECT count(DISTINCT "_connector_id") FROM "loose""#) == [["4"]])
+    }
+
+    @Test("a column that would make rowid, _rowid_ and oid all columns of a table is refused, in the schema and in operations")
+    func allRowidAliases() throws {
+        let reason =
+            #"column "OID" would make rowid, _rowid_ and oid all columns of table "items", which leaves SQLite no name for its row id (the host rewrites rows by it when a column widens); rename one of the three"#
+        let fixture = try ConnectorFixture.seeded(then: [
+            "update": [["records": [["op": "upsert", "table": "items", "data": ["id": 4, "rowid": 1, "_rowid_": 2, "OID": 3]]]]]
+        ])
+        let (report, _) = fixture.sync()
+        #expect(
+            report.failure?.message
+                == "invalid operation: operation #1 (stdout line 3), table \"items\", column \"OID\": \(reason)\n"
+                + #"  the operation: {"op":"upsert","table":"items","data":{"id":4,"rowid":1,"_rowid_":2,"OID":3}}"# + "\n"
+                + "  Nothing after the last checkpoint was kept; fix the connector and run again.")
+        #expect(try fixture.snapshot() == seededSnapshot)
+        try fixture.script([
+            "tables": [
+                table(
+                    "items", primaryKey: ["id"],
+                    columns: ["id": "LONG", "value": "STRING", "rowid": "LONG", "_rowid_": "LONG", "OID": "LONG"])
+            ]
+        ])
+        let (schema, _) = fixture.sync()
+        #expect(
+            schema.failure?.message
+                == "the schema does not fit the warehouse: table \"items\": \(reason)", "\(schema.failure?.message ?? "")")
+        #expect(try fixture.snapshot() == seededSnapshot)
+    }
 }

@@ -100,8 +100,10 @@ extension Warehouse {
     func rehashRows(of table: WarehouseTable) throws(SQLiteError) {
         guard !table.hasPrimaryKey else { return }
         let columns = table.columns.map { quoteIdentifier($0.name) }.joined(separator: ", ")
+        // A column may be called rowid (or _rowid_, oid): the name that still means the row id.
+        let rowid = table.rowidName
         let rows = try database.query(
-            "SELECT rowid, \(quoteIdentifier(table.system.synced))\(columns.isEmpty ? "" : ", " + columns) FROM \(table.quotedName)")
+            "SELECT \(rowid), \(quoteIdentifier(table.system.synced))\(columns.isEmpty ? "" : ", " + columns) FROM \(table.quotedName)")
         var keep: [String: (rowid: Int64, synced: String)] = [:]
         var hashes: [(rowid: Int64, hash: String)] = []
         var drop: [Int64] = []
@@ -121,14 +123,14 @@ extension Warehouse {
             }
             hashes.append((rowid, hash))
         }
-        let delete = try database.prepare("DELETE FROM \(table.quotedName) WHERE rowid = ?1")
+        let delete = try database.prepare("DELETE FROM \(table.quotedName) WHERE \(rowid) = ?1")
         for rowid in drop {
             try delete.bind([.integer(rowid)])
             try delete.execute()
         }
         // Through ids no hash can be ('#' and the rowid), so no row takes another's old id on the way.
-        try database.execute("UPDATE \(table.quotedName) SET \(quoteIdentifier(table.system.rowID)) = '#' || rowid")
-        let update = try database.prepare("UPDATE \(table.quotedName) SET \(quoteIdentifier(table.system.rowID)) = ?1 WHERE rowid = ?2")
+        try database.execute("UPDATE \(table.quotedName) SET \(quoteIdentifier(table.system.rowID)) = '#' || \(rowid)")
+        let update = try database.prepare("UPDATE \(table.quotedName) SET \(quoteIdentifier(table.system.rowID)) = ?1 WHERE \(rowid) = ?2")
         let dropped = Set(drop)
         for (rowid, hash) in hashes where !dropped.contains(rowid) {
             try update.bind([.text(hash), .integer(rowid)])

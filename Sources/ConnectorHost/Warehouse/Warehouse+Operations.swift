@@ -122,6 +122,7 @@ extension Warehouse {
             if let existingName = table.columnName(matchingCase: name) {
                 throw OperationProblem(column: sourceName, reason: NameRules.collision(name, existing: existingName, what: "column"))
             }
+            if let problem = table.rowidProblem(adding: name) { throw OperationProblem(column: sourceName, reason: problem) }
             if let problem = columnLimitProblem(table.columns.count + 1, hasPrimaryKey: table.hasPrimaryKey) {
                 throw OperationProblem(
                     column: name,

@@ -37,6 +37,12 @@ extension Warehouse {
                 throw SchemaConflict(
                     table: definition.name, reason: NameRules.collision(definition.name, existing: existingName, what: "table"))
             } else {
+                let probe = WarehouseTable(
+                    name: definition.name, schema: nil, primaryKey: [], system: settings.systemColumns, naming: naming)
+                for (name, _) in definition.columns {
+                    if let problem = probe.rowidProblem(adding: name) { throw SchemaConflict(table: definition.name, reason: problem) }
+                    probe.appendColumn(WarehouseColumn(name: name, type: nil, declared: true))
+                }
                 let count = Set(definition.columns.map(\.name) + definition.primaryKey).count
                 if let problem = columnLimitProblem(count, hasPrimaryKey: !definition.primaryKey.isEmpty) {
                     throw SchemaConflict(table: definition.name, reason: "\(SyncReportFormatter.group(count)) columns are \(problem)")
@@ -80,6 +86,7 @@ extension Warehouse {
                                 "declared column \(NameRules.quoted(name)) would be column \(SyncReportFormatter.group(table.columns.count + 1)), \(problem)"
                         )
                     }
+                    if let problem = table.rowidProblem(adding: name) { throw SchemaConflict(table: definition.name, reason: problem) }
                     try addColumn(to: table, name: name, type: type, declared: true)
                 }
             }
@@ -131,7 +138,7 @@ extension Warehouse {
         for (sourceName, type) in inferred where inferredCount < maximumColumns(hasPrimaryKey: !primaryKey.isEmpty) {
             let columnName = naming.column(sourceName)
             guard NameRules.problem(columnName, what: "column") == nil, table.columnName(matchingCase: columnName) == nil,
-                !table.system.contains(columnName)
+                !table.system.contains(columnName), table.rowidProblem(adding: columnName) == nil
             else { continue }
             table.appendColumn(WarehouseColumn(name: columnName, type: type, declared: false))
             inferredCount += 1
@@ -264,8 +271,10 @@ extension Warehouse {
         case .sql(let template):
             try database.execute("UPDATE \(table.quotedName) SET \(target) = \(template.replacing("{}", with: source))")
         case .perValue(let convert):
-            let rows = try database.query("SELECT rowid, \(source) FROM \(table.quotedName) WHERE \(source) IS NOT NULL")
-            let statement = try database.prepare("UPDATE \(table.quotedName) SET \(target) = ?1 WHERE rowid = ?2")
+            // By the row id under the name no column hides (a connector's column may be called rowid).
+            let rowid = table.rowidName
+            let rows = try database.query("SELECT \(rowid), \(source) FROM \(table.quotedName) WHERE \(source) IS NOT NULL")
+            let statement = try database.prepare("UPDATE \(table.quotedName) SET \(target) = ?1 WHERE \(rowid) = ?2")
             for row in rows {
                 try statement.bind([convert(row[1]), row[0]])
                 try statement.execute()
