@@ -215,6 +215,27 @@ struct NameAndValueAttackTests {
             ])
     }
 
+    @Test("a new table created with its first columns in one statement types them by the ops' \"types\" hints too")
+    func firstColumnsFollowHints() throws {
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [],
+            "update": [
+                [
+                    "records": [
+                        ["op": "upsert", "table": "hinted", "data": ["id": 1, "day": "2024-01-02"], "types": ["day": "NAIVE_DATE"]],
+                        ["op": "upsert", "table": "hinted", "data": ["id": 2, "n": "7"]],
+                    ]
+                ],
+                ["checkpoint": ["c": 1]], ["reply": true],
+            ],
+        ])
+        let (report, _) = fixture.sync()
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        #expect(
+            try fixture.rows(#"SELECT "column_name", "type" FROM "_connector_columns" WHERE "table_name" = 'hinted' ORDER BY "position""#)
+                == [["id", "LONG"], ["day", "NAIVE_DATE"], ["n", "STRING"]])
+    }
+
     @Test("a column called rowid (or oid) never redirects a widening: every row keeps its own value, with or without primary key")
     func columnNamedRowid() throws {
         // SQLite's rowid, _rowid_ and oid mean a column of that name when there is one: a widening
