@@ -79,7 +79,8 @@ public struct AttachedConnector: Sendable, Equatable {
         self.output = output
     }
 
-    /// Checks that both descriptors are open, and that `input` can be read and `output` written.
+    /// Checks that both descriptors are open pipes (or sockets), and that `input` can be read and
+    /// `output` written.
     /// - Throws: ``LaunchError`` naming the descriptor.
     public func validate() throws(LaunchError) {
         for (fd, wanted, what) in [(input, O_RDONLY, "read the connector's messages from"), (output, O_WRONLY, "write requests to")] {
@@ -93,6 +94,23 @@ public struct AttachedConnector: Sendable, Equatable {
             guard mode == wanted || mode == O_RDWR else {
                 throw LaunchError(
                     "--attach: descriptor \(fd) is not open for \(wanted == O_RDONLY ? "reading" : "writing"); the host must \(what) it")
+            }
+            // Only a pipe or a socket: a descriptor of a file (the warehouse itself, say) would have
+            // the host read it as messages, or write its requests over the file's bytes.
+            var info = stat()
+            let type = fstat(fd, &info) == 0 ? info.st_mode & S_IFMT : 0
+            guard type == S_IFIFO || type == S_IFSOCK else {
+                let kind =
+                    switch type {
+                    case S_IFREG: "a regular file"
+                    case S_IFCHR: "a character device (a terminal, or /dev/null)"
+                    case S_IFDIR: "a directory"
+                    case S_IFBLK: "a block device"
+                    default: "not a pipe"
+                    }
+                throw LaunchError(
+                    "--attach: descriptor \(fd) is \(kind), not a pipe or a socket; it must be the pipe to \(what), which the process that starts `connector-host run --attach` (the Python SDK's connector.debug()) passes"
+                )
             }
         }
     }
