@@ -66,4 +66,239 @@ struct NameAndValueAttackTests {
             ) == true, "\(report.failure?.message ?? "")")
         #expect(try fixture.rows("SELECT id FROM \"caf\u{E9}\"") == [["1"]])
     }
+
+    @Test("an operation that adds one column too many for SQLite names the limit; the report does not list what was rolled back")
+    func columnLimitInOperations() throws {
+        let data = JSONValue.object(JSONObject((0..<2000).map { (key: "c\($0)", value: JSONValue.number(JSONNumber($0))) }))
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [], "update": [["records": [["op": "upsert", "table": "wide", "data": data]]]],
+        ])
+        let (report, _) = fixture.sync()
+        #expect(report.failure?.kind == .invalidOperation)
+        #expect(
+            report.failure?.message.hasPrefix(
+                #"invalid operation: operation #1 (stdout line 3), table "wide", column "c1996": column "c1996" would be column 1,997 of table "wide", more than a table can have: SQLite allows 2,000 columns per table (SQLITE_MAX_COLUMN), the host adds 3 of its own and keeps 1 free for widening, so a table holds at most 1,996 of the connector's columns. Send fewer columns, or nest them in a JSON column"#
+            ) == true, "\(report.failure?.message.prefix(600) ?? "")")
+        #expect(report.schemaChanges == ["(1,997 more after the last checkpoint, rolled back with it)"])
+        #expect(try fixture.rows(#"SELECT count(*) FROM "sqlite_master" WHERE "name" = 'wide'"#) == [["0"]])
+    }
+
+    @Test("a declared table with more columns than SQLite allows is a schema error naming the limit")
+    func columnLimitInSchema() throws {
+        let columns = JSONObject((0..<2000).map { (key: "c\($0)", value: JSONValue.string("LONG")) })
+        let fixture = try ConnectorFixture.hostile(["tables": [table("wide", primaryKey: ["c0"], columns: columns)]])
+        let (report, _) = fixture.sync()
+        #expect(report.failure?.kind == .invalidSchema)
+        #expect(
+            report.failure?.message
+                == #"the schema does not fit the warehouse: table "wide": 2,000 columns are more than a table can have: SQLite allows 2,000 columns per table (SQLITE_MAX_COLUMN), the host adds 2 of its own and keeps 1 free for widening, so a table holds at most 1,997 of the connector's columns. Send fewer columns, or nest them in a JSON column"#
+        )
+    }
+
+    @Test("a name longer than 4,096 bytes is refused, in the schema and in operations")
+    func longNames() throws {
+        let long = String(repeating: "n", count: 5000)
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [], "update": [["records": [["op": "upsert", "table": "t", "data": [.init(long): 1]]]]],
+        ])
+        let (report, _) = fixture.sync()
+        #expect(
+            report.failure?.message.hasPrefix(
+                #"invalid operation: operation #1 (stdout line 3), table "t", column "\#(long)": column name "\#(String(repeating: "n", count: 40))"… is 5000 bytes long; names are at most 4096 bytes (UTF-8)"#
+            ) == true, "\(report.failure?.message.prefix(300) ?? "")")
+    }
+
+    @Test("a primary-key column beyond the 64th column is still required (no row with a null key)")
+    func wideTablePrimaryKey() throws {
+        let columns = JSONObject((0..<70).map { (key: "c\($0)", value: JSONValue.string("LONG")) })
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [table("wide", primaryKey: ["c69"], columns: columns)],
+            "update": [["records": [["op": "upsert", "table": "wide", "data": ["c0": 1]]]]],
+        ])
+        let (report, _) = fixture.sync()
+        #expect(
+            report.failure?.message.hasPrefix(
+                #"invalid operation: operation #1 (stdout line 3), table "wide", column "c69": the primary-key column "c69" is missing; every upsert must carry the full primary key (c69)"#
+            ) == true, "\(report.failure?.message ?? "")")
+    }
+
+    @Test("a STRING with a NUL character is refused, never stored cut")
+    func nulInString() throws {
+        let fixture = try ConnectorFixture.seeded(then: [
+            "update": [
+                [
+                    "raw": .string(
+                        #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"upsert","table":"items","data":{"id":4,"value":"a\u0000b"}}]}}"#
+                            + "\n")
+                ]
+            ]
+        ])
+        let (report, _) = fixture.sync()
+        #expect(
+            report.failure?.message.hasPrefix(
+                #"invalid operation: operation #1 (stdout line 3), table "items", column "value": "a\u0000b" holds a NUL character (\u0000), which SQLite's text functions and tools cut the text at; remove it, or declare the column BINARY and send base64"#
+            ) == true, "\(report.failure?.message ?? "")")
+        #expect(try fixture.snapshot() == seededSnapshot)
+    }
+
+    @Test("rows without primary key are hashed over their stored values: 1 and \"1\" in a STRING column are one row")
+    func rowHashOverStoredValues() throws {
+        let upsert = { (value: JSONValue) -> JSONValue in ["op": "upsert", "table": "loose", "data": ["a": value]] }
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [],
+            "update": [["records": [upsert(1), upsert("x"), upsert("1")]], ["checkpoint": ["c": 1]], ["reply": true]],
+        ])
+        #expect(fixture.sync().0.failure == nil)
+        #expect(try fixture.rows(#"SELECT "a" FROM "loose" ORDER BY 1"#) == [["1"], ["x"]])
+        // A later sync, and a delete by the value as sent another way.
+        try fixture.script([
+            "tables": [],
+            "update": [
+                ["records": [upsert(1), ["op": "delete", "table": "loose", "keys": ["a": "x"]]]], ["checkpoint": ["c": 2]], ["reply": true],
+            ],
+        ])
+        #expect(fixture.sync().0.failure == nil)
+        #expect(try fixture.rows(#"SELECT "a", "_connector_deleted" FROM "loose" ORDER BY 1"#) == [["1", "0"], ["x", "1"]])
+    }
+
+    @Test("a delete finds a row without primary key by its stored value: another spelling of the same instant matches")
+    func rowHashNormalisedValues() throws {
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [table("events", columns: ["at": "UTC_DATETIME", "n": "LONG"])],
+            "update": [
+                ["records": [["op": "upsert", "table": "events", "data": ["at": "2024-05-01T12:00:00+05:30", "n": "7"]]]],
+                ["records": [["op": "delete", "table": "events", "keys": ["at": "2024-05-01T06:30:00Z", "n": 7]]]],
+                ["checkpoint": ["c": 1]], ["reply": true],
+            ],
+        ])
+        let (report, _) = fixture.sync()
+        #expect(report.failure == nil)
+        #expect(report.counts.noopDeletes == 0)
+        #expect(try fixture.rows(#"SELECT "at", "n", "_connector_deleted" FROM "events""#) == [["2024-05-01T06:30:00Z", "7", "1"]])
+    }
+
+    @Test("a warehouse hashed by the old rule (values as sent) is rehashed once: the same row stays one row")
+    func rowHashUpgrade() throws {
+        let upsert: JSONValue = ["op": "upsert", "table": "loose", "data": ["a": 1, "b": "x"]]
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [], "update": [["records": [upsert]], ["checkpoint": ["c": 1]], ["reply": true]],
+        ])
+        #expect(fixture.sync().0.failure == nil)
+        // As an older host left it: an id over the values as sent, and user_version 0.
+        #expect(
+            shell(["sqlite3", fixture.warehousePath, #"UPDATE "loose" SET "_connector_id" = 'old-rule-id'; PRAGMA user_version = 0"#])
+                .status == 0)
+        try fixture.script(["tables": [], "update": [["records": [upsert]], ["checkpoint": ["c": 2]], ["reply": true]]])
+        #expect(fixture.sync().0.failure == nil)
+        #expect(try fixture.rows(#"SELECT count(*) FROM "loose""#) == [["1"]])
+        #expect(try fixture.rows("PRAGMA user_version") == [["2"]])
+    }
+
+    @Test("tables seen for the first time are created with their columns in one statement each (no ALTER per column)")
+    func oneStatementPerNewTable() throws {
+        let ops: [JSONValue] = (0..<300).map { i in
+            ["op": "upsert", "table": .string("t\(i)"), "data": ["id": .number(JSONNumber(i)), "v": "x", "w": 1.5]]
+        }
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [], "update": [["records": .array(ops)], ["checkpoint": ["c": 1]], ["reply": true]],
+        ])
+        let (report, _) = fixture.sync()
+        #expect(report.failure == nil)
+        // SQLite counts schema changes: 300 tables and the host's own few, not another 900 ALTERs.
+        let version = try #require(Int(try fixture.rows("PRAGMA schema_version")[0][0]))
+        #expect(version >= 300 && version < 320, "schema_version \(version)")
+        #expect(report.schemaChanges.count == 1200)
+        #expect(
+            report.schemaChanges.prefix(4) == [
+                "t0: table created (not in the schema: no primary key, columns inferred)", "t0.id: column added as LONG (inferred)",
+                "t0.v: column added as STRING (inferred)", "t0.w: column added as DOUBLE (inferred)",
+            ])
+    }
+
+    @Test("a new table created with its first columns in one statement types them by the ops' \"types\" hints too")
+    func firstColumnsFollowHints() throws {
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [],
+            "update": [
+                [
+                    "records": [
+                        ["op": "upsert", "table": "hinted", "data": ["id": 1, "day": "2024-01-02"], "types": ["day": "NAIVE_DATE"]],
+                        ["op": "upsert", "table": "hinted", "data": ["id": 2, "n": "7"]],
+                    ]
+                ],
+                ["checkpoint": ["c": 1]], ["reply": true],
+            ],
+        ])
+        let (report, _) = fixture.sync()
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        #expect(
+            try fixture.rows(#"SELECT "column_name", "type" FROM "_connector_columns" WHERE "table_name" = 'hinted' ORDER BY "position""#)
+                == [["id", "LONG"], ["day", "NAIVE_DATE"], ["n", "STRING"]])
+    }
+
+    @Test("a column called rowid (or oid) never redirects a widening: every row keeps its own value, with or without primary key")
+    func columnNamedRowid() throws {
+        // SQLite's rowid, _rowid_ and oid mean a column of that name when there is one: a widening
+        // that rewrote rows "by rowid" then wrote one row's value into another and dropped others.
+        let fixture = try ConnectorFixture.hostile([
+            "tables": [table("keyed", primaryKey: ["id"], columns: ["id": "LONG", "rowid": "LONG"])],
+            "update": [
+                [
+                    "records": [
+                        ["op": "upsert", "table": "keyed", "data": ["id": 1, "d": 1.5]],
+                        ["op": "upsert", "table": "keyed", "data": ["id": 2, "rowid": 5, "d": 2.5]],
+                        ["op": "upsert", "table": "keyed", "data": ["id": 3, "rowid": 5, "d": 3.5]],
+                        ["op": "upsert", "table": "loose", "data": ["oid": 1, "a": 1]],
+                        ["op": "upsert", "table": "loose", "data": ["oid": 1, "a": 2]],
+                        ["op": "upsert", "table": "loose", "data": ["oid": 2, "a": 3]],
+                    ]
+                ],
+                ["checkpoint": ["c": 1]],
+                [
+                    "records": [
+                        ["op": "upsert", "table": "keyed", "data": ["id": 4, "d": "x"]],
+                        ["op": "upsert", "table": "loose", "data": ["oid": 1, "a": "x"]],
+                    ]
+                ],
+                ["checkpoint": ["c": 2]], ["reply": true],
+            ],
+        ])
+        let (report, _) = fixture.sync()
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        #expect(
+            try fixture.rows(#"SELECT "id", coalesce("rowid", ''), "d" FROM "keyed" ORDER BY "id""#) == [
+                ["1", "", "1.5"], ["2", "5", "2.5"], ["3", "5", "3.5"], ["4", "", "x"],
+            ])
+        #expect(
+            try fixture.rows(#"SELECT "oid", "a" FROM "loose" ORDER BY "a""#) == [["1", "1"], ["1", "2"], ["2", "3"], ["1", "x"]])
+        #expect(try fixture.rows(#"SELECT count(DISTINCT "_connector_id") FROM "loose""#) == [["4"]])
+    }
+
+    @Test("a column that would make rowid, _rowid_ and oid all columns of a table is refused, in the schema and in operations")
+    func allRowidAliases() throws {
+        let reason =
+            #"column "OID" would make rowid, _rowid_ and oid all columns of table "items", which leaves SQLite no name for its row id (the host rewrites rows by it when a column widens); rename one of the three"#
+        let fixture = try ConnectorFixture.seeded(then: [
+            "update": [["records": [["op": "upsert", "table": "items", "data": ["id": 4, "rowid": 1, "_rowid_": 2, "OID": 3]]]]]
+        ])
+        let (report, _) = fixture.sync()
+        #expect(
+            report.failure?.message
+                == "invalid operation: operation #1 (stdout line 3), table \"items\", column \"OID\": \(reason)\n"
+                + #"  the operation: {"op":"upsert","table":"items","data":{"id":4,"rowid":1,"_rowid_":2,"OID":3}}"# + "\n"
+                + "  Nothing after the last checkpoint was kept; fix the connector and run again.")
+        #expect(try fixture.snapshot() == seededSnapshot)
+        try fixture.script([
+            "tables": [
+                table(
+                    "items", primaryKey: ["id"],
+                    columns: ["id": "LONG", "value": "STRING", "rowid": "LONG", "_rowid_": "LONG", "OID": "LONG"])
+            ]
+        ])
+        let (schema, _) = fixture.sync()
+        #expect(
+            schema.failure?.message
+                == "the schema does not fit the warehouse: table \"items\": \(reason)", "\(schema.failure?.message ?? "")")
+        #expect(try fixture.snapshot() == seededSnapshot)
+    }
 }

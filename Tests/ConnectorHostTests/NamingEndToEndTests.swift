@@ -38,7 +38,8 @@ struct NamingEndToEndTests {
         #expect(
             try columns(fixture, "orders") == ["amount_due", "order_id", "_fivetran_synced", "_fivetran_deleted", "created_at", "val_1"])
         let hidden = try columns(fixture, "hidden")
-        #expect(hidden == ["_fivetran_id", "_fivetran_synced", "_fivetran_deleted", "x"])
+        // An undeclared table is created with the columns its first records line gives it (one CREATE TABLE).
+        #expect(hidden == ["_fivetran_id", "x", "_fivetran_synced", "_fivetran_deleted"])
         #expect(
             try fixture.rows(#"SELECT "order_id", "amount_due", "val_1", "_fivetran_deleted" FROM "orders""#) == [["1", "1.5", "12", "0"]])
         #expect(try fixture.rows(#"SELECT "id", "v" FROM "other_schema.items""#) == [["a", "1"]])

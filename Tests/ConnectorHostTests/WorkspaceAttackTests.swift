@@ -247,4 +247,25 @@ struct WorkspaceAttackTests {
             report.failure?.message
                 == "the configuration file \(fixture.path)/configuration.json is a device, not a regular file; it must be a JSON file")
     }
+
+    @Test("--attach with a descriptor of a file (the warehouse itself) is refused: nothing read from it or written over it")
+    func attachToAFile() throws {
+        let fixture = try ConnectorFixture.seeded(then: [:])
+        let before = try Data(contentsOf: URL(fileURLWithPath: fixture.warehousePath))
+        #expect(shell(["mkfifo", fixture.path + "/pipe"]).status == 0)
+        let host = productsDirectory.appendingPathComponent("connector-host").path
+        // Descriptor 5 a pipe (a FIFO opened read-write never blocks), 6 the warehouse, read-write.
+        let run = try RunningCLI(
+            ["-c", #"exec "$0" run "$1" --attach 5,6 5<>"$1/pipe" 6<>"$1/files/warehouse.db""#, host, fixture.path],
+            executable: "/bin/sh"
+        ).finish()
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(
+            run.stderr.hasSuffix(
+                "error: --attach: descriptor 6 is a regular file, not a pipe or a socket; it must be the pipe to write requests to, which the process that starts `connector-host run --attach` (the Python SDK's connector.debug()) passes\n"
+            ), "\(run.stderr)")
+        #expect(try fixture.snapshot() == seededSnapshot)
+        let after = try Data(contentsOf: URL(fileURLWithPath: fixture.warehousePath))
+        #expect(after.prefix(16) == before.prefix(16))
+    }
 }

@@ -15,6 +15,9 @@ protocol DestinationCatalog: AnyObject {
     /// Table names by their ASCII-folded form, to catch names that differ only in letter case.
     var tableNamesByFoldedName: [String: String] { get set }
     var counts: OperationCounts { get set }
+    /// The destination's number of columns per table, and a phrase naming that limit.
+    var tableColumnLimit: Int { get }
+    var tableColumnLimitSource: String { get }
     var schemaChangeLog: [String] { get set }
     var undeclaredTablesCreated: [String] { get set }
     /// How the destination lands data: its naming and system columns (fixed by its first sync).
@@ -47,4 +50,21 @@ protocol DestinationCatalog: AnyObject {
 extension DestinationCatalog {
     /// The naming of ``settings``.
     var naming: Naming { Naming(strategy: settings.naming) }
+}
+
+/// The column limit, checked before the destination would hit it, so a connector learns which limit
+/// and what to send instead (not an error quoting SQL, nor a long list of rolled-back changes).
+extension DestinationCatalog {
+    /// The connector's columns a table can hold: the destination's limit, less the host's system
+    /// columns (2, or 3 without a primary key) and one kept free for widening a column (which adds a
+    /// column before it drops the old one).
+    func maximumColumns(hasPrimaryKey: Bool) -> Int { tableColumnLimit - (hasPrimaryKey ? 2 : 3) - 1 }
+
+    /// Why a table cannot have `count` of the connector's columns, or `nil`.
+    func columnLimitProblem(_ count: Int, hasPrimaryKey: Bool) -> String? {
+        let maximum = maximumColumns(hasPrimaryKey: hasPrimaryKey)
+        guard count > maximum else { return nil }
+        return
+            "more than a table can have: \(tableColumnLimitSource), the host adds \(hasPrimaryKey ? 2 : 3) of its own and keeps 1 free for widening, so a table holds at most \(SyncReportFormatter.group(maximum)) of the connector's columns. Send fewer columns, or nest them in a JSON column"
+    }
 }

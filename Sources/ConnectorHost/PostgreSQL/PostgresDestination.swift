@@ -55,6 +55,9 @@ package final class PostgresDestination: Destination {
     @exclusivity(unchecked) var counts = OperationCounts()
     private(set) var committedCounts = OperationCounts()
     var redactor = Redactor.none
+    /// PostgreSQL's columns per table (MaxHeapAttributeNumber, fixed at build time).
+    let tableColumnLimit = 1600
+    var tableColumnLimitSource: String { "PostgreSQL allows 1,600 columns per table" }
     var schemaChangeLog: [String] = []
     /// The connector's warnings shown in this sync (the first ten), recorded in its history.
     var syncWarnings: [String] = []

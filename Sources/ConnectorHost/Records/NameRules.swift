@@ -23,6 +23,12 @@ enum NameRules {
         if name.unicodeScalars.contains(where: isControl) {
             return "\(what) name \(quoted(name)) contains a control character"
         }
+        if name.utf8.count > maximumBytes {
+            // Every statement quotes each name: 2,000 columns of megabyte names would make statements
+            // beyond SQLite's limit on SQL length (SQLITE_MAX_SQL_LENGTH) and the host's memory.
+            return
+                "\(what) name \(quoted(String(name.prefix(40))))… is \(name.utf8.count) bytes long; names are at most \(maximumBytes) bytes (UTF-8)"
+        }
         return nil
     }
 
@@ -36,6 +42,9 @@ enum NameRules {
         }
         return nil
     }
+
+    /// The longest name, in bytes of UTF-8.
+    static let maximumBytes = 4096
 
     /// The name with ASCII letters lower-cased: equal folded names are the same SQLite identifier.
     static func folded(_ name: String) -> String {

@@ -34,6 +34,10 @@ final class RecordApplier<Store: Destination> {
     private(set) var limitReached = false
     /// Operations skipped because their table is not selected, by table (`schema.table` or `table`).
     private(set) var skipped: [String: Int] = [:]
+    /// The upserts of the current line by table, built when a new table first needs them.
+    private var upsertsByTable: [SourceTableName: [Int]]?
+    /// The end of the operations of the line a new table's first columns may come from (`run --limit`).
+    private var lookaheadEnd = Int.max
 
     init(warehouse: Store) {
         self.warehouse = warehouse
@@ -61,17 +65,25 @@ final class RecordApplier<Store: Destination> {
     /// - Throws: ``InvalidOperation``, the destination's failure, ``JSONSyntaxError``.
     func apply(_ records: ScannedRecords, line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws {
         let source = RecordSource(bytes: line)
-        for operation in records.operations {
-            if let operationLimit, operationCount >= operationLimit {
-                limitReached = true
-                return
+        upsertsByTable = nil
+        for (index, operation) in records.operations.enumerated() {
+            if let operationLimit {
+                if operationCount >= operationLimit {
+                    limitReached = true
+                    return
+                }
+                // A new table's first columns come only from the operations the limit lets through.
+                lookaheadEnd = index + (operationLimit - operationCount)
             }
-            try apply(operation, records.fields, source, lineNumber)
+            try apply(operation, at: index, of: records, source, lineNumber)
         }
         if let syntaxError = records.syntaxError { throw syntaxError }
     }
 
-    private func apply(_ operation: ScannedOperation, _ allFields: [Field], _ source: RecordSource, _ lineNumber: Int) throws {
+    private func apply(_ operation: ScannedOperation, at index: Int, of records: ScannedRecords, _ source: RecordSource, _ lineNumber: Int)
+        throws
+    {
+        let allFields = records.fields
         operationCount += 1
         let opRange = operation.range
         guard operation.isObject else {
@@ -107,7 +119,7 @@ final class RecordApplier<Store: Destination> {
         if selection != nil, try skips(tableToken, schema: operation.schemaToken, source) { return }
         let table: WarehouseTable
         do {
-            table = try resolveTable(tableToken, schema: operation.schemaToken, source)
+            table = try resolveTable(tableToken, schema: operation.schemaToken, source, firstSeenAt: index, in: records)
         } catch let problem as OperationProblem {
             throw invalid(source, opRange, lineNumber, table: try? source.string(tableToken), column: nil, problem.reason)
         }
@@ -183,7 +195,10 @@ final class RecordApplier<Store: Destination> {
     }
 
     @inline(__always)
-    private func resolveTable(_ token: JSONStringToken, schema schemaToken: JSONStringToken?, _ source: RecordSource) throws
+    private func resolveTable(
+        _ token: JSONStringToken, schema schemaToken: JSONStringToken?, _ source: RecordSource, firstSeenAt index: Int,
+        in records: ScannedRecords
+    ) throws
         -> WarehouseTable
     {
         let length = token.end - token.start
@@ -195,7 +210,9 @@ final class RecordApplier<Store: Destination> {
         }
         let name = try source.string(token)
         let schema = try schemaToken.map { try source.string($0) }
-        let table = try warehouse.table(schema: schema, named: name)
+        let table = try warehouse.table(schema: schema, named: name) {
+            firstColumns(of: SourceTableName(schema: schema, name: name), from: index, in: records, source)
+        }
         lastTable = table
         let cacheable = !token.hasEscapes && !(schemaToken?.hasEscapes ?? false)
         lastTableName = cacheable ? Array(name.utf8) : []
@@ -227,6 +244,53 @@ final class RecordApplier<Store: Destination> {
         guard let token else { return lastSchemaName == nil }
         guard let last = lastSchemaName, !token.hasEscapes, last.count == token.end - token.start else { return false }
         return last.withUnsafeBufferPointer { memcmp($0.baseAddress!, source.bytes.baseAddress! + token.start, last.count) == 0 }
+    }
+
+    /// The columns a table seen for the first time gets at once: every column its upserts in this
+    /// line name with a non-null value, in order of first appearance, typed by that first value.
+    /// Created with the table in one `CREATE TABLE`, they spare one `ALTER TABLE ... ADD COLUMN`
+    /// each, which costs SQLite a parse of the whole schema (quadratic over many new tables). The
+    /// types and widenings that follow are the same as column by column.
+    private func firstColumns(of table: SourceTableName, from start: Int, in records: ScannedRecords, _ source: RecordSource)
+        -> [(name: String, type: ColumnType)]
+    {
+        if upsertsByTable == nil {
+            // Built once per line, on its first new table: a line of 5,000 new tables scans its ops once.
+            var index: [SourceTableName: [Int]] = [:]
+            for (position, operation) in records.operations.enumerated() where operation.kind == .upsert {
+                guard let token = operation.tableToken, let name = try? source.string(token) else { continue }
+                let schema = operation.schemaToken.flatMap { try? source.string($0) }
+                if operation.schemaToken != nil, schema == nil { continue }
+                index[SourceTableName(schema: schema, name: name), default: []].append(position)
+            }
+            upsertsByTable = index
+        }
+        var columns: [(name: String, type: ColumnType)] = []
+        var seen: Set<String> = []
+        for position in upsertsByTable?[table] ?? [] where position >= start && position < lookaheadEnd {
+            guard case .fields(let range) = records.operations[position].payload else { continue }
+            // The op's `types` hints type a string as they would when the op adds the column itself
+            // (a hint that is not valid is left for the op to report).
+            let hints = records.operations[position].typesRange.map { lookaheadHints(source.slice($0)) }
+            for field in records.fields[range] {
+                // Source names: the warehouse maps them (and skips what it would not store) as it creates the table.
+                guard let column = try? source.string(field.key) else { continue }
+                var hinted: ColumnType?
+                if let hints, case .string = field.value { hinted = hints[column] }
+                guard let type = hinted ?? TypeRules.inferredType(field.value, source), seen.insert(column).inserted else { continue }
+                columns.append((column, type))
+            }
+        }
+        return columns
+    }
+
+    /// The valid entries of an op's `types`, for ``firstColumns(of:from:in:_:)``.
+    private func lookaheadHints(_ json: UnsafeBufferPointer<UInt8>) -> [String: ColumnType] {
+        var hints: [String: ColumnType] = [:]
+        for (name, value) in (try? JSONParser.parse(json))?.objectValue ?? [:] {
+            if case .success(let type) = SchemaValidator.columnType(value) { hints[name] = type }
+        }
+        return hints
     }
 
     /// Forgets the cached last table. Required after ``Warehouse/rollback()``, which reloads the

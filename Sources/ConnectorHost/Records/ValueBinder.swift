@@ -39,6 +39,38 @@ extension SQLiteStatement: ValueSink {
     func bindBoolean(_ value: Bool, at index: Int) { bind(Int64(value ? 1 : 0), at: index) }
 }
 
+/// Where a converted value goes: a sink's parameter (``StatementParameter``), or the canonical form
+/// the row hash is computed on (``CanonicalValue``).
+protocol BindingTarget {
+    mutating func bindNull()
+    mutating func bind(_ value: Int64)
+    mutating func bind(_ value: Double)
+    mutating func bindBoolean(_ value: Bool)
+    mutating func bind(_ value: String)
+    /// UTF-8 text that stays valid until the statement has run.
+    mutating func bindText(borrowing bytes: UnsafeBufferPointer<UInt8>)
+    mutating func bindBlob(copying bytes: UnsafeRawBufferPointer)
+}
+
+extension BindingTarget {
+    /// BOOLEAN as SQLite stores it: the integer 1 or 0.
+    @inline(__always)
+    mutating func bindBoolean(_ value: Bool) { bind(Int64(value ? 1 : 0)) }
+}
+
+/// A sink's parameter as a ``BindingTarget``.
+struct StatementParameter<Sink: ValueSink>: BindingTarget {
+    let statement: Sink
+    let index: Int
+    @inline(__always) func bindNull() { statement.bindNull(index) }
+    @inline(__always) func bind(_ value: Int64) { statement.bind(value, at: index) }
+    @inline(__always) func bind(_ value: Double) { statement.bind(value, at: index) }
+    @inline(__always) func bindBoolean(_ value: Bool) { statement.bindBoolean(value, at: index) }
+    @inline(__always) func bind(_ value: String) { statement.bind(value, at: index) }
+    @inline(__always) func bindText(borrowing bytes: UnsafeBufferPointer<UInt8>) { statement.bindText(borrowing: bytes, at: index) }
+    @inline(__always) func bindBlob(copying bytes: UnsafeRawBufferPointer) { statement.bindBlob(copying: bytes, at: index) }
+}
+
 /// Converts record values to their declared column types and binds them to statement parameters.
 ///
 /// The hot path: values arrive as byte views; common forms (integers, plain ASCII strings, canonical
@@ -60,26 +92,36 @@ struct ValueBinder {
     mutating func bind<Sink: ValueSink>(
         _ value: FieldValue, as type: ColumnType, from source: RecordSource, to statement: Sink, at index: Int
     ) throws(ValueProblem) {
+        var parameter = StatementParameter(statement: statement, index: index)
+        try bind(value, as: type, from: source, to: &parameter)
+    }
+
+    /// Converts `value` to `type` and hands the stored form to `target` (a statement's parameter,
+    /// or the row hash, which is computed over the values as stored).
+    @inline(__always)
+    mutating func bind<Target: BindingTarget>(
+        _ value: FieldValue, as type: ColumnType, from source: RecordSource, to statement: inout Target
+    ) throws(ValueProblem) {
         switch value {
         case .null:
-            statement.bindNull(index)
+            statement.bindNull()
         case .bool(let flag):
             switch type.dataType {
-            case .boolean: statement.bindBoolean(flag, at: index)
-            case .string, .json: statement.bind(flag ? "true" : "false", at: index)
+            case .boolean: statement.bindBoolean(flag)
+            case .string, .json: statement.bind(flag ? "true" : "false")
             default: throw Self.invalid(value, source, type)
             }
         case .number(let range):
             let literal = source.slice(range)
             switch type.dataType {
             case .short, .int, .long:
-                statement.bind(try Self.integer(literal, type, shown: literal), at: index)
+                statement.bind(try Self.integer(literal, type, shown: literal))
             case .float, .double:
-                statement.bind(try Self.finiteDouble(literal, type, shown: literal), at: index)
+                statement.bind(try Self.finiteDouble(literal, type, shown: literal))
             case .decimal:
-                statement.bind(try Self.decimal(literal, type, shown: literal), at: index)
+                statement.bind(try Self.decimal(literal, type, shown: literal))
             case .string, .json:
-                statement.bindText(borrowing: literal, at: index)
+                statement.bindText(borrowing: literal)
             default: throw Self.invalid(value, source, type)
             }
         case .string(let token):
@@ -87,34 +129,43 @@ struct ValueBinder {
             let shown = source.slice(token.start - 1..<token.end + 1)
             switch type.dataType {
             case .string, .xml:
-                statement.bindText(borrowing: text, at: index)
+                // Only an escape (\u0000) can put a NUL in a string, and SQLite's own text functions,
+                // its shell and most of its clients stop at one: refused, never kept in part.
+                if token.hasEscapes, let base = text.baseAddress, memchr(base, 0, text.count) != nil {
+                    throw ValueProblem(
+                        value: Array(shown),
+                        reason:
+                            "holds a NUL character (\\u0000), which SQLite's text functions and tools cut the text at; remove it, or declare the column BINARY and send base64"
+                    )
+                }
+                statement.bindText(borrowing: text)
             case .utcDateTime:
                 if TemporalValues.isCanonicalUTC(text) {
-                    statement.bindText(borrowing: text, at: index)
+                    statement.bindText(borrowing: text)
                 } else {
                     guard let normalised = TemporalValues.utcDateTime(text) else { throw Self.invalid(shown, type) }
-                    statement.bindText(borrowing: keep(normalised), at: index)
+                    statement.bindText(borrowing: keep(normalised))
                 }
             case .naiveDateTime:
                 guard let normalised = TemporalValues.naiveDateTime(text) else { throw Self.invalid(shown, type) }
-                statement.bindText(borrowing: keep(normalised), at: index)
+                statement.bindText(borrowing: keep(normalised))
             case .naiveDate:
                 guard TemporalValues.isNaiveDate(text) else { throw Self.invalid(shown, type) }
-                statement.bindText(borrowing: text, at: index)
+                statement.bindText(borrowing: text)
             case .short, .int, .long:
-                statement.bind(try Self.integer(text, type, shown: shown), at: index)
+                statement.bind(try Self.integer(text, type, shown: shown))
             case .float, .double:
                 guard Self.isJSONNumber(text) else { throw Self.invalid(shown, type) }
-                statement.bind(try Self.finiteDouble(text, type, shown: shown), at: index)
+                statement.bind(try Self.finiteDouble(text, type, shown: shown))
             case .decimal:
                 guard DecimalText.isPlain(text) else { throw Self.invalid(shown, type) }
-                statement.bind(try Self.decimal(text, type, shown: shown), at: index)
+                statement.bind(try Self.decimal(text, type, shown: shown))
             case .binary:
                 guard let decoded = Base64.decode(text) else { throw Self.invalid(shown, type) }
-                decoded.withUnsafeBytes { statement.bindBlob(copying: $0, at: index) }
+                decoded.withUnsafeBytes { statement.bindBlob(copying: $0) }
             case .json:
                 // The string's JSON text, quotes included: every JSON column holds valid JSON.
-                statement.bindText(borrowing: shown, at: index)
+                statement.bindText(borrowing: shown)
             case .boolean:
                 throw Self.invalid(shown, type)
             }
@@ -126,9 +177,9 @@ struct ValueBinder {
                     throw ValueProblem(reason: "the value is not valid UTF-8")
                 }
                 if let compact = Self.compactJSON(raw) {
-                    statement.bindText(borrowing: keep(compact), at: index)
+                    statement.bindText(borrowing: keep(compact))
                 } else {
-                    statement.bindText(borrowing: raw, at: index)
+                    statement.bindText(borrowing: raw)
                 }
             default: throw Self.invalid(value, source, type)
             }

@@ -78,6 +78,9 @@ public final class SQLiteDatabase {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// The connection's value of an SQLite limit (`SQLITE_LIMIT_COLUMN`, `SQLITE_LIMIT_LENGTH`, ...).
+    public func limit(_ id: Int32) -> Int { Int(sqlite3_limit(handle, id, -1)) }
+
     /// Whether the connection can only read (the file, its folder or its file system is read-only).
     public var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
 

@@ -87,7 +87,8 @@ public struct AttachedConnector: Sendable, Equatable {
         self.output = output
     }
 
-    /// Checks that both descriptors are open, and that `input` can be read and `output` written.
+    /// Checks that both descriptors are open pipes (or sockets), and that `input` can be read and
+    /// `output` written.
     /// - Throws: ``LaunchError`` naming the descriptor.
     public func validate() throws(LaunchError) {
         for (fd, wanted, what) in [(input, O_RDONLY, "read the connector's messages from"), (output, O_WRONLY, "write requests to")] {
@@ -101,6 +102,23 @@ public struct AttachedConnector: Sendable, Equatable {
             guard mode == wanted || mode == O_RDWR else {
                 throw LaunchError(
                     "--attach: descriptor \(fd) is not open for \(wanted == O_RDONLY ? "reading" : "writing"); the host must \(what) it")
+            }
+            // Only a pipe or a socket: a descriptor of a file (the warehouse itself, say) would have
+            // the host read it as messages, or write its requests over the file's bytes.
+            var info = stat()
+            let type = fstat(fd, &info) == 0 ? info.st_mode & S_IFMT : 0
+            guard type == S_IFIFO || type == S_IFSOCK else {
+                let kind =
+                    switch type {
+                    case S_IFREG: "a regular file"
+                    case S_IFCHR: "a character device (a terminal, or /dev/null)"
+                    case S_IFDIR: "a directory"
+                    case S_IFBLK: "a block device"
+                    default: "not a pipe"
+                    }
+                throw LaunchError(
+                    "--attach: descriptor \(fd) is \(kind), not a pipe or a socket; it must be the pipe to \(what), which the process that starts `connector-host run --attach` (the Python SDK's connector.debug()) passes"
+                )
             }
         }
     }
@@ -333,6 +351,11 @@ public enum SyncRunner {
             report.committedCounts = warehouse.committedCounts
             // Names are the connector's text: a table named with a secret value is masked too.
             report.schemaChanges = warehouse.schemaChangeLog.map { redactor.show($0, limit: 2000) }
+            // Only SQLite keeps the changes a rollback undid apart (PostgreSQL's report lists those kept).
+            if let sqlite = warehouse as? Warehouse, sqlite.rolledBackSchemaChanges > 0 {
+                report.schemaChanges.append(
+                    "(\(SyncReportFormatter.group(sqlite.rolledBackSchemaChanges)) more after the last checkpoint, rolled back with it)")
+            }
             report.duration = session.elapsed
             report.bytesRead = session.bytesRead
             report.state = (try? warehouse.storedState()).map { redactor.maskedJSON($0) }

@@ -26,10 +26,13 @@ extension WorkspaceFiles {
         try checkOwnership(
             configuration: SafeFile.kind(of: configuration) == .missing ? nil : configuration,
             manifest: SafeFile.kind(of: manifest) == .missing ? nil : manifest)
+        let before = existingFiles
+        guard !before.isEmpty else { return [] }
+        // The lock first: a running sync is the reason to refuse (not its warehouse, busy as it is
+        // written), and no sync starts while the warehouse is checked and deleted.
+        let lock = try WorkspaceLock(path: self.lock, refusal: "cannot reset: another connector-host")
         try checkIsConnectorHostWarehouse()
         let existing = existingFiles
-        guard !existing.isEmpty else { return [] }
-        let lock = try WorkspaceLock(path: self.lock, refusal: "cannot reset: another connector-host")
         var deleted: [String] = []
         for path in existing where path != self.lock {
             guard unlink(path) == 0 || errno == ENOENT else {
@@ -39,7 +42,7 @@ extension WorkspaceFiles {
         }
         unlink(self.lock)
         withExtendedLifetime(lock) {}
-        return deleted + (existing.contains(self.lock) ? [self.lock] : [])
+        return deleted + (before.contains(self.lock) ? [self.lock] : [])
     }
 
     /// A non-empty warehouse file is an SQLite database with the host's metadata tables: `reset`

@@ -154,7 +154,30 @@ final class WorkspaceLock {
     /// - Parameter refusal: the start of the message when another process holds it.
     init(path: String, refusal: String = "another connector-host") throws(SyncFailure) {
         self.path = path
-        descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        // A `reset` holds the lock while it deletes and unlinks the lock file last: a file opened
+        // just before that and locked just after would be a lock on nothing (the next run creates
+        // a new file and runs beside this one). So the lock is the file still at its path.
+        descriptor = try Self.lockInPlace(path, refusal: refusal)
+        let pid = Array("\(getpid())\n".utf8)
+        // Written before truncating, so a refused run reading it sees a whole pid.
+        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        _ = ftruncate(descriptor, off_t(pid.count))
+    }
+
+    /// The descriptor of the file at `path`, locked, retried while the file is replaced under it.
+    private static func lockInPlace(_ path: String, refusal: String) throws(SyncFailure) -> Int32 {
+        for _ in 0..<100 {
+            let descriptor = try lock(path, refusal: refusal)
+            if isAtPath(descriptor, path) { return descriptor }
+            close(descriptor)
+        }
+        throw SyncFailure(
+            .warehouse, "cannot take the lock \(path): the file is deleted or replaced every time it is taken (by another program)")
+    }
+
+    /// Opens `path` and takes the exclusive lock on it, or fails at once naming the holder's pid.
+    private static func lock(_ path: String, refusal: String) throws(SyncFailure) -> Int32 {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let code = errno
             let folder = (path as NSString).deletingLastPathComponent
@@ -167,19 +190,29 @@ final class WorkspaceLock {
             throw SyncFailure(.warehouse, "cannot open the lock file \(path): \(String(cString: strerror(code)))\(fix)")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 32, 0) }
-            let holder =
-                count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            // The holder writes its pid just after it takes the lock: wait a moment for it (bounded).
+            var holder = ""
+            for _ in 0..<50 {
+                var buffer = [UInt8](repeating: 0, count: 32)
+                let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 32, 0) }
+                holder = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+                if !holder.isEmpty { break }
+                usleep(2_000)
+            }
             close(descriptor)
             throw SyncFailure(
                 .warehouse,
-                "\(refusal) (pid \(holder)) is syncing into this warehouse; it holds the lock \(path). Wait for it to finish or stop it"
+                "\(refusal) (pid \(holder.isEmpty ? "?" : holder)) is syncing into this warehouse; it holds the lock \(path). Wait for it to finish or stop it"
             )
         }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(descriptor, 0)
-        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        return descriptor
+    }
+
+    private static func isAtPath(_ descriptor: Int32, _ path: String) -> Bool {
+        var held = stat()
+        var current = stat()
+        guard fstat(descriptor, &held) == 0, lstat(path, &current) == 0 else { return false }
+        return held.st_dev == current.st_dev && held.st_ino == current.st_ino
     }
 
     deinit {
@@ -189,12 +222,7 @@ final class WorkspaceLock {
 
     /// Whether the lock file is still at its path: deleted or replaced (by hand, or by an old
     /// `reset`), it no longer keeps a second run out.
-    var isInPlace: Bool {
-        var held = stat()
-        var current = stat()
-        guard fstat(descriptor, &held) == 0, lstat(path, &current) == 0 else { return false }
-        return held.st_dev == current.st_dev && held.st_ino == current.st_ino
-    }
+    var isInPlace: Bool { Self.isAtPath(descriptor, path) }
 }
 
 /// What a running sync holds on its workspace: the lock, and the identity of the warehouse file it

@@ -13,7 +13,7 @@ struct StableHasher {
         for byte in text.utf8 { mix(byte) }
     }
 
-    private mutating func mix(_ byte: UInt8) {
+    fileprivate mutating func mix(_ byte: UInt8) {
         low ^= UInt64(byte)
         // Multiply the 128-bit state by the FNV-128 prime 2^88 + 0x13B.
         let product = low.multipliedFullWidth(by: 0x13B)
@@ -26,5 +26,17 @@ struct StableHasher {
         let highText = String(high, radix: 16)
         let lowText = String(low, radix: 16)
         return String(repeating: "0", count: 16 - highText.count) + highText + String(repeating: "0", count: 16 - lowText.count) + lowText
+    }
+}
+
+extension StableHasher {
+    /// Adds `bytes`, length-prefixed like ``combine(_:)``.
+    mutating func combine(bytes: [UInt8]) {
+        var length = UInt64(bytes.count)
+        for _ in 0..<8 {
+            mix(UInt8(truncatingIfNeeded: length))
+            length >>= 8
+        }
+        for byte in bytes { mix(byte) }
     }
 }

@@ -8,10 +8,14 @@ extension DestinationCatalog {
     }
 
     /// The table a connector names `name` (in destination schema `schema`, `nil` for the default
-    /// one), creating it (without primary key) on first sight. Names are mapped once per distinct pair.
+    /// one), creating it (without primary key) on first sight, with the inferred columns
+    /// `firstColumns` gives as source names (one `CREATE TABLE` instead of one `ALTER` per column).
+    /// Names are mapped once per distinct pair.
     /// - Throws: ``OperationProblem`` for a name the warehouse refuses, or one that differs from an
     ///   existing table's only in letter case; ``SQLiteError`` when creating it fails.
-    func table(schema: String? = nil, named name: String) throws -> WarehouseTable {
+    func table(schema: String? = nil, named name: String, firstColumns: () -> [(name: String, type: ColumnType)] = { [] }) throws
+        -> WarehouseTable
+    {
         let source = SourceTableName(schema: schema, name: name)
         if let table = tablesBySource[source] { return table }
         let destination = try destinationName(of: source)
@@ -26,7 +30,9 @@ extension DestinationCatalog {
                 throw OperationProblem(
                     column: nil, reason: NameRules.collision(destination.table, existing: existingName, what: "table"))
             }
-            table = try createTable(name: destination.table, schema: destination.schema, primaryKey: [], declared: [], inSchema: false)
+            table = try createTable(
+                name: destination.table, schema: destination.schema, primaryKey: [], declared: [], inferred: firstColumns(), inSchema: false
+            )
             undeclaredTablesCreated.append(destination.table)
         }
         noteSource(source, of: table)
@@ -117,6 +123,14 @@ extension DestinationCatalog {
             }
             if let existingName = table.columnName(matchingCase: name) {
                 throw OperationProblem(column: sourceName, reason: NameRules.collision(name, existing: existingName, what: "column"))
+            }
+            if let problem = table.rowidProblem(adding: name) { throw OperationProblem(column: sourceName, reason: problem) }
+            if let problem = columnLimitProblem(table.columns.count + 1, hasPrimaryKey: table.hasPrimaryKey) {
+                throw OperationProblem(
+                    column: name,
+                    reason:
+                        "column \(NameRules.quoted(name)) would be column \(SyncReportFormatter.group(table.columns.count + 1)) of table \(NameRules.quoted(table.name)), \(problem)"
+                )
             }
             try addColumn(
                 to: table, name: name, type: hints?[sourceName] ?? TypeRules.inferredType(field.value, source), declared: false)
@@ -236,22 +250,35 @@ extension Warehouse {
         // Columns the record leaves out must be NULL; when it names every column, all get rebound.
         if !Self.namesEveryColumn(columnIndexes, table.columns.count) { statement.clearBindings() }
         var boundKeys: UInt64 = 0
+        var boundKeyCount = 0
         defer { binder.recycle() }
-        for (position, field) in fields.enumerated() {
-            let index = columnIndexes[position]
-            guard index >= 0 else { continue }
-            try bind(field, column: index, of: table, source: source, to: statement, at: index + 1)
-            if index < 64, table.primaryKeyMask & (1 << UInt64(index)) != 0, !isNull(field.value) {
-                boundKeys |= 1 << UInt64(index)
-            }
-        }
         if table.hasPrimaryKey {
-            guard boundKeys == table.primaryKeyMask else { throw missingKey(table, fields, source, boundKeys: boundKeys) }
+            for (position, field) in fields.enumerated() {
+                let index = columnIndexes[position]
+                guard index >= 0 else { continue }
+                try bind(field, column: index, of: table, source: source, to: statement, at: index + 1)
+                if table.isPrimaryKeyColumn(index), !isNull(field.value) {
+                    if index < 64 { boundKeys |= 1 << UInt64(index) }
+                    boundKeyCount += 1
+                }
+            }
+            // Every key column non-null, however wide the table (the mask covers the first 64 columns).
+            guard boundKeys == table.primaryKeyMask, boundKeyCount == table.primaryKeyIndexes.count else {
+                throw missingKey(table, fields, source, boundKeys: boundKeys)
+            }
         } else {
-            statement.bind(rowHash(fields, source), at: table.columns.count + 2)
+            hashScratch.removeAll(keepingCapacity: true)
+            for (position, field) in fields.enumerated() {
+                let index = columnIndexes[position]
+                guard index >= 0 else { continue }
+                var parameter = HashedParameter(StatementParameter(statement: statement, index: index + 1))
+                try bind(field, column: index, of: table, source: source, to: &parameter)
+                hashScratch.append((table.columns[index].nameBytes, parameter.canonical))
+            }
+            statement.bind(RowHash.of(hashScratch), at: table.columns.count + 2)
         }
         syncedTime.withUnsafeBufferPointer { statement.bindText(borrowing: $0, at: table.columns.count + 1) }
-        try statement.execute()
+        try execute(statement)
         counts.upserts += 1
     }
 
@@ -301,7 +328,7 @@ extension Warehouse {
         }
         syncedTime.withUnsafeBufferPointer { statement.bindText(borrowing: $0, at: parameter) }
         try bindKeys(table, fields, keyPositions, source, statement, firstParameter: parameter + 1)
-        try statement.execute()
+        try execute(statement)
         counts.updates += 1
         if database.changes == 0 { counts.noopUpdates += 1 }
     }
@@ -322,10 +349,11 @@ extension Warehouse {
             }
             try bindKeys(table, fields, keyPositions, source, statement, firstParameter: 2)
         } else {
-            // Without a primary key a row is identified by all its values: `keys` must be the full row.
-            statement.bind(rowHash(fields, source), at: 2)
+            // Without a primary key a row is identified by all its values: `keys` must be the full
+            // row, and its hash is over the values as the columns store them.
+            statement.bind(try keyHash(table, fields, source), at: 2)
         }
-        try statement.execute()
+        try execute(statement)
         counts.deletes += 1
         if database.changes == 0 { counts.noopDeletes += 1 }
     }
@@ -334,7 +362,7 @@ extension Warehouse {
     func truncate(_ table: WarehouseTable) throws {
         let statement = try statement(.truncate, of: table)
         syncedTime.withUnsafeBufferPointer { statement.bindText(borrowing: $0, at: 1) }
-        try statement.execute()
+        try execute(statement)
         counts.truncates += 1
     }
 
@@ -343,12 +371,20 @@ extension Warehouse {
         _ field: Field, column index: Int, of table: WarehouseTable, source: RecordSource, to statement: SQLiteStatement,
         at parameter: Int
     ) throws(OperationProblem) {
+        var target = StatementParameter(statement: statement, index: parameter)
+        try bind(field, column: index, of: table, source: source, to: &target)
+    }
+
+    @inline(__always)
+    func bind<Target: BindingTarget>(
+        _ field: Field, column index: Int, of table: WarehouseTable, source: RecordSource, to target: inout Target
+    ) throws(OperationProblem) {
         guard let type = table.columns[index].type else {
-            statement.bindNull(parameter)
+            target.bindNull()
             return
         }
         do throws(ValueProblem) {
-            try binder.bind(field.value, as: type, from: source, to: statement, at: parameter)
+            try binder.bind(field.value, as: type, from: source, to: &target)
         } catch {
             throw OperationProblem(column: table.columns[index].name, reason: error.message(masking: redactor))
         }
@@ -367,6 +403,28 @@ extension Warehouse {
         }
     }
 
-    /// The row hash of a keyless table's row (``DestinationCatalog/rowHash(_:_:scratch:)``).
-    func rowHash(_ fields: [Field], _ source: RecordSource) -> String { rowHash(fields, source, scratch: &hashScratch) }
+    /// The row hash `keys` name in a table without primary key: each value converted to its column's
+    /// type, as an upsert would have stored it. A key for a column the table does not have (or has
+    /// only nulls in) can match no row: the hash of nothing the table holds.
+    func keyHash(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource) throws -> String {
+        hashScratch.removeAll(keepingCapacity: true)
+        var seen: [Int] = []
+        for (position, field) in fields.enumerated() where !isNull(field.value) {
+            let index = table.columnIndex(forKey: field.key, at: position, in: source)
+            if index == WarehouseTable.ignoredField { continue }  // a system column's name: not stored, as in upsert
+            guard let index, let type = table.columns[index].type else {
+                return "#no-such-row"
+            }
+            // A member twice has no defined meaning; two source names of one column are refused here
+            // too, since a delete's keys must name the row exactly.
+            if seen.contains(index) { throw Self.namedTwice(table.columns[index].name) }
+            seen.append(index)
+            var canonical = CanonicalValue()
+            do throws(ValueProblem) { try binder.bind(field.value, as: type, from: source, to: &canonical) } catch {
+                throw OperationProblem(column: table.columns[index].name, reason: error.message(masking: redactor))
+            }
+            hashScratch.append((table.columns[index].nameBytes, canonical))
+        }
+        return RowHash.of(hashScratch)
+    }
 }

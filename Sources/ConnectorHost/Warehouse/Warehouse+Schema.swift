@@ -37,6 +37,16 @@ extension DestinationCatalog {
                 throw SchemaConflict(
                     table: definition.name, reason: NameRules.collision(definition.name, existing: existingName, what: "table"))
             } else {
+                let probe = WarehouseTable(
+                    name: definition.name, schema: nil, primaryKey: [], system: settings.systemColumns, naming: naming)
+                for (name, _) in definition.columns {
+                    if let problem = probe.rowidProblem(adding: name) { throw SchemaConflict(table: definition.name, reason: problem) }
+                    probe.appendColumn(WarehouseColumn(name: name, type: nil, declared: true))
+                }
+                let count = Set(definition.columns.map(\.name) + definition.primaryKey).count
+                if let problem = columnLimitProblem(count, hasPrimaryKey: !definition.primaryKey.isEmpty) {
+                    throw SchemaConflict(table: definition.name, reason: "\(SyncReportFormatter.group(count)) columns are \(problem)")
+                }
                 let table = try createTable(
                     name: definition.name, schema: destination.schema, primaryKey: definition.primaryKey, declared: definition.columns)
                 noteSource(source, of: table)
@@ -69,6 +79,14 @@ extension DestinationCatalog {
                     throw SchemaConflict(
                         table: definition.name, reason: NameRules.collision(name, existing: existingName, what: "column"))
                 } else {
+                    if let problem = columnLimitProblem(table.columns.count + 1, hasPrimaryKey: table.hasPrimaryKey) {
+                        throw SchemaConflict(
+                            table: definition.name,
+                            reason:
+                                "declared column \(NameRules.quoted(name)) would be column \(SyncReportFormatter.group(table.columns.count + 1)), \(problem)"
+                        )
+                    }
+                    if let problem = table.rowidProblem(adding: name) { throw SchemaConflict(table: definition.name, reason: problem) }
                     try addColumn(to: table, name: name, type: type, declared: true)
                 }
             }
@@ -108,10 +126,23 @@ extension DestinationCatalog {
     }
 
     func createTable(
-        name: String, schema: String? = nil, primaryKey: [String], declared: [(name: String, type: ColumnType)], inSchema: Bool = true
+        name: String, schema: String? = nil, primaryKey: [String], declared: [(name: String, type: ColumnType)],
+        inferred: [(name: String, type: ColumnType)] = [], inSchema: Bool = true
     ) throws -> WarehouseTable {
         let table = WarehouseTable(name: name, schema: schema, primaryKey: primaryKey, system: settings.systemColumns, naming: naming)
         for (columnName, type) in declared { table.appendColumn(WarehouseColumn(name: columnName, type: type, declared: true)) }
+        // The first columns of an undeclared table, as source names: mapped as an operation's would be,
+        // and only those an operation would add (no problem name, no collision, no system column),
+        // and only as many as fit: the operation that adds one too many is the one told so.
+        var inferredCount = 0
+        for (sourceName, type) in inferred where inferredCount < maximumColumns(hasPrimaryKey: !primaryKey.isEmpty) {
+            let columnName = naming.column(sourceName)
+            guard NameRules.problem(columnName, what: "column") == nil, table.columnName(matchingCase: columnName) == nil,
+                !table.system.contains(columnName), table.rowidProblem(adding: columnName) == nil
+            else { continue }
+            table.appendColumn(WarehouseColumn(name: columnName, type: type, declared: false))
+            inferredCount += 1
+        }
         // Key columns not declared get their type from their first value.
         for keyColumn in primaryKey where table.columnIndex(named: keyColumn) == nil {
             table.appendColumn(WarehouseColumn(name: keyColumn, type: nil, declared: false))
@@ -126,6 +157,10 @@ extension DestinationCatalog {
                     ? "\(name): table created with no primary key, columns inferred"
                     : "\(name): table created with \(table.columns.count) column\(table.columns.count == 1 ? "" : "s"), primary key \(describeKey(primaryKey))"
         )
+        // Logged as if added one by one, as they would have been without the look-ahead.
+        for column in table.columns.suffix(inferredCount) {
+            recordSchemaChange("\(name).\(column.name): column added as \(column.type.map { "\($0)" } ?? "untyped") (inferred)")
+        }
         return table
     }
 
@@ -225,6 +260,10 @@ extension Warehouse {
             try convertValues(of: table, from: quoted, into: quoted, conversion)
         }
         try setColumnType(table, index, type, declared: declared)
+        // The row hash is over stored values, which the conversion may have changed (1 became "1").
+        var storedValuesChanged = TypeRules.sqlType(oldType) != TypeRules.sqlType(type)
+        if case .none = conversion {} else { storedValuesChanged = true }
+        if !table.hasPrimaryKey, storedValuesChanged { try rehashRows(of: table) }
     }
 
     /// Widens a primary-key column to another storage class. SQLite can neither change a column's
@@ -265,8 +304,10 @@ extension Warehouse {
         case .sql(let template):
             try database.execute("UPDATE \(table.quotedName) SET \(target) = \(template.replacing("{}", with: source))")
         case .perValue(let convert):
-            let rows = try database.query("SELECT rowid, \(source) FROM \(table.quotedName) WHERE \(source) IS NOT NULL")
-            let statement = try database.prepare("UPDATE \(table.quotedName) SET \(target) = ?1 WHERE rowid = ?2")
+            // By the row id under the name no column hides (a connector's column may be called rowid).
+            let rowid = table.rowidName
+            let rows = try database.query("SELECT \(rowid), \(source) FROM \(table.quotedName) WHERE \(source) IS NOT NULL")
+            let statement = try database.prepare("UPDATE \(table.quotedName) SET \(target) = ?1 WHERE \(rowid) = ?2")
             for row in rows {
                 try statement.bind([convert(row[1]), row[0]])
                 try statement.execute()

@@ -27,10 +27,13 @@ extension Warehouse {
             ])
         let id = try database.query("SELECT last_insert_rowid()").first?.first
         try database.beginTransaction(.immediate)
+        try upgradeRowHashes()
         counts = OperationCounts()
         committedCounts = OperationCounts()
         schemaChangeLog = []
         syncWarnings = []
+        committedSchemaChanges = 0
+        rolledBackSchemaChanges = 0
         guard case .integer(let syncID)? = id else { return 0 }
         return syncID
     }
@@ -69,6 +72,7 @@ extension Warehouse {
         try database.commit()
         counts.checkpoints += 1
         committedCounts = counts
+        committedSchemaChanges = schemaChangeLog.count
     }
 
     /// Opens the transaction that collects the operations up to the next checkpoint.
@@ -83,6 +87,7 @@ extension Warehouse {
         try recordSyncEnd(id: id, status: status, error: nil)
         try database.commit()
         committedCounts = counts
+        committedSchemaChanges = schemaChangeLog.count
     }
 
     /// Undoes everything since the last checkpoint and records the failure.
@@ -95,6 +100,9 @@ extension Warehouse {
     public func rollback() {
         try? database.rollback()
         try? loadMetadata()
+        // The report lists the schema changes that stay, and only counts those that went.
+        rolledBackSchemaChanges += schemaChangeLog.count - committedSchemaChanges
+        schemaChangeLog.removeSubrange(committedSchemaChanges...)
     }
 
     func recordSyncEnd(id: Int64, status: String, error: String?) throws(SQLiteError) {

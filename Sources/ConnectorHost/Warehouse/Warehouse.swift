@@ -45,11 +45,16 @@ public final class Warehouse: DestinationCatalog {
     var tableNamesByFoldedName: [String: String] = [:]
     /// Masks the configuration's secrets in the values that messages about invalid operations quote.
     var redactor = Redactor.none
+    /// How many entries of ``schemaChangeLog`` are committed (the rest goes if the sync fails).
+    var committedSchemaChanges = 0
+    /// Schema changes of this sync that a failure rolled back (no longer in ``schemaChangeLog``).
+    public internal(set) var rolledBackSchemaChanges = 0
 
     @exclusivity(unchecked) var binder = ValueBinder()
     /// The `_connector_synced` value of the operations being applied, as stable bytes.
     @exclusivity(unchecked) var syncedTime: [UInt8] = []
-    @exclusivity(unchecked) var hashScratch: [(String, String)] = []
+    /// The non-null columns of the row being hashed (a table without primary key), for ``RowHash``.
+    @exclusivity(unchecked) var hashScratch: [(name: [UInt8], value: CanonicalValue)] = []
     @exclusivity(unchecked) var columnIndexes: [Int] = []
 
     /// Opens or creates the warehouse at `path` and loads its metadata.
@@ -110,4 +115,34 @@ struct SourceTableName: Hashable {
 
     /// `name`, or `schema.name`, quoted, for messages.
     var shown: String { schema.map { NameRules.quoted($0) + "." }.map { $0 + NameRules.quoted(name) } ?? NameRules.quoted(name) }
+}
+
+/// SQLite's limits, checked before SQLite would hit them, so a connector learns which limit and
+/// what to send instead (not a "warehouse" error quoting SQL).
+extension Warehouse {
+    /// SQLite's number of columns per table (`SQLITE_MAX_COLUMN`, 2,000 by default).
+    var tableColumnLimit: Int { database.limit(SQLITE_LIMIT_COLUMN) }
+    var tableColumnLimitSource: String { "SQLite allows \(SyncReportFormatter.group(tableColumnLimit)) columns per table (SQLITE_MAX_COLUMN)" }
+
+    /// Runs an operation's statement; SQLite's size limit for a value or a row becomes an error of the operation.
+    @inline(__always)
+    func execute(_ statement: SQLiteStatement) throws {
+        let failure: SQLiteError
+        do throws(SQLiteError) {
+            try statement.execute()
+            return
+        } catch {
+            failure = error
+        }
+        guard failure.primaryCode == SQLITE_TOOBIG else { throw failure }
+        throw tooBig()
+    }
+
+    private func tooBig() -> OperationProblem {
+        OperationProblem(
+            column: nil,
+            reason:
+                "a value or the row is larger than SQLite allows (\(SyncReportFormatter.group(database.limit(SQLITE_LIMIT_LENGTH))) bytes, SQLITE_MAX_LENGTH); send smaller values (split a large document, or store it elsewhere and send its location)"
+        )
+    }
 }

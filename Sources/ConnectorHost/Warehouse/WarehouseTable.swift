@@ -156,6 +156,12 @@ final class WarehouseTable {
     }
 
     var hasPrimaryKey: Bool { !primaryKey.isEmpty }
+
+    /// Whether column `index` is part of the primary key (any index, beyond the 64 of the mask too).
+    @inline(__always)
+    func isPrimaryKeyColumn(_ index: Int) -> Bool {
+        index < 64 ? primaryKeyMask & (1 << UInt64(index)) != 0 : primaryKeyIndexes.contains(index)
+    }
     var quotedName: String { quoteIdentifier(name) }
 
     /// The column of exactly this name (byte for byte): the dictionary's String keys would also
@@ -168,6 +174,27 @@ final class WarehouseTable {
     /// The existing column that `name` differs from only in ASCII letter case, if any.
     func columnName(matchingCase name: String) -> String? {
         indexByFoldedName[NameRules.folded(name)].map { columns[$0].name }
+    }
+
+    /// The names SQLite gives a row's rowid. A column called one of them (in any letter case) hides
+    /// it: the name then means the column.
+    static let rowidAliases = ["rowid", "_rowid_", "oid"]
+
+    /// The name that reaches SQLite's rowid in this table's statements: the first of
+    /// ``rowidAliases`` that no column is called (the host never lets a table take all three).
+    var rowidName: String {
+        Self.rowidAliases.first { indexByFoldedName[NameRules.folded($0)] == nil } ?? "rowid"
+    }
+
+    /// Why a column called `name` cannot be added (it would hide the last name of the rowid, which
+    /// widening and rehashing rewrite rows by), or `nil`.
+    func rowidProblem(adding name: String) -> String? {
+        let folded = NameRules.folded(name)
+        guard Self.rowidAliases.contains(where: { NameRules.folded($0) == folded }),
+            Self.rowidAliases.allSatisfy({ NameRules.folded($0) == folded || indexByFoldedName[NameRules.folded($0)] != nil })
+        else { return nil }
+        return
+            "column \(NameRules.quoted(name)) would make rowid, _rowid_ and oid all columns of table \(NameRules.quoted(name == self.name ? name : self.name)), which leaves SQLite no name for its row id (the host rewrites rows by it when a column widens); rename one of the three"
     }
 
     /// Adds a column to the model (the caller alters the SQL table) and drops cached statements.

@@ -12,8 +12,9 @@ import ConnectorProtocol
 ///
 /// Configuration:
 ///
-///     {"rows": N, "every": K, "batch": B,
-///      "kill": {"at": M, "how": "before" | "midline" | "after", "target": "self" | "host"}}
+///     {"rows": N, "every": K, "batch": B, "delay": MICROSECONDS,
+///      "kill": {"at": M, "how": "before" | "midline" | "after", "target": "self" | "host",
+///               "signal": "KILL" | "TERM" | "HUP", "then": "stop" | "continue"}}
 ///
 /// The stream is operations 1...N (see `operation(_:)`); `update` resumes after `state.cursor`.
 /// Operations go out in `records` batches of at most B, a batch is flushed before each checkpoint,
@@ -21,8 +22,13 @@ import ConnectorProtocol
 /// The messages of one `update` (records, checkpoints, then its answer) are numbered from 0;
 /// message M is where the kill happens: before writing it, after writing half of its bytes, or
 /// after writing all of it (without waiting for a checkpoint's answer). The target is this process
-/// or the host (its parent), with SIGKILL. Every `update` appends the state it received to
-/// `received.jsonl` in the working directory.
+/// (SIGKILL) or the host (its parent), with `signal` (SIGKILL by default). After a SIGKILL to the
+/// host it exits at once; after a SIGTERM or SIGHUP, which the host survives to stop the sync, it
+/// either stops (reads until the host's `cancel` or the end of stdin, then exits 0) or continues
+/// (writes the rest of message M and of the stream, as if nothing had happened), as `then` says.
+/// `delay` (default 0) is a pause before each message, so a sync lasts long enough to be met by a
+/// `reset`. Every `update` appends the state it received to `received.jsonl` in the working
+/// directory, and the connector writes its pid to `connector.pid` when it starts.
 ///
 /// FaultInjectionTests models the same stream; keep the two in step.
 @main
@@ -34,6 +40,10 @@ struct FaultInjectionConnector {
     static func main() { FaultInjectionConnector().run() }
 
     func run() {
+        if let file = fopen("connector.pid", "w") {
+            fputs("\(getpid())\n", file)
+            fclose(file)
+        }
         var configuration: JSONValue = [:]
         while let message = readMessage() {
             guard case .request(let id, let method, let params) = message else { continue }
@@ -101,7 +111,9 @@ struct FaultInjectionConnector {
         let int = { (key: String) in Int(configuration[key]?.int64Value ?? 1) }
         let plan = Self.messages(after: Int(state["cursor"]?.int64Value ?? 0), rows: int("rows"), every: int("every"), batch: int("batch"))
         let fault = configuration["kill"]
+        let delay = useconds_t(max(0, min(1_000_000, configuration["delay"]?.int64Value ?? 0)))
         for (index, message) in plan.enumerated() {
+            if delay > 0 { usleep(delay) }
             emit(index, message.line, fault)
             guard case .request(let checkpointID, _, _) = message else { continue }
             while let answer = readMessage() {
@@ -124,9 +136,28 @@ struct FaultInjectionConnector {
         default: break
         }
         if fault["target"]?.stringValue == "host" {
+            let signal =
+                switch fault["signal"]?.stringValue {
+                case "TERM": SIGTERM
+                case "HUP": SIGHUP
+                default: SIGKILL
+                }
             // Only while the host is still the parent: never signal whoever adopted an orphan.
-            if getppid() == parent { kill(parent, SIGKILL) }
-            _exit(0)
+            if getppid() == parent { kill(parent, signal) }
+            guard signal != SIGKILL else { _exit(0) }
+            guard fault["then"]?.stringValue == "continue" else {
+                // Stops as a connector should: at the host's cancel, or when the host closes stdin.
+                while let message = readMessage() {
+                    if case .notification("cancel", _) = message { break }
+                }
+                exit(0)
+            }
+            switch fault["how"]?.stringValue {
+            case "midline": write(Array(line.dropFirst(line.count / 2)))
+            case "after": break
+            default: write(line)
+            }
+            return
         }
         kill(getpid(), SIGKILL)
     }
