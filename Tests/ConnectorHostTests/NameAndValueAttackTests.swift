@@ -136,7 +136,7 @@ struct NameAndValueAttackTests {
         let (report, _) = fixture.sync()
         #expect(
             report.failure?.message.hasPrefix(
-                #"invalid operation: operation #1 (stdout line 3), table "items", column "value": "a\u0000b" holds a NUL character (\u0000), which SQLite's text functions and tools cut the text at; remove it, or declare the column BINARY and send base64"#
+                #"invalid operation: operation #1 (stdout line 3), table "items", column "value": "a\u0000b" holds a NUL character (\u0000), which warehouse text cannot hold whole (SQLite's text functions and tools cut the text at it; PostgreSQL refuses it); remove it, or declare the column BINARY and send base64"#
             ) == true, "\(report.failure?.message ?? "")")
         #expect(try fixture.snapshot() == seededSnapshot)
     }

@@ -18,6 +18,8 @@ protocol DestinationCatalog: AnyObject {
     /// The destination's number of columns per table, and a phrase naming that limit.
     var tableColumnLimit: Int { get }
     var tableColumnLimitSource: String { get }
+    /// Masks secrets in the messages of refused values.
+    var redactor: Redactor { get }
     var schemaChangeLog: [String] { get set }
     var undeclaredTablesCreated: [String] { get set }
     /// How the destination lands data: its naming and system columns (fixed by its first sync).

@@ -38,7 +38,18 @@ extension PostgresDestination {
             guard boundKeys == table.primaryKeyMask else { throw missingKey(table, fields, source, boundKeys: boundKeys) }
             for index in table.primaryKeyIndexes { encoder.appendKey(index + 1, to: &run.key) }
         } else {
-            encoder.bind(rowHash(fields, source, scratch: &hashScratch), at: rowID)
+            // The row hash over the values as stored (RowHash), as the SQLite warehouse computes it.
+            hashScratch.removeAll(keepingCapacity: true)
+            for (position, field) in fields.enumerated() where !isNull(field.value) {
+                let index = columnIndexes[position]
+                guard index >= 0, let type = table.columns[index].type else { continue }
+                var canonical = CanonicalValue()
+                do throws(ValueProblem) { try binder.bind(field.value, as: type, from: source, to: &canonical) } catch {
+                    throw OperationProblem(column: table.columns[index].name, reason: error.message(masking: redactor))
+                }
+                hashScratch.append((table.columns[index].nameBytes, canonical))
+            }
+            encoder.bind(RowHash.of(hashScratch), at: rowID)
             encoder.appendKey(rowID, to: &run.key)
         }
         _ = run.admitKey()
@@ -108,7 +119,7 @@ extension PostgresDestination {
             try bindKeys(table, fields, keyPositions, source)
         } else {
             // Without a primary key a row is identified by all its values: `keys` must be the full row.
-            encoder.bind(rowHash(fields, source, scratch: &hashScratch), at: rowID)
+            encoder.bind(try keyHash(table, fields, source, binder: &binder, scratch: &hashScratch), at: rowID)
         }
         try admitKeyedRow(table)
         if table.hasPrimaryKey {

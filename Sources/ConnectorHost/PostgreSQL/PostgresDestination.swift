@@ -68,7 +68,7 @@ package final class PostgresDestination: Destination {
     @exclusivity(unchecked) var binder = ValueBinder()
     @exclusivity(unchecked) var encoder = PostgresRowEncoder()
     @exclusivity(unchecked) var syncedTime: [UInt8] = []
-    @exclusivity(unchecked) var hashScratch: [(String, String)] = []
+    @exclusivity(unchecked) var hashScratch: [(name: [UInt8], value: CanonicalValue)] = []
     @exclusivity(unchecked) var columnIndexes: [Int] = []
     @exclusivity(unchecked) var run = PostgresRun()
     /// Tables whose rows were found to exist already in this sync: their upserts are merged, not copied.

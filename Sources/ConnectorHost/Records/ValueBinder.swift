@@ -129,13 +129,14 @@ struct ValueBinder {
             let shown = source.slice(token.start - 1..<token.end + 1)
             switch type.dataType {
             case .string, .xml:
-                // Only an escape (\u0000) can put a NUL in a string, and SQLite's own text functions,
-                // its shell and most of its clients stop at one: refused, never kept in part.
+                // Only an escape (\u0000) can put a NUL in a string. SQLite's own text functions, its
+                // shell and most of its clients stop at one, and PostgreSQL's text cannot hold one:
+                // refused on every destination, never kept in part.
                 if token.hasEscapes, let base = text.baseAddress, memchr(base, 0, text.count) != nil {
                     throw ValueProblem(
                         value: Array(shown),
                         reason:
-                            "holds a NUL character (\\u0000), which SQLite's text functions and tools cut the text at; remove it, or declare the column BINARY and send base64"
+                            "holds a NUL character (\\u0000), which warehouse text cannot hold whole (SQLite's text functions and tools cut the text at it; PostgreSQL refuses it); remove it, or declare the column BINARY and send base64"
                     )
                 }
                 statement.bindText(borrowing: text)

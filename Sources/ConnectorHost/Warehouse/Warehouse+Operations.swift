@@ -221,20 +221,32 @@ extension DestinationCatalog {
         return false
     }
 
-    /// A stable id for a row of a table without primary key: a hash of its sorted non-null
-    /// `column=value` pairs (values as sent), so identical rows collapse into one.
-    func rowHash(_ fields: [Field], _ source: RecordSource, scratch: inout [(String, String)]) -> String {
-        scratch.removeAll(keepingCapacity: true)
-        for field in fields where !isNull(field.value) {
-            scratch.append(((try? source.string(field.key)) ?? "", source.rawJSON(field.value)))
+    /// The row hash `keys` name in a table without primary key: each value converted to its column's
+    /// type, as an upsert would have stored it. A key for a column the table does not have (or has
+    /// only nulls in) can match no row: the hash of nothing the table holds.
+    func keyHash(
+        _ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, binder: inout ValueBinder,
+        scratch hashScratch: inout [(name: [UInt8], value: CanonicalValue)]
+    ) throws -> String {
+        hashScratch.removeAll(keepingCapacity: true)
+        var seen: [Int] = []
+        for (position, field) in fields.enumerated() where !isNull(field.value) {
+            let index = table.columnIndex(forKey: field.key, at: position, in: source)
+            if index == WarehouseTable.ignoredField { continue }  // a system column's name: not stored, as in upsert
+            guard let index, let type = table.columns[index].type else {
+                return "#no-such-row"
+            }
+            // A member twice has no defined meaning; two source names of one column are refused here
+            // too, since a delete's keys must name the row exactly.
+            if seen.contains(index) { throw Self.namedTwice(table.columns[index].name) }
+            seen.append(index)
+            var canonical = CanonicalValue()
+            do throws(ValueProblem) { try binder.bind(field.value, as: type, from: source, to: &canonical) } catch {
+                throw OperationProblem(column: table.columns[index].name, reason: error.message(masking: redactor))
+            }
+            hashScratch.append((table.columns[index].nameBytes, canonical))
         }
-        scratch.sort { $0.0 < $1.0 }
-        var hasher = StableHasher()
-        for (key, value) in scratch {
-            hasher.combine(key)
-            hasher.combine(value)
-        }
-        return hasher.hexDigest
+        return RowHash.of(hashScratch)
     }
 }
 
@@ -403,28 +415,8 @@ extension Warehouse {
         }
     }
 
-    /// The row hash `keys` name in a table without primary key: each value converted to its column's
-    /// type, as an upsert would have stored it. A key for a column the table does not have (or has
-    /// only nulls in) can match no row: the hash of nothing the table holds.
+    /// The row hash `keys` name in a table without primary key (``DestinationCatalog/keyHash(_:_:_:binder:scratch:)``).
     func keyHash(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource) throws -> String {
-        hashScratch.removeAll(keepingCapacity: true)
-        var seen: [Int] = []
-        for (position, field) in fields.enumerated() where !isNull(field.value) {
-            let index = table.columnIndex(forKey: field.key, at: position, in: source)
-            if index == WarehouseTable.ignoredField { continue }  // a system column's name: not stored, as in upsert
-            guard let index, let type = table.columns[index].type else {
-                return "#no-such-row"
-            }
-            // A member twice has no defined meaning; two source names of one column are refused here
-            // too, since a delete's keys must name the row exactly.
-            if seen.contains(index) { throw Self.namedTwice(table.columns[index].name) }
-            seen.append(index)
-            var canonical = CanonicalValue()
-            do throws(ValueProblem) { try binder.bind(field.value, as: type, from: source, to: &canonical) } catch {
-                throw OperationProblem(column: table.columns[index].name, reason: error.message(masking: redactor))
-            }
-            hashScratch.append((table.columns[index].nameBytes, canonical))
-        }
-        return RowHash.of(hashScratch)
+        try keyHash(table, fields, source, binder: &binder, scratch: &hashScratch)
     }
 }
