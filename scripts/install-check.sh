@@ -40,12 +40,14 @@ for entry in "${entries[@]}"; do
 done
 # as_user [-C DIR] COMMAND...: runs COMMAND so, in DIR (default the empty work folder).
 as_user() {
-  local directory="$work" unset=()
+  # `variable` is local: callers keep their own `name` (a CONNECTOR_HOST_* variable set, as CI's
+  # PostgreSQL URL is, must not rename the connector being checked).
+  local directory="$work" unset=() variable
   if [ "$1" = "-C" ]; then
     directory="$2"
     shift 2
   fi
-  for name in $(env | sed -n 's/^\(CONNECTOR_HOST_[A-Za-z0-9_]*\)=.*/\1/p'); do unset+=(-u "$name"); done
+  for variable in $(env | sed -n 's/^\(CONNECTOR_HOST_[A-Za-z0-9_]*\)=.*/\1/p'); do unset+=(-u "$variable"); done
   (cd "$directory" && env "${unset[@]}" -u PYTHONPATH PATH="$path" "$@")
 }
 
