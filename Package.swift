@@ -28,8 +28,10 @@ let package = Package(
         .target(name: "ConnectorSDK", dependencies: ["ConnectorProtocol"]),
         .target(name: "ConnectorPackaging", dependencies: ["ConnectorProtocol", "CConnectorZlib"]),
         .target(name: "ConnectorHost", dependencies: ["ConnectorProtocol", "ConnectorPackaging", "CConnectorSQLite", "CConnectorSpawn"]),
+        // Singer taps and Airbyte sources as connectors: the hidden `connector-host adapter` command.
+        .target(name: "ConnectorAdapters", dependencies: ["ConnectorProtocol", "CConnectorSpawn"]),
         // The command line: parsing, help, subcommands, terminal output (print, readLine, signals).
-        .target(name: "ConnectorHostCLI", dependencies: ["ConnectorHost", "ConnectorProtocol", "ConnectorPackaging"]),
+        .target(name: "ConnectorHostCLI", dependencies: ["ConnectorHost", "ConnectorAdapters", "ConnectorProtocol", "ConnectorPackaging"]),
         .target(name: "BenchWorkload", path: "bench/Sources/BenchWorkload"),
 
         // Executables: the thin entry point and the connectors that live in this repository.
