@@ -127,7 +127,8 @@ public protocol SyncConsole: Sendable {
 /// part) or drive the terminal (forge an `error:` line, move the cursor, change colours).
 struct MaskingConsole: SyncConsole {
     let base: any SyncConsole
-    let redactor: Redactor
+    let secretMask: SecretMask
+    var redactor: Redactor { secretMask.redactor }
 
     /// The longest line passed on, in characters (a longer one is cut, after masking): 1 MiB, and
     /// room for the note of a stderr line the collector cut at 1 MiB already.
@@ -195,8 +196,9 @@ public enum SyncRunner {
         var report = SyncReport(
             connector: URL(fileURLWithPath: options.directory).lastPathComponent, counts: OperationCounts(), duration: 0,
             bytesRead: 0, failure: nil, state: nil, files: options.files)
-        // Masks the configuration's secrets in everything the sync shows or reports, once it is read.
-        var redactor = Redactor.none
+        // Masks the configuration's secrets in everything the sync shows or reports, once it is read
+        // (and the connector's `secretKeys`, once it has answered initialize).
+        let secretMask = SecretMask()
         do throws(SyncFailure) {
             var plan: LaunchPlan
             do {
@@ -211,8 +213,8 @@ public enum SyncRunner {
             if let name = options.connectorName { plan.name = name }
             report.connector = plan.name
             let configuration = try loadConfiguration(options)
-            redactor = Redactor(configuration: configuration)
-            let console = MaskingConsole(base: console, redactor: redactor)
+            secretMask.use(configuration: configuration)
+            let console = MaskingConsole(base: console, secretMask: secretMask)
             try options.files.checkOwnership(
                 configuration: configurationFile(options),
                 manifest: plan.kind == .manifest ? options.directory + "/" + ConnectorLauncher.manifestName : nil)
@@ -222,7 +224,7 @@ public enum SyncRunner {
             do { warehouse = try Warehouse(path: options.files.warehouse) } catch {
                 throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
             }
-            warehouse.redactor = redactor
+            warehouse.redactor = secretMask.redactor
             do { try warehouse.probeWriteAccess() } catch {
                 throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
             }
@@ -242,11 +244,12 @@ public enum SyncRunner {
             }
             let session = SyncSession(
                 plan: plan, options: options, configuration: configuration, warehouse: warehouse, workspace: workspace,
-                console: console, cancellation: cancellation)
+                console: console, cancellation: cancellation, secretMask: secretMask)
             if let path = options.recordPath {
-                session.recorder = try TranscriptRecorder(path: FilePaths.absolute(path), redactor: redactor)
+                session.recorder = try TranscriptRecorder(path: FilePaths.absolute(path), secretMask: secretMask)
             }
             defer {
+                let redactor = secretMask.redactor
                 report.counts = warehouse.counts
                 report.committedCounts = warehouse.committedCounts
                 // Names are the connector's text: a table named with a secret value is masked too.
@@ -264,7 +267,7 @@ public enum SyncRunner {
             try session.run()
             if let problem = session.recorder?.failure { console.note("warning: " + problem) }
         } catch {
-            report.failure = withConfigurationHint(error, options).shown(by: redactor)
+            report.failure = withConfigurationHint(error, options).shown(by: secretMask.redactor)
         }
         return report
     }

@@ -128,8 +128,10 @@ public enum Redaction {
     /// `"__secrets"` array, at any depth (a secret-looking key holding an object makes all of it
     /// secret), and secrets embedded in any string value (``embeddedSecrets(in:)``). Values shorter
     /// than 3 characters are left alone: masking them would garble every message.
-    public static func secretValues(in configuration: JSONObject) -> [String] {
-        let declared = Set(configuration["__secrets"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+    /// - Parameter additionalKeys: more keys to treat like those of `"__secrets"` (a connector's
+    ///   `secretKeys`, see ``SecretMask``).
+    public static func secretValues(in configuration: JSONObject, additionalKeys: [String] = []) -> [String] {
+        let declared = Set((configuration["__secrets"]?.arrayValue?.compactMap(\.stringValue) ?? []) + additionalKeys)
         var values: [String] = []
         func collect(_ value: JSONValue, secret: Bool) {
             switch value {

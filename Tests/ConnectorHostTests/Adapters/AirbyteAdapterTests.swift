@@ -117,4 +117,20 @@ struct AirbyteAdapterTests {
         let (report, _) = fixture.adapterSync()
         #expect(report.failure == nil, "\(report.failure?.message ?? "")")
     }
+
+    @Test("values marked airbyte_secret in the spec are masked in the source's stderr, its logs and the report")
+    func airbyteSecretsMasked() throws {
+        let fixture = try ConnectorFixture(
+            adapter: "airbyte", script: "airbyte_source.py", configuration: ["rows": 1, "account_pin": "pin-8841-7723"])
+        let (report, console) = fixture.adapterSync()
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        #expect(console.all.contains("[airbyte-fixture] logging in with pin ********"), "\(console.all)")
+        #expect(console.all.contains("[airbyte-fixture info] pin ******** accepted"), "\(console.all)")
+        #expect(!console.all.joined().contains("8841"), "\(console.all)")
+        try fixture.configure(["rows": 2, "fail_after": 1, "account_pin": "pin-8841-7723"])
+        let failure = try #require(fixture.adapterSync().0.failure)
+        #expect(
+            failure.message.hasPrefix("the connector failed in update: the API returned 500 for page 2 (pin ********) [error -32013 (source error)]"),
+            "\(failure.message)")
+    }
 }

@@ -158,4 +158,13 @@ struct SingerAdapterTests {
             ), "\(console.all)")
         #expect(try fixture.rows(#"SELECT "k" FROM "extras""#) == [["one"]])
     }
+
+    @Test("settings a Meltano SDK tap marks secret in --about are masked in its stderr")
+    func singerSecretsMasked() throws {
+        let fixture = try ConnectorFixture(adapter: "singer", script: "singer_tap.py", configuration: ["rows": 1, "shared_code": "c0de-55-91"])
+        let (report, console) = fixture.adapterSync()
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        #expect(console.all.contains("[singer-fixture] connecting with code ********"), "\(console.all)")
+        #expect(!console.all.joined().contains("c0de-55-91"), "\(console.all)")
+    }
 }

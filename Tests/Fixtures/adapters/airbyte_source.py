@@ -5,6 +5,7 @@ Commands as Airbyte sources have them: spec, check --config, discover --config,
 read --config --catalog [--state]. Its configuration drives what it sends:
 
   api_key      secret (airbyte_secret); "wrong" makes check fail; printed to stderr to test masking
+  account_pin  secret (airbyte_secret) under a name the host would not guess; printed to stderr and in a LOG
   credentials  {"client_secret": ...}: a secret nested in a oneOf branch of the spec
   rows         rows of stream "accounts" per run (default 3), after the cursor in the state
   state_kind   "stream" (default), "global" or "legacy": the shape of the STATE messages
@@ -27,6 +28,7 @@ SPEC = {
         "additionalProperties": False,
         "properties": {
             "api_key": {"type": "string", "airbyte_secret": True},
+            "account_pin": {"type": "string", "airbyte_secret": True},
             "rows": {"type": "integer"},
             "state_kind": {"type": "string"},
             "fail_after": {"type": "integer"},
@@ -133,6 +135,10 @@ def main():
             return 1
     if config.get("api_key"):
         sys.stderr.write("using api key %s\n" % config["api_key"])
+    if config.get("account_pin"):
+        sys.stderr.write("logging in with pin %s\n" % config["account_pin"])
+        if command == "read":
+            log("INFO", "pin %s accepted" % config["account_pin"])
     if command == "check":
         log("INFO", "checking the connection")
         if config.get("api_key") == "wrong":
@@ -166,7 +172,8 @@ def main():
     for offset in range(1, rows + 1):
         row_id = cursor + offset
         if config.get("fail_after") is not None and offset > config["fail_after"]:
-            trace_error("the API returned 500 for page %d" % offset, config.get("fail_type", "system_error"))
+            pin = " (pin %s)" % config["account_pin"] if config.get("account_pin") else ""
+            trace_error("the API returned 500 for page %d%s" % (offset, pin), config.get("fail_type", "system_error"))
             return 1
         emit({"type": "RECORD", "record": {"stream": "accounts", "emitted_at": 1, "data": {
             "id": row_id, "name": "account %d" % row_id, "balance": row_id + 0.25, "visits": row_id * 10,

@@ -13,6 +13,7 @@ It speaks the Singer spec as taps do: `--about --format json`, `--config FILE --
   extra_stream    also send stream "extras", which discovery does not announce
   bad_state       send a STATE whose value is not an object
   api_token       secret (`--about` marks it so); printed to stderr to test masking
+  shared_code     secret (`--about` marks it so) under a name the host would not guess
   discover_fails  make --discover fail with a message on stderr
 
 Given `--no-discover` as its first argument it behaves like a tap without discovery mode
@@ -83,7 +84,8 @@ def main():
         emit({"name": "singer-fixture", "version": "1.2.3", "capabilities": ["catalog", "state", "discover", "about"],
               "settings": {"type": "object", "properties": {
                   "rows": {"type": "integer"},
-                  "api_token": {"type": "string", "secret": True}}}})
+                  "api_token": {"type": "string", "secret": True},
+                  "shared_code": {"type": "string", "secret": True}}}})
         return 0
     config = json.load(open(argument("--config")))
     if "__secrets" in config:
@@ -91,6 +93,8 @@ def main():
         return 1
     if config.get("api_token"):
         sys.stderr.write("connecting with token %s\n" % config["api_token"])
+    if config.get("shared_code"):
+        sys.stderr.write("connecting with code %s\n" % config["shared_code"])
     if "--discover" in sys.argv:
         if config.get("discover_fails"):
             sys.stderr.write("CRITICAL could not list the streams: %s\n" % config["discover_fails"])

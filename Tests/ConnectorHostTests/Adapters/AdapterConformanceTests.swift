@@ -1,0 +1,60 @@
+import ConnectorHost
+import ConnectorProtocol
+import Foundation
+import Testing
+
+/// `conformance` and `test` on adapted connectors: the adapter is a protocol-v1 connector like any other.
+@Suite("Adapted connectors conform to the protocol")
+struct AdapterConformanceTests {
+    @Test("a Singer tap and an Airbyte source behind the adapter pass every conformance check", arguments: ["singer", "airbyte"])
+    func conforms(_ adapter: String) throws {
+        let fixture = try ConnectorFixture(
+            adapter: adapter, script: adapter == "singer" ? "singer_tap.py" : "airbyte_source.py", configuration: ["rows": 3])
+        var options = ConformanceOptions(directory: fixture.path)
+        options.timeout = 120
+        let report = ConformanceSuite.run(options)
+        #expect(report.launchFailure == nil, "\(report.launchFailure ?? "")")
+        for result in report.results { #expect(result.status == .passed, "\(result.check): \(result.reason)") }
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.appendingPathComponent("files").path))
+    }
+
+    @Test("`connector-host test` runs an Airbyte source's check: exit 0 when it succeeds, 1 with its message when it fails")
+    func airbyteTestIsCheck() throws {
+        let fixture = try ConnectorFixture(adapter: "airbyte", script: "airbyte_source.py", configuration: ["api_key": "right-key-1"])
+        let passed = try runCLI(["test", fixture.path])
+        #expect(passed.status == 0, "\(passed.stderr)")
+        #expect(passed.stdout == "airbyte-fixture: test passed: check succeeded\n")
+        try fixture.configure(["api_key": "wrong"])
+        let failed = try runCLI(["test", fixture.path])
+        #expect(failed.status == 1)
+        #expect(failed.stdout == "airbyte-fixture: test failed: 401 Unauthorized: the API key is not valid\n")
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.appendingPathComponent("files").path))
+    }
+
+    @Test("`connector-host test` runs a Singer tap's discovery")
+    func singerTestIsDiscovery() throws {
+        let fixture = try ConnectorFixture(adapter: "singer", script: "singer_tap.py", configuration: [:])
+        let passed = try runCLI(["test", fixture.path, "--json"])
+        #expect(passed.status == 0, "\(passed.stderr)")
+        #expect(passed.stdout == #"{"connector":"singer-fixture","message":"singer_tap.py discovered 2 stream(s): items, snapshot","ok":true}"# + "\n")
+        try fixture.configure(["discover_fails": "no such host"])
+        let failed = try runCLI(["test", fixture.path])
+        #expect(failed.status == 1)
+        #expect(
+            failed.stdout
+                == "singer-fixture: test failed: singer_tap.py --discover exited with status 1; its stderr (in the log above) says why. Check the configuration (configuration.json)\n"
+        )
+        #expect(failed.stderr.contains("CRITICAL could not list the streams: no such host"), "\(failed.stderr)")
+    }
+
+    @Test("`connector-host test` on a connector without a connection test says so and exits 1")
+    func noConnectionTest() throws {
+        let fixture = try ConnectorFixture(product: "hello-connector")
+        let result = try runCLI(["test", fixture.path])
+        #expect(result.status == 1)
+        #expect(
+            result.stderr.hasSuffix(
+                "error: the connector has no connection test (its initialize result says capabilities.test is not true); run it with `connector-host run` to check its configuration\n"
+            ), "\(result.stderr)")
+    }
+}
