@@ -65,6 +65,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "ConnectorProtocolTests", dependencies: ["ConnectorProtocol"]),
         .testTarget(name: "ConnectorSDKTests", dependencies: ["ConnectorSDK", "ConnectorProtocol"]),
+        .testTarget(name: "ConnectorAdaptersTests", dependencies: ["ConnectorAdapters", "ConnectorProtocol"]),
         .testTarget(name: "ConnectorHostCLITests", dependencies: ["ConnectorHostCLI", "ConnectorHost"]),
         .testTarget(name: "ConnectorPackagingTests", dependencies: ["ConnectorPackaging"]),
         .testTarget(

@@ -69,7 +69,9 @@ public enum AdapterCommand {
             tables = arguments[index + 1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             index += 2
         }
-        guard index < arguments.count - 1 else { return .failure(UsageProblem(message: "the adapter needs `--` and the tap's or source's command")) }
+        guard index < arguments.count - 1 else {
+            return .failure(UsageProblem(message: "the adapter needs `--` and the tap's or source's command"))
+        }
         return .success(Arguments(kind: kind, tables: tables, command: Array(arguments[(index + 1)...])))
     }
 

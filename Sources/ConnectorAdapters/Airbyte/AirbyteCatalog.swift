@@ -56,7 +56,8 @@ struct AirbyteCatalog {
             if let missing = selected.first(where: { !known.contains($0) }) {
                 throw AdapterError(
                     .configuration,
-                    "--tables names the stream \"\(missing)\", which the source does not have; its streams: \(known.joined(separator: ", "))")
+                    "--tables names the stream \"\(missing)\", which the source does not have; its streams: \(known.joined(separator: ", "))"
+                )
             }
         }
         self.streams = streams

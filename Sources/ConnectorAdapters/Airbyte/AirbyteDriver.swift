@@ -29,7 +29,8 @@ final class AirbyteDriver: SourceDriver {
         if let error = output.traceError { throw error }
         guard let spec = output.first("SPEC")?["spec"] else {
             throw AdapterError(
-                .source, "\(displayCommand) spec \(result.exit) without a SPEC message; is \(command[0]) an Airbyte source?\n\(result.stderrTail())")
+                .source,
+                "\(displayCommand) spec \(result.exit) without a SPEC message; is \(command[0]) an Airbyte source?\n\(result.stderrTail())")
         }
         return SourceIdentity(
             name: executableName, version: "airbyte", secretKeys: AirbyteSpec.secretKeys(in: spec["connectionSpecification"] ?? [:]),
@@ -94,10 +95,11 @@ final class AirbyteDriver: SourceDriver {
         let catalog = try prepare(configuration: configuration, log: log)
         var state = try AirbyteState(stored: stored)
         let files = try PrivateFiles()
-        var arguments = command + [
-            "read", "--config", try files.store("config.json", configuration.forSource),
-            "--catalog", try files.store("catalog.json", catalog.configured),
-        ]
+        var arguments =
+            command + [
+                "read", "--config", try files.store("config.json", configuration.forSource),
+                "--catalog", try files.store("catalog.json", catalog.configured),
+            ]
         if let argument = state.sourceArgument { arguments += ["--state", try files.store("state.json", argument)] }
         let output = try SourceOutput(arguments: arguments, connection: operations.connection, role: "the source")
         do throws(AdapterError) {

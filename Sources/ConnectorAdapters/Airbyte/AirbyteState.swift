@@ -38,11 +38,13 @@ struct AirbyteState: Equatable {
     /// Merges the `state` member of one STATE message.
     mutating func merge(_ message: JSONValue) throws(AdapterError) {
         guard let object = message.objectValue else {
-            throw AdapterError(.source, "the source sent a STATE message whose state is not an object: \(JSONWriter.string(message).prefix(200))")
+            throw AdapterError(
+                .source, "the source sent a STATE message whose state is not an object: \(JSONWriter.string(message).prefix(200))")
         }
         switch object["type"]?.stringValue {
         case "STREAM":
-            guard let stream = object["stream"], let descriptor = stream["stream_descriptor"], let name = descriptor["name"]?.stringValue else {
+            guard let stream = object["stream"], let descriptor = stream["stream_descriptor"], let name = descriptor["name"]?.stringValue
+            else {
                 throw AdapterError(.source, "the source sent a STREAM state without stream.stream_descriptor.name")
             }
             let key = (descriptor["namespace"]?.stringValue.map { $0 + "." } ?? "") + name

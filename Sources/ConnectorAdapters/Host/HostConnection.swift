@@ -85,7 +85,9 @@ final class HostConnection: Sendable {
                 return answer.mapError { AdapterError(.refused($0.code), "the host refused the checkpoint: \($0.message)") }
             }
             if inbox.cancelled { return .failure(.cancelled) }
-            if inbox.closed { return .failure(AdapterError(.cancelled, "the host closed the connection before acknowledging the checkpoint")) }
+            if inbox.closed {
+                return .failure(AdapterError(.cancelled, "the host closed the connection before acknowledging the checkpoint"))
+            }
             return nil
         }
         _ = try answer.get()

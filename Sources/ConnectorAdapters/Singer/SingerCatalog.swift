@@ -52,9 +52,14 @@ struct SingerCatalog {
             selectedEntries.append(.object(object))
             streams.append(Stream(name: name, table: StreamTable(name: name, schema: object["schema"] ?? [:], primaryKey: primaryKey)))
         }
-        if let only, let missing = only.first(where: { name in !known.contains(name) && !entries.contains { $0["tap_stream_id"]?.stringValue == name } }) {
+        if let only,
+            let missing = only.first(where: { name in
+                !known.contains(name) && !entries.contains { $0["tap_stream_id"]?.stringValue == name }
+            })
+        {
             throw AdapterError(
-                .configuration, "--tables names the stream \"\(missing)\", which the tap does not have; its streams: \(known.joined(separator: ", "))")
+                .configuration,
+                "--tables names the stream \"\(missing)\", which the tap does not have; its streams: \(known.joined(separator: ", "))")
         }
         var catalog = discovered.objectValue ?? [:]
         catalog["streams"] = .array(selectedEntries)

@@ -61,9 +61,14 @@ final class SingerDriver: SourceDriver {
         do throws(AdapterError) {
             guard let catalog = try discover(configuration: configuration, cached: false) else {
                 throw AdapterError(
-                    .source, "\(executableName) has no discovery mode (--discover), the only test a Singer tap offers; run a sync to check the configuration")
+                    .source,
+                    "\(executableName) has no discovery mode (--discover), the only test a Singer tap offers; run a sync to check the configuration"
+                )
             }
-            return (true, "\(executableName) discovered \(catalog.streams.count) stream(s): \(catalog.streams.map(\.name).joined(separator: ", "))")
+            return (
+                true,
+                "\(executableName) discovered \(catalog.streams.count) stream(s): \(catalog.streams.map(\.name).joined(separator: ", "))"
+            )
         } catch {
             guard case .configuration = error.kind else { throw error }
             return (false, error.message)
@@ -186,7 +191,8 @@ private struct SingerRead {
             if changed { timestampColumns = tables[names.name]?.timestampColumns ?? [] }
             repaired = timestampColumns.isEmpty ? nil : try TimestampRepair.repairedRow(line, data: record, columns: timestampColumns)
         } catch {
-            throw AdapterError(.source, "the tap's stdout line \(output.lineNumber) is not a valid RECORD message (\(error)): \(Preview.of(line))")
+            throw AdapterError(
+                .source, "the tap's stdout line \(output.lineNumber) is not a valid RECORD message (\(error)): \(Preview.of(line))")
         }
         if changed { try warnIfUndeclared(names.name) }
         if let version, versions.needsTruncate(stream: names.name, version: String(decoding: line[version], as: UTF8.self)) {
@@ -231,6 +237,7 @@ private struct SingerRead {
         guard tables[stream] == nil, warnedStreams.insert(stream).inserted else { return }
         try operations.log(
             .warning,
-            "stream \"\(stream)\" of \(tapName) was not in its discovered catalog; its table is created from the records, without a primary key")
+            "stream \"\(stream)\" of \(tapName) was not in its discovered catalog; its table is created from the records, without a primary key"
+        )
     }
 }

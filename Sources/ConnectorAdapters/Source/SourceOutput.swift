@@ -36,7 +36,8 @@ final class SourceOutput {
                 throw AdapterError(.source, "\(role)'s stdout line \(line) is longer than \(limit) bytes")
             case .partialLineAtEOF(let line, _):
                 throw AdapterError(
-                    .source, "\(role)'s stdout ended in the middle of line \(line) (\(role) \(process.wait())): it stopped while writing a message")
+                    .source,
+                    "\(role)'s stdout ended in the middle of line \(line) (\(role) \(process.wait())): it stopped while writing a message")
             case .timedOut: throw AdapterError(.source, "\(role) timed out")
             case .system(let operation, let code):
                 throw AdapterError(.source, "reading \(role)'s stdout failed (\(operation): errno \(code))")
@@ -48,7 +49,8 @@ final class SourceOutput {
     func finish() throws(AdapterError) {
         let exit = process.wait()
         guard exit == .exited(0) else {
-            throw AdapterError(.source, "\(role) (\(process.displayName)) \(exit) without reporting an error; its stderr is in the log above")
+            throw AdapterError(
+                .source, "\(role) (\(process.displayName)) \(exit) without reporting an error; its stderr is in the log above")
         }
     }
 

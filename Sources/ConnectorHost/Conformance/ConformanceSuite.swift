@@ -335,7 +335,7 @@ struct ConformanceRun {
             problems.append("capabilities.selectTables is \(ConformanceSession.jsonText(select)), expected a boolean")
         }
         selectsTables = (try? InitializeResult(json: result))?.declares(Capability.selectTables) ?? false
-        if let keys = result["secretKeys"], SecretMask.secretKeys(keys) == nil {
+        if let keys = result[Member.secretKeys], InitializeResult.secretKeys(keys) == nil {
             problems.append("secretKeys is \(ConformanceSession.jsonText(keys)), expected an array of configuration key names (strings)")
         }
         secretMask.accept(initializeResult: result)

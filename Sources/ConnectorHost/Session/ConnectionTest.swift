@@ -100,7 +100,10 @@ private final class TestConversation {
     func run() throws(SyncFailure) -> (ok: Bool, message: String) {
         let initialize = try request(
             Method.initialize,
-            ["protocolVersion": .number(JSONNumber(ProtocolVersion.current)), "host": SyncRunner.hostInfo, "configuration": .object(configuration)])
+            [
+                "protocolVersion": .number(JSONNumber(ProtocolVersion.current)), "host": SyncRunner.hostInfo,
+                "configuration": .object(configuration),
+            ])
         if let note = mask.accept(initializeResult: initialize) { console.note(note) }
         guard initialize["capabilities"]?["test"]?.boolValue == true else {
             throw SyncFailure(
@@ -111,7 +114,8 @@ private final class TestConversation {
         let result = try request(Method.test, ["configuration": .object(configuration)])
         guard let ok = result["ok"]?.boolValue, let message = result["message"]?.stringValue else {
             throw SyncFailure(
-                .protocolViolation, "the connector's test result needs a boolean \"ok\" and a string \"message\", got \(JSONWriter.string(result).prefix(200))")
+                .protocolViolation,
+                "the connector's test result needs a boolean \"ok\" and a string \"message\", got \(JSONWriter.string(result).prefix(200))")
         }
         _ = try? request(Method.shutdown, [:])
         return (ok, mask.redactor.show(message, limit: 2000))
@@ -152,7 +156,8 @@ private final class TestConversation {
                 let level = params["level"]?.stringValue.flatMap(LogLevel.init(wireName:)) ?? .info
                 console.connectorLog(plan.name, level: level, params["message"]?.stringValue ?? "")
             case .request(let requestID, let name, _):
-                try? writer.send(.errorResponse(id: requestID, error: RPCError(.methodNotFound, "the host has no method \"\(name)\" during \(method)")))
+                try? writer.send(
+                    .errorResponse(id: requestID, error: RPCError(.methodNotFound, "the host has no method \"\(name)\" during \(method)")))
             default:
                 continue
             }

@@ -36,8 +36,8 @@ public final class SecretMask: Sendable {
     ///   is then ignored: declaring secrets wrongly must not fail a sync), else `nil`.
     @discardableResult
     public func accept(initializeResult result: JSONValue) -> String? {
-        guard let member = result["secretKeys"] else { return nil }
-        guard let keys = Self.secretKeys(member) else {
+        guard let member = result[InitializeResult.Member.secretKeys] else { return nil }
+        guard let keys = InitializeResult.secretKeys(member) else {
             return "warning: the connector's initialize result has a secretKeys that is not an array of strings; it was ignored"
         }
         state.withLock { state in
@@ -47,12 +47,5 @@ public final class SecretMask: Sendable {
             state.redactor = Redactor(secrets: Redaction.secretValues(in: state.configuration, additionalKeys: state.keys))
         }
         return nil
-    }
-
-    /// The key names of a `secretKeys` member, or `nil` when it is not an array of strings.
-    static func secretKeys(_ member: JSONValue) -> [String]? {
-        guard let elements = member.arrayValue else { return nil }
-        let keys = elements.compactMap(\.stringValue)
-        return keys.count == elements.count ? keys : nil
     }
 }

@@ -36,7 +36,9 @@ struct AdapterConformanceTests {
         let fixture = try ConnectorFixture(adapter: "singer", script: "singer_tap.py", configuration: [:])
         let passed = try runCLI(["test", fixture.path, "--json"])
         #expect(passed.status == 0, "\(passed.stderr)")
-        #expect(passed.stdout == #"{"connector":"singer-fixture","message":"singer_tap.py discovered 2 stream(s): items, snapshot","ok":true}"# + "\n")
+        #expect(
+            passed.stdout == #"{"connector":"singer-fixture","message":"singer_tap.py discovered 2 stream(s): items, snapshot","ok":true}"#
+                + "\n")
         try fixture.configure(["discover_fails": "no such host"])
         let failed = try runCLI(["test", fixture.path])
         #expect(failed.status == 1)

@@ -11,7 +11,10 @@ struct AirbyteAdapterTests {
         let fixture = try ConnectorFixture(adapter: "airbyte", script: "airbyte_source.py", configuration: ["rows": 2])
         let (report, console) = fixture.adapterSync()
         #expect(report.failure == nil, "\(report.failure?.message ?? "")")
-        #expect(try fixture.rows(#"SELECT "name", "primary_key" FROM "_connector_tables" ORDER BY 1"#) == [["accounts", #"["id"]"#], ["events", #"["id"]"#]])
+        #expect(
+            try fixture.rows(#"SELECT "name", "primary_key" FROM "_connector_tables" ORDER BY 1"#) == [
+                ["accounts", #"["id"]"#], ["events", #"["id"]"#],
+            ])
         #expect(
             try fixture.rows(
                 #"SELECT "column_name", "type" FROM "_connector_columns" WHERE "table_name" = 'accounts' ORDER BY "position""#) == [
@@ -20,10 +23,18 @@ struct AirbyteAdapterTests {
                     ["phones", "JSON"], ["score", "STRING"],
                 ])
         #expect(
-            try fixture.rows(#"SELECT "id", "name", "balance", "visits", "updated", "local_time", "birthday", "address", "phones", "score" FROM "accounts" ORDER BY 1"#)
+            try fixture.rows(
+                #"SELECT "id", "name", "balance", "visits", "updated", "local_time", "birthday", "address", "phones", "score" FROM "accounts" ORDER BY 1"#
+            )
                 == [
-                    ["1", "account 1", "1.25", "10", "2024-05-01T10:00:01Z", "2024-05-01T10:00:00", "NULL", #"{"city":"Oslo"}"#, #"["+47 1"]"#, "1"],
-                    ["2", "account 2", "2.25", "20", "2024-05-01T10:00:02Z", "2024-05-01T10:00:00", "NULL", #"{"city":"Oslo"}"#, #"["+47 1"]"#, "high"],
+                    [
+                        "1", "account 1", "1.25", "10", "2024-05-01T10:00:01Z", "2024-05-01T10:00:00", "NULL", #"{"city":"Oslo"}"#,
+                        #"["+47 1"]"#, "1",
+                    ],
+                    [
+                        "2", "account 2", "2.25", "20", "2024-05-01T10:00:02Z", "2024-05-01T10:00:00", "NULL", #"{"city":"Oslo"}"#,
+                        #"["+47 1"]"#, "high",
+                    ],
                 ])
         #expect(report.counts.checkpoints == 2)
         #expect(
@@ -93,13 +104,16 @@ struct AirbyteAdapterTests {
 
     @Test("a full-refresh stream is read whole each sync: rows it no longer sends are soft-deleted")
     func fullRefresh() throws {
-        let fixture = try ConnectorFixture(adapter: "airbyte", script: "airbyte_source.py", configuration: ["rows": 1, "events": [1, 2, 3]])
+        let fixture = try ConnectorFixture(
+            adapter: "airbyte", script: "airbyte_source.py", configuration: ["rows": 1, "events": [1, 2, 3]])
         #expect(fixture.adapterSync().0.failure == nil)
         try fixture.configure(["rows": 1, "events": [2, 4]])
         let (second, _) = fixture.adapterSync()
         #expect(second.failure == nil, "\(second.failure?.message ?? "")")
         #expect(
-            try fixture.rows(#"SELECT "id", "_connector_deleted" FROM "events" ORDER BY 1"#) == [["1", "1"], ["2", "0"], ["3", "1"], ["4", "0"]])
+            try fixture.rows(#"SELECT "id", "_connector_deleted" FROM "events" ORDER BY 1"#) == [
+                ["1", "1"], ["2", "0"], ["3", "1"], ["4", "0"],
+            ])
     }
 
     @Test("stdout lines that are not JSON are logged, as the Airbyte platform does")
@@ -130,7 +144,8 @@ struct AirbyteAdapterTests {
         try fixture.configure(["rows": 2, "fail_after": 1, "account_pin": "pin-8841-7723"])
         let failure = try #require(fixture.adapterSync().0.failure)
         #expect(
-            failure.message.hasPrefix("the connector failed in update: the API returned 500 for page 2 (pin ********) [error -32013 (source error)]"),
+            failure.message.hasPrefix(
+                "the connector failed in update: the API returned 500 for page 2 (pin ********) [error -32013 (source error)]"),
             "\(failure.message)")
     }
 }

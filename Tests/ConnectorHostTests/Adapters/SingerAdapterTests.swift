@@ -24,11 +24,22 @@ struct SingerAdapterTests {
                     ["tags", "JSON", "1"], ["code", "STRING", "1"], ["ratio", "DOUBLE", "1"], ["anything", "JSON", "0"],
                 ])
         #expect(
-            try fixture.rows(#"SELECT "id", "name", "price", "in_stock", "updated_at", "released", "dimensions", "tags", "code", "ratio", "anything" FROM "items" ORDER BY "id""#)
+            try fixture.rows(
+                #"SELECT "id", "name", "price", "in_stock", "updated_at", "released", "dimensions", "tags", "code", "ratio", "anything" FROM "items" ORDER BY "id""#
+            )
                 == [
-                    ["1", "item 1", "1.5", "0", "2024-05-01T12:00:01Z", "2024-05-02", #"{"w":1,"deep":{"x":[1,2]}}"#, #"["a","b"]"#, "1", "0.25", "[1]"],
-                    ["2", "item 2", "3.0", "1", "2024-05-01T10:00:00Z", "2024-05-03", #"{"w":2,"deep":{"x":[1,2]}}"#, #"["a","b"]"#, "C2", "0.5", "[2]"],
-                    ["3", "item 3", "4.5", "0", "2024-05-01T12:00:03Z", "2024-05-04", #"{"w":3,"deep":{"x":[1,2]}}"#, #"["a","b"]"#, "3", "0.75", "[3]"],
+                    [
+                        "1", "item 1", "1.5", "0", "2024-05-01T12:00:01Z", "2024-05-02", #"{"w":1,"deep":{"x":[1,2]}}"#, #"["a","b"]"#, "1",
+                        "0.25", "[1]",
+                    ],
+                    [
+                        "2", "item 2", "3.0", "1", "2024-05-01T10:00:00Z", "2024-05-03", #"{"w":2,"deep":{"x":[1,2]}}"#, #"["a","b"]"#,
+                        "C2", "0.5", "[2]",
+                    ],
+                    [
+                        "3", "item 3", "4.5", "0", "2024-05-01T12:00:03Z", "2024-05-04", #"{"w":3,"deep":{"x":[1,2]}}"#, #"["a","b"]"#, "3",
+                        "0.75", "[3]",
+                    ],
                 ])
         #expect(report.counts.checkpoints == 2)
         #expect(fixture.stateFile() == #"{"bookmarks":{"items":{"cursor":3}}}"#)
@@ -76,21 +87,24 @@ struct SingerAdapterTests {
     func tableVersions() throws {
         let fixture = try ConnectorFixture(adapter: "singer", script: "singer_tap.py", configuration: ["rows": 0, "version": 1])
         #expect(fixture.adapterSync().0.failure == nil)
-        #expect(try fixture.rows(#"SELECT "id", "label", "_connector_deleted" FROM "snapshot" ORDER BY 1"#) == [
-            ["1", "v1", "0"], ["2", "v1", "0"], ["3", "v1", "0"],
-        ])
+        #expect(
+            try fixture.rows(#"SELECT "id", "label", "_connector_deleted" FROM "snapshot" ORDER BY 1"#) == [
+                ["1", "v1", "0"], ["2", "v1", "0"], ["3", "v1", "0"],
+            ])
         try fixture.configure(["rows": 0, "version": 2, "snapshot_rows": [1, 3]])
         let (second, _) = fixture.adapterSync()
         #expect(second.failure == nil, "\(second.failure?.message ?? "")")
         #expect(second.counts.truncates == 1)
-        #expect(try fixture.rows(#"SELECT "id", "label", "_connector_deleted" FROM "snapshot" ORDER BY 1"#) == [
-            ["1", "v2", "0"], ["2", "v1", "1"], ["3", "v2", "0"],
-        ])
+        #expect(
+            try fixture.rows(#"SELECT "id", "label", "_connector_deleted" FROM "snapshot" ORDER BY 1"#) == [
+                ["1", "v2", "0"], ["2", "v1", "1"], ["3", "v2", "0"],
+            ])
         try fixture.configure(["rows": 0, "version": 2, "snapshot_rows": [3]])
         let (third, _) = fixture.adapterSync()
         #expect(third.failure == nil, "\(third.failure?.message ?? "")")
         #expect(third.counts.truncates == 0)
-        #expect(try fixture.rows(#"SELECT "id", "_connector_deleted" FROM "snapshot" ORDER BY 1"#) == [["1", "0"], ["2", "1"], ["3", "0"]])
+        #expect(
+            try fixture.rows(#"SELECT "id", "_connector_deleted" FROM "snapshot" ORDER BY 1"#) == [["1", "0"], ["2", "1"], ["3", "0"]])
     }
 
     @Test("--tables (the manifest's \"tables\") selects the streams to sync")
@@ -115,7 +129,8 @@ struct SingerAdapterTests {
 
     @Test("a tap without --discover: its tables come from the records, undeclared, with a warning")
     func withoutDiscovery() throws {
-        let fixture = try ConnectorFixture(adapter: "singer", script: "singer_tap.py", arguments: ["--no-discover"], configuration: ["rows": 2])
+        let fixture = try ConnectorFixture(
+            adapter: "singer", script: "singer_tap.py", arguments: ["--no-discover"], configuration: ["rows": 2])
         let (report, console) = fixture.adapterSync()
         #expect(report.failure == nil, "\(report.failure?.message ?? "")")
         #expect(
@@ -161,7 +176,8 @@ struct SingerAdapterTests {
 
     @Test("settings a Meltano SDK tap marks secret in --about are masked in its stderr")
     func singerSecretsMasked() throws {
-        let fixture = try ConnectorFixture(adapter: "singer", script: "singer_tap.py", configuration: ["rows": 1, "shared_code": "c0de-55-91"])
+        let fixture = try ConnectorFixture(
+            adapter: "singer", script: "singer_tap.py", configuration: ["rows": 1, "shared_code": "c0de-55-91"])
         let (report, console) = fixture.adapterSync()
         #expect(report.failure == nil, "\(report.failure?.message ?? "")")
         #expect(console.all.contains("[singer-fixture] connecting with code ********"), "\(console.all)")
