@@ -90,7 +90,7 @@ final class SingerDriver: SourceDriver {
             }
             throw AdapterError(
                 .configuration,
-                "\(executableName) --discover \(result.exit); its stderr (in the log above) says why. Check the configuration (configuration.json)"
+                "\(executableName) --discover \(result.exit); its stderr says why. Check the configuration (configuration.json)"
             )
         }
         let document: JSONValue

@@ -46,11 +46,13 @@ final class SourceOutput {
     }
 
     /// Waits for the source to exit after its stdout ended; a non-zero exit is a failure.
-    func finish() throws(AdapterError) {
+    /// - Parameter unreported: what the source failed to do to report its error itself, if its
+    ///   protocol has a way (Airbyte's TRACE messages).
+    func finish(unreported: String? = nil) throws(AdapterError) {
         let exit = process.wait()
         guard exit == .exited(0) else {
             throw AdapterError(
-                .source, "\(role) (\(process.displayName)) \(exit) without reporting an error; its stderr is in the log above")
+                .source, "\(role) (\(process.displayName)) \(exit)\(unreported.map { " " + $0 } ?? ""); its stderr says why")
         }
     }
 

@@ -44,7 +44,7 @@ struct AdapterConformanceTests {
         #expect(failed.status == 1)
         #expect(
             failed.stdout
-                == "singer-fixture: test failed: singer_tap.py --discover exited with status 1; its stderr (in the log above) says why. Check the configuration (configuration.json)\n"
+                == "singer-fixture: test failed: singer_tap.py --discover exited with status 1; its stderr says why. Check the configuration (configuration.json)\n"
         )
         #expect(failed.stderr.contains("CRITICAL could not list the streams: no such host"), "\(failed.stderr)")
     }

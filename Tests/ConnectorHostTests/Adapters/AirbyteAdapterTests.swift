@@ -96,7 +96,7 @@ struct AirbyteAdapterTests {
         let failure = try #require(fixture.adapterSync().0.failure)
         #expect(
             failure.message.hasPrefix(
-                "the connector failed in update: the source (airbyte_source.py) exited with status 3 without reporting an error; its stderr is in the log above [error -32013 (source error)]"
+                "the connector failed in update: the source (airbyte_source.py) exited with status 3 without a TRACE error message; its stderr says why [error -32013 (source error)]"
             ), "\(failure.message)")
         // Nothing was checkpointed, so not even the tables of the schema were kept.
         #expect(try fixture.rows(#"SELECT "name" FROM "sqlite_master" WHERE "name" = 'accounts'"#) == [])

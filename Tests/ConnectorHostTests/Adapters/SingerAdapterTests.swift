@@ -63,7 +63,7 @@ struct SingerAdapterTests {
         let failure = try #require(report.failure)
         #expect(
             failure.message.hasPrefix(
-                "the connector failed in update: the tap (singer_tap.py) exited with status 1 without reporting an error; its stderr is in the log above [error -32013 (source error)]"
+                "the connector failed in update: the tap (singer_tap.py) exited with status 1; its stderr says why [error -32013 (source error)]"
             ), "\(failure.message)")
         #expect(failure.message.contains("ConnectionError: the API hung up"), "\(failure.message)")
         #expect(try fixture.rows(#"SELECT "id" FROM "items" ORDER BY "id""#) == [["1"], ["2"]])
@@ -146,7 +146,7 @@ struct SingerAdapterTests {
         let failure = try #require(fixture.adapterSync().0.failure)
         #expect(
             failure.message.hasPrefix(
-                "the connector failed in schema: singer_tap.py --discover exited with status 1; its stderr (in the log above) says why. Check the configuration (configuration.json) [error -32012 (configuration error)]"
+                "the connector failed in schema: singer_tap.py --discover exited with status 1; its stderr says why. Check the configuration (configuration.json) [error -32012 (configuration error)]"
             ), "\(failure.message)")
         #expect(failure.message.contains("CRITICAL could not list the streams: bad credentials"), "\(failure.message)")
         #expect(!FileManager.default.fileExists(atPath: fixture.statePath))
