@@ -68,12 +68,11 @@ final class AdapterServer {
             let identity: SourceIdentity
             if let known = self.identity { identity = known } else { identity = try driver.describe(configuration: configuration) }
             self.identity = identity
-            return .success([
-                "protocolVersion": .number(JSONNumber(version)),
-                "connector": ["name": .string(identity.name), "version": .string(identity.version)],
-                "capabilities": ["test": .bool(identity.hasConnectionTest)],
-                "secretKeys": .array(identity.secretKeys.map(JSONValue.string)),
-            ])
+            return .success(
+                InitializeResult(
+                    protocolVersion: Int64(version), connector: PeerInfo(name: identity.name, version: identity.version),
+                    capabilities: ["test": .bool(identity.hasConnectionTest)], secretKeys: identity.secretKeys
+                ).json)
         } catch {
             return .failure(error.rpcError)
         }

@@ -98,12 +98,7 @@ private final class TestConversation {
     }
 
     func run() throws(SyncFailure) -> (ok: Bool, message: String) {
-        let initialize = try request(
-            Method.initialize,
-            [
-                "protocolVersion": .number(JSONNumber(ProtocolVersion.current)), "host": SyncRunner.hostInfo,
-                "configuration": .object(configuration),
-            ])
+        let initialize = try request(InitializeRequest(host: SyncRunner.host, configuration: configuration))
         if let note = mask.accept(initializeResult: initialize) { console.note(note) }
         guard initialize["capabilities"]?["test"]?.boolValue == true else {
             throw SyncFailure(
@@ -111,23 +106,24 @@ private final class TestConversation {
                 "the connector has no connection test (its initialize result says capabilities.test is not true); run it with `connector-host run` to check its configuration"
             )
         }
-        let result = try request(Method.test, ["configuration": .object(configuration)])
+        let result = try request(TestRequest(configuration: configuration))
         guard let ok = result["ok"]?.boolValue, let message = result["message"]?.stringValue else {
             throw SyncFailure(
                 .protocolViolation,
                 "the connector's test result needs a boolean \"ok\" and a string \"message\", got \(JSONWriter.string(result).prefix(200))")
         }
-        _ = try? request(Method.shutdown, [:])
+        _ = try? request(ShutdownRequest())
         return (ok, mask.redactor.show(message, limit: 2000))
     }
 
     /// Sends a request and reads until its answer, showing logs on the way.
-    private func request(_ method: String, _ params: JSONValue) throws(SyncFailure) -> JSONValue {
+    private func request<Request: ProtocolRequest>(_ request: Request) throws(SyncFailure) -> JSONValue {
+        let method = Request.method
         let id = RequestID.number(nextID)
         nextID += 1
         var writer = connection.writer
         writer.timeout = options.timeout
-        do { try writer.send(.request(id: id, method: method, params: params)) } catch {
+        do { try writer.send(.request(id: id, request)) } catch {
             throw SyncFailure(.connectorExited, "the connector exited before it read its \(method) request\(stderrTail)")
         }
         let deadline = monotonicSeconds() + options.timeout
