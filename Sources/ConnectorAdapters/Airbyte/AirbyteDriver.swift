@@ -30,7 +30,7 @@ final class AirbyteDriver: SourceDriver {
         guard let spec = output.first("SPEC")?["spec"] else {
             throw AdapterError(
                 .source,
-                "\(displayCommand) spec \(result.exit) without a SPEC message; is \(command[0]) an Airbyte source?\n\(result.stderrTail())")
+                "\(displayCommand) spec \(result.exit) without a SPEC message; is \(command[0]) an Airbyte source? Its stderr says why")
         }
         return SourceIdentity(
             name: executableName, version: "airbyte", secretKeys: AirbyteSpec.secretKeys(in: spec["connectionSpecification"] ?? [:]),
@@ -51,7 +51,7 @@ final class AirbyteDriver: SourceDriver {
             return (succeeded, status["message"]?.stringValue ?? (succeeded ? "check succeeded" : "check failed"))
         }
         if let error = output.traceError { return (false, error.message) }
-        throw AdapterError(.source, "\(displayCommand) check \(result.exit) without a CONNECTION_STATUS message\n\(result.stderrTail())")
+        throw AdapterError(.source, "\(displayCommand) check \(result.exit) without a CONNECTION_STATUS message; its stderr says why")
     }
 
     /// Runs `check` and `discover` (at the same time: each is a process start of seconds for a
@@ -76,14 +76,14 @@ final class AirbyteDriver: SourceDriver {
             throw error
         } else {
             throw AdapterError(
-                .source, "\(displayCommand) check \(checkResult.exit) without a CONNECTION_STATUS message\n\(checkResult.stderrTail())")
+                .source, "\(displayCommand) check \(checkResult.exit) without a CONNECTION_STATUS message; its stderr says why")
         }
         checked = true
         let output = AirbyteOutput(discovered, log: log)
         if let error = output.traceError { throw error }
         guard let catalogValue = output.first("CATALOG")?["catalog"] else {
             throw AdapterError(
-                .source, "\(displayCommand) discover \(discovered.exit) without a CATALOG message\n\(discovered.stderrTail())")
+                .source, "\(displayCommand) discover \(discovered.exit) without a CATALOG message; its stderr says why")
         }
         let catalog = try AirbyteCatalog(catalog: catalogValue, selected: selectedStreams, log: log)
         self.catalog = catalog

@@ -163,7 +163,7 @@ private struct SingerRead {
             } catch {
                 throw AdapterError(
                     .source,
-                    "the tap's stdout line \(output.lineNumber) is not a Singer message: not valid JSON (\(error)): \(Preview.of(line))\n  a tap's stdout carries Singer messages only; its logs belong on stderr"
+                    "the tap's stdout line \(output.lineNumber) is not a Singer message: not valid JSON (\(error)): \(Preview.of(line)); a tap's stdout carries Singer messages only, its logs belong on stderr"
                 )
             }
             if MemberScanner.isString(line, members[0], "RECORD") {

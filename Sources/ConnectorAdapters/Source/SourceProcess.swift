@@ -185,13 +185,6 @@ struct SourceCommandResult {
     var stderr: [UInt8]
     var exit: SourceProcess.SourceExit
 
-    /// The last lines of stderr, for an error message.
-    func stderrTail(lines: Int = 8) -> String {
-        let text = String(decoding: stderr, as: UTF8.self)
-        let tail = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines)
-        return tail.map { "    " + $0 }.joined(separator: "\n")
-    }
-
     /// Starts `arguments`, reads stdout and stderr to their ends (stderr on a thread of its own, so a
     /// source filling one pipe never blocks on the other), then waits for the exit.
     /// - Parameter echoStderr: also copy stderr to the adapter's stderr (the host's log), line by line as it arrives.
