@@ -89,7 +89,7 @@ private final class TestConversation {
         self.console = console
         let name = plan.name
         do {
-            connection = try ConnectorConnection(plan: plan, maximumLineLength: 64 << 20) { line in
+            connection = try ConnectorConnection(plan: plan, maximumLineLength: 64 << 20, redactor: mask.redactor) { line in
                 console.connectorLog(name, level: nil, line)
             }
         } catch {
