@@ -128,9 +128,13 @@ public enum Redaction {
     /// `"__secrets"` array, at any depth (a secret-looking key holding an object makes all of it
     /// secret), and secrets embedded in any string value (``embeddedSecrets(in:)``). Values shorter
     /// than 3 characters are left alone: masking them would garble every message.
-    /// - Parameter additionalKeys: more keys to treat like those of `"__secrets"` (a connector's
-    ///   `secretKeys`, see ``SecretMask``).
-    public static func secretValues(in configuration: JSONObject, additionalKeys: [String] = []) -> [String] {
+    public static func secretValues(in configuration: JSONObject) -> [String] {
+        secretValues(in: configuration, additionalKeys: [])
+    }
+
+    /// The configuration's secret values (``secretValues(in:)``), with `additionalKeys` treated like
+    /// those of `"__secrets"`: a connector's `secretKeys` (see ``SecretMask``).
+    public static func secretValues(in configuration: JSONObject, additionalKeys: [String]) -> [String] {
         let declared = Set((configuration["__secrets"]?.arrayValue?.compactMap(\.stringValue) ?? []) + additionalKeys)
         var values: [String] = []
         func collect(_ value: JSONValue, secret: Bool) {
