@@ -30,8 +30,9 @@ public struct ConnectionTestReport: Sendable {
     /// Why the test could not run (launch, protocol, no capability), or `nil` when the connector answered.
     public var failure: SyncFailure?
 
-    /// 0 when the connection works, 1 otherwise.
-    public var exitCode: Int32 { ok == true ? 0 : 1 }
+    /// 0 when the connection works, 2 for a mistake of the command line (no such folder, no
+    /// connector in it, an unreadable configuration), 1 otherwise.
+    public var exitCode: Int32 { ok == true ? 0 : failure?.exitCode ?? 1 }
 }
 
 /// Runs a connector's connection test: `initialize`, `test`, `shutdown` (PROTOCOL.md 4 and 5.3).
@@ -41,11 +42,12 @@ public struct ConnectionTestReport: Sendable {
 /// secrets (and the `secretKeys` it declares) masked.
 public enum ConnectionTest {
     public static func run(_ options: ConnectionTestOptions, console: any SyncConsole) -> ConnectionTestReport {
-        signal(SIGPIPE, SIG_IGN)
         var report = ConnectionTestReport(connector: URL(fileURLWithPath: options.directory).lastPathComponent, message: "")
         do throws(SyncFailure) {
             let plan: LaunchPlan
-            do { plan = try ConnectorLauncher.plan(directory: options.directory) } catch { throw SyncFailure(.launch, error.message) }
+            do { plan = try ConnectorLauncher.plan(directory: options.directory) } catch {
+                throw SyncFailure(.launch, error.message, isUsageError: error.isUsageError)
+            }
             report.connector = plan.name
             let configuration = try SyncRunner.loadConfiguration(
                 SyncOptions(directory: options.directory, configurationPath: options.configurationPath))
