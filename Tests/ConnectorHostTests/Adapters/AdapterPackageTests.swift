@@ -58,13 +58,14 @@ struct AdapterPackageTests {
                 "the connector failed in schema: the source's check failed: Config validation error: 'lots' is not of type 'integer'. Fix the configuration (configuration.json) and run again; nothing was synced [error -32012 (configuration error)]"
             ), "\(failure.message)")
         #expect(try fixture.rows(#"SELECT "name" FROM "_connector_tables""#) == [])
-        let test = ConnectionTest.run(
-            {
-                var options = ConnectionTestOptions(directory: fixture.path); options.build = false; options.timeout = 300; return options
-            }(),
-            console: RecordingConsole())
-        #expect(test.ok == false)
-        #expect(test.message == "Config validation error: 'lots' is not of type 'integer'")
+        var options = ControlOptions(directory: fixture.path)
+        options.build = false
+        options.timeout = 300
+        let test = SetupTestRunner.run(options, console: RecordingConsole())
+        #expect(test.failure == nil, "\(test.failure?.message ?? "")")
+        #expect(test.hasTests && !test.passed)
+        #expect(test.result?.ok == false)
+        #expect(test.result?.message == "Config validation error: 'lots' is not of type 'integer'")
     }
 
     @Test("tap-jsonl syncs a local file with its key and types, gets its state back, and conforms")
