@@ -273,7 +273,7 @@ struct ConnectorRuntimeTests {
         #expect(status == 0)
         #expect(
             lines == [
-                #"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":1,"connector":{"name":"keyed","version":"0.0.0"},"capabilities":{"test":false},"secretKeys":["pin"]}}"#
+                #"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":1,"connector":{"name":"keyed","version":"0.0.0"},"capabilities":{"test":false,"selectTables":false},"secretKeys":["pin"]}}"#
             ])
     }
 
