@@ -35,8 +35,10 @@ let package = Package(
         .target(
             name: "ConnectorHost",
             dependencies: ["ConnectorProtocol", "ConnectorPackaging", "CConnectorSQLite", "CConnectorPostgres", "CConnectorSpawn"]),
+        // Singer taps and Airbyte sources as connectors: the hidden `connector-host adapter` command.
+        .target(name: "ConnectorAdapters", dependencies: ["ConnectorProtocol", "CConnectorSpawn"]),
         // The command line: parsing, help, subcommands, terminal output (print, readLine, signals).
-        .target(name: "ConnectorHostCLI", dependencies: ["ConnectorHost", "ConnectorProtocol", "ConnectorPackaging"]),
+        .target(name: "ConnectorHostCLI", dependencies: ["ConnectorHost", "ConnectorAdapters", "ConnectorProtocol", "ConnectorPackaging"]),
         .target(name: "BenchWorkload", path: "bench/Sources/BenchWorkload"),
 
         // Executables: the thin entry point and the connectors that live in this repository.
@@ -70,6 +72,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "ConnectorProtocolTests", dependencies: ["ConnectorProtocol"]),
         .testTarget(name: "ConnectorSDKTests", dependencies: ["ConnectorSDK", "ConnectorProtocol"]),
+        .testTarget(name: "ConnectorAdaptersTests", dependencies: ["ConnectorAdapters", "ConnectorProtocol"]),
         .testTarget(name: "ConnectorHostCLITests", dependencies: ["ConnectorHostCLI", "ConnectorHost"]),
         .testTarget(name: "ConnectorPackagingTests", dependencies: ["ConnectorPackaging"]),
         .testTarget(

@@ -1,3 +1,4 @@
+import ConnectorAdapters
 import ConnectorHost
 import ConnectorProtocol
 import Foundation
@@ -60,6 +61,10 @@ public enum CommandLineInterface {
             }
             print(command?.help(path: path) ?? overview, terminator: command == nil ? "\n" : "")
             return 0
+        case AdapterCommand.name:
+            // Hidden: the process the launcher starts for a connector.json with "adapter"; it speaks
+            // the protocol on stdout, so it takes no part in help and has no options of the CLI.
+            return AdapterCommand.main(Array(arguments.dropFirst()))
         case "--version":
             print(versionText(.current))
             return 0

@@ -48,6 +48,11 @@ public protocol Connector: Sendable {
     /// that does not (the default) gets every table to sync, and the host skips the others.
     var selectsTables: Bool { get }
 
+    /// Configuration keys whose values are secret although their names do not say so (the host
+    /// masks keys like `password` or `apiKey` anyway); sent as `secretKeys` in the `initialize`
+    /// result. Default `[]`.
+    var secretKeys: [String] { get }
+
     /// Checks that the configuration can reach the source. Return `nil` (the default) when the
     /// connector has no connection test; set ``hasConnectionTest`` when you implement it.
     func test(configuration: Configuration) async throws -> ConnectionTestResult?
@@ -70,6 +75,7 @@ extension Connector {
     public var version: String { "0.0.0" }
     public var hasConnectionTest: Bool { false }
     public var selectsTables: Bool { false }
+    public var secretKeys: [String] { [] }
     public func test(configuration: Configuration) async throws -> ConnectionTestResult? { nil }
 
     /// Runs the protocol loop on the process's stdin and stdout, then exits.

@@ -87,7 +87,8 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
                 protocolVersion: Int64(version), connector: PeerInfo(name: connector.name, version: connector.version),
                 capabilities: [
                     Capability.test: .bool(connector.hasConnectionTest), Capability.selectTables: .bool(connector.selectsTables),
-                ]
+                ],
+                secretKeys: connector.secretKeys.isEmpty ? nil : connector.secretKeys
             ).json)
     }
 

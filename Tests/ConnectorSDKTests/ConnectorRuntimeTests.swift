@@ -60,6 +60,14 @@ private struct RowWriterFields: Connector {
     }
 }
 
+/// A connector with a secret under a name the host would not guess.
+private struct SecretKeyed: Connector {
+    var name: String { "keyed" }
+    var secretKeys: [String] { ["pin"] }
+    func schema(configuration: Configuration) throws -> [TableDefinition] { [] }
+    func update(configuration: Configuration, state: JSONValue, operations: Operations) throws {}
+}
+
 private struct FailingConnector: Connector {
     func schema(configuration: Configuration) throws -> [TableDefinition] { [] }
     func update(configuration: Configuration, state: JSONValue, operations: Operations) throws {
@@ -255,6 +263,17 @@ struct ConnectorRuntimeTests {
                 #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"delete","table":"t","keys":{"id":11}},{"op":"truncate","table":"t"}]}}"#,
                 #"{"jsonrpc":"2.0","id":3,"result":{}}"#,
                 #"{"jsonrpc":"2.0","id":4,"result":{}}"#,
+            ])
+    }
+
+    @Test("secretKeys are announced in the initialize result, and only when the connector has some")
+    func secretKeys() async throws {
+        let (status, lines) = try await converse(
+            SecretKeyed(), [#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":1,"configuration":{}}}"#])
+        #expect(status == 0)
+        #expect(
+            lines == [
+                #"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":1,"connector":{"name":"keyed","version":"0.0.0"},"capabilities":{"test":false,"selectTables":false},"secretKeys":["pin"]}}"#
             ])
     }
 

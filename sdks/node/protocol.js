@@ -326,11 +326,14 @@ function run(connector) {
       const version = PROTOCOL_VERSIONS.includes(requested) ? requested : PROTOCOL_VERSIONS[PROTOCOL_VERSIONS.length - 1];
       initialized = true;
       consoleToLog = true;
-      return {
+      const result = {
         protocolVersion: version,
         connector: { name: connector.name || 'connector', version: connector.version || '0.0.0' },
         capabilities: { test: typeof connector.test === 'function', selectTables: connector.selectsTables === true },
       };
+      // Configuration keys whose values the host must mask, beyond those whose names look secret.
+      if (Array.isArray(connector.secretKeys) && connector.secretKeys.length > 0) result.secretKeys = connector.secretKeys;
+      return result;
     },
     async schema(params) {
       const tables = await connector.schema(params.configuration || {});

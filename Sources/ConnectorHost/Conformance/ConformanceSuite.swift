@@ -113,8 +113,9 @@ struct ConformanceRun {
     let configuration: JSONObject
     let warehousePath: String
     let log: @Sendable (String) -> Void
-    /// Masks the configuration's secret values in reasons, logs and transcripts.
-    let redactor: Redactor
+    /// Masks the configuration's secret values (and the connector's `secretKeys`) in reasons, logs and transcripts.
+    let secretMask: SecretMask
+    var redactor: Redactor { secretMask.redactor }
     let evidence = ConformanceEvidence()
     var results: [ConformanceCheck: ConformanceResult] = [:]
     var transcripts: [(name: String, entries: [JSONValue])] = []
@@ -135,7 +136,7 @@ struct ConformanceRun {
         self.configuration = configuration
         self.warehousePath = warehousePath
         self.log = log
-        redactor = Redactor(configuration: configuration)
+        secretMask = SecretMask(configuration: configuration)
     }
 
     private var initializeParams: JSONValue { initializeParams(version: ProtocolVersion.current) }
@@ -165,10 +166,10 @@ struct ConformanceRun {
     private mutating func session(_ name: String) throws -> ConformanceSession {
         let connector = plan.name
         let log = self.log
-        let redactor = self.redactor
+        let mask = secretMask
         do {
-            return try ConformanceSession(name: name, plan: plan, evidence: evidence, redactor: redactor) {
-                log("[\(redactor.show(connector, limit: 200))] " + redactor.show($0, limit: 1 << 20))
+            return try ConformanceSession(name: name, plan: plan, evidence: evidence, redactor: mask.redactor) {
+                log("[\(mask.redactor.show(connector, limit: 200))] " + mask.redactor.show($0, limit: 1 << 20))
             }
         } catch {
             throw LaunchError("\(error)")
@@ -183,8 +184,10 @@ struct ConformanceRun {
     /// Sends `initialize` (version 1) and says why it did not succeed, if it did not.
     private func initialize(_ session: ConformanceSession) -> String? {
         switch session.call(Method.initialize, initializeParams, timeout: options.timeout) {
-        case .result: nil
-        case let other: "initialize \(other.summary(masking: redactor)) (see handshake)"
+        case .result(let result):
+            secretMask.accept(initializeResult: result)
+            return nil
+        case let other: return "initialize \(other.summary(masking: redactor)) (see handshake)"
         }
     }
 
@@ -332,6 +335,10 @@ struct ConformanceRun {
             problems.append("capabilities.selectTables is \(ConformanceSession.jsonText(select)), expected a boolean")
         }
         selectsTables = (try? InitializeResult(json: result))?.declares(Capability.selectTables) ?? false
+        if let keys = result[Member.secretKeys], InitializeResult.secretKeys(keys) == nil {
+            problems.append("secretKeys is \(ConformanceSession.jsonText(keys)), expected an array of configuration key names (strings)")
+        }
+        secretMask.accept(initializeResult: result)
         if problems.isEmpty {
             pass(
                 .handshake,

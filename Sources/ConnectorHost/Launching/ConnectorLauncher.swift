@@ -101,6 +101,13 @@ public enum ConnectorLauncher {
             }
             build = buildCommand
         }
+        if let adapter = manifest["adapter"] {
+            return try adapterPlan(
+                adapter, manifest: manifest, manifestPath: manifestPath, command: arguments, build: build,
+                plan: LaunchPlan(
+                    name: name, directory: directory, arguments: [], buildCommand: nil, environment: extraEnvironment, kind: .adapter),
+                environment: environment)
+        }
         return LaunchPlan(
             name: name, directory: directory, arguments: arguments, buildCommand: build, environment: extraEnvironment, kind: .manifest,
             buildArtifact: arguments[0].hasPrefix("/") ? arguments[0] : nil)
@@ -153,6 +160,40 @@ public enum ConnectorLauncher {
             )
         }
         return name
+    }
+
+    /// A Singer tap or an Airbyte source (`"adapter": "singer"|"airbyte"`), run through this host's
+    /// own executable as `connector-host adapter KIND [--tables ...] -- COMMAND...`: a protocol-v1
+    /// connector that drives the tap. With a requirements.txt (e.g. `airbyte-source-faker`) the
+    /// build step installs it into `files/venv`, where a bare command name is then found.
+    private static func adapterPlan(
+        _ adapter: JSONValue, manifest: JSONValue, manifestPath: String, command: [String], build: [String]?, plan: LaunchPlan,
+        environment: [String: String]
+    ) throws(LaunchError) -> LaunchPlan {
+        guard let kind = adapter.stringValue, ["singer", "airbyte"].contains(kind) else {
+            throw LaunchError("\(manifestPath): \"adapter\" must be \"singer\" or \"airbyte\", not \(JSONWriter.string(adapter))")
+        }
+        var tables: [String] = []
+        if let value = manifest["tables"] {
+            guard let names = value.arrayValue?.compactMap(\.stringValue), names.count == value.arrayValue?.count, !names.isEmpty else {
+                throw LaunchError("\(manifestPath): \"tables\" must be an array of stream names, e.g. [\"users\", \"purchases\"]")
+            }
+            tables = names
+        }
+        var plan = plan
+        var command = command
+        if PythonEnvironment.hasRequirements(plan.directory) {
+            if !command[0].contains("/") { command[0] = plan.directory + "/files/venv/bin/" + command[0] }
+            if build == nil {
+                plan.buildCommand = PythonEnvironment.setupCommand(python: environment["CONNECTOR_HOST_PYTHON"] ?? "python3")
+                plan.buildSummary = "pip install -r requirements.txt into files/venv (only when requirements.txt changed)"
+            }
+        }
+        if let build { plan.buildCommand = build }
+        plan.arguments =
+            [try HostExecutable.path(environment: environment), "adapter", kind]
+            + (tables.isEmpty ? [] : ["--tables", tables.joined(separator: ",")]) + ["--"] + command
+        return plan
     }
 
     /// The manifest's `"passEnvironment"`: names of host variables the connector needs although they look secret.

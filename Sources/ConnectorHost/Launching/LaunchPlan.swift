@@ -41,5 +41,7 @@ public struct LaunchPlan: Sendable, Equatable {
     public enum Kind: String, Sendable {
         /// Started from `connector.json`; started with the Python SDK; already running (`run --attach`).
         case manifest, python, attached
+        /// A Singer tap or an Airbyte source behind `connector-host adapter`.
+        case adapter
     }
 }

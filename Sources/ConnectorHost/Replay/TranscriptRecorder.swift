@@ -7,15 +7,18 @@ import ConnectorProtocol
 #endif
 
 /// Writes a sync's whole exchange to a file (`run --record FILE`) in the transcript format of
-/// protocol/conformance/README.md, with the configuration's secret values masked in every line.
+/// protocol/conformance/README.md, with the configuration's secret values masked in every line
+/// (and those of the `secretKeys` the connector declares: the handshake waits for the header, so it
+/// is masked knowing them).
 ///
 /// The first line is the header, written once the sync knows how its warehouse names things;
 /// entries before it (the handshake) wait in memory. Confined to the sync's thread. Costs nothing
 /// when not recording: the session holds no recorder then.
 final class TranscriptRecorder {
     private let descriptor: Int32
-    private let redactor: Redactor
-    private var pending: [[UInt8]] = []
+    private let secretMask: SecretMask
+    /// Entries before the header, not yet masked: (prefix, body).
+    private var pending: [(String, String)] = []
     private var headerWritten = false
     let path: String
     /// The first write error, reported once at the end of the sync.
@@ -23,9 +26,9 @@ final class TranscriptRecorder {
 
     /// Creates (or truncates) `path`, readable by its owner only.
     /// - Throws: a message naming the file when it cannot be created.
-    init(path: String, redactor: Redactor) throws(SyncFailure) {
+    init(path: String, secretMask: SecretMask) throws(SyncFailure) {
         self.path = path
-        self.redactor = redactor
+        self.secretMask = secretMask
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
             throw SyncFailure(
@@ -43,8 +46,9 @@ final class TranscriptRecorder {
         let header: JSONValue = [
             "recording": 1, "connector": .string(connector), "host": SyncRunner.host.json, "options": .object(options),
         ]
+        let redactor = secretMask.redactor
         append(Array(redactor.mask(JSONWriter.string(header)).utf8))
-        for line in pending { append(line) }
+        for (prefix, body) in pending { append(Array((prefix + redactor.mask(body) + "}").utf8)) }
         pending = []
     }
 
@@ -66,8 +70,8 @@ final class TranscriptRecorder {
     func closedInput() { entry(#"{"dir":"host->connector","close":"#, #""stdin""#) }
 
     private func entry(_ prefix: String, _ body: String) {
-        let line = Array((prefix + redactor.mask(body) + "}").utf8)
-        if headerWritten { append(line) } else { pending.append(line) }
+        guard headerWritten else { return pending.append((prefix, body)) }
+        append(Array((prefix + secretMask.redactor.mask(body) + "}").utf8))
     }
 
     private func append(_ line: [UInt8]) {

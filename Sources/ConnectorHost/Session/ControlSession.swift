@@ -5,12 +5,14 @@ import Foundation
 /// is started, initialized, asked, shut down. Logs and warnings it sends meanwhile go to the console.
 ///
 /// Confined to the calling thread, which it blocks (pipes are blocking I/O); the connector's stderr
-/// is read on a thread of its own. Everything the connector says is masked by the redactor (the
-/// console is a ``MaskingConsole``), as in a sync.
+/// is read on a thread of its own. Everything the connector says is masked by the secret mask (the
+/// console is a ``MaskingConsole`` of the same mask), as in a sync.
 final class ControlSession {
     let plan: LaunchPlan
     let console: any SyncConsole
-    let redactor: Redactor
+    /// The secrets masked: the configuration's, and the `secretKeys` of the connector's `initialize` result.
+    let secretMask: SecretMask
+    var redactor: Redactor { secretMask.redactor }
     let timeout: Double
     let grace: Double
     let cancellation: CancellationSignal
@@ -20,18 +22,20 @@ final class ControlSession {
 
     /// Starts the connector of `plan` (already built).
     /// - Throws: ``SyncFailure`` of kind `launch` when it cannot be started.
-    init(plan: LaunchPlan, console: any SyncConsole, redactor: Redactor, timeout: Double, grace: Double, cancellation: CancellationSignal)
-        throws(SyncFailure)
-    {
+    init(
+        plan: LaunchPlan, console: any SyncConsole, secretMask: SecretMask, timeout: Double, grace: Double, cancellation: CancellationSignal
+    ) throws(SyncFailure) {
         self.plan = plan
         self.console = console
-        self.redactor = redactor
+        self.secretMask = secretMask
         self.timeout = timeout
         self.grace = grace
         self.cancellation = cancellation
         let name = plan.name
         do {
-            connection = try ConnectorConnection(plan: plan, maximumLineLength: 64 << 20, redactor: redactor) { line in
+            // The collector masks the configuration's secrets before it cuts a line; the console masks
+            // each line again with the secret keys known when it shows it.
+            connection = try ConnectorConnection(plan: plan, maximumLineLength: 64 << 20, redactor: secretMask.redactor) { line in
                 console.connectorLog(name, level: nil, line)
             }
         } catch {
@@ -43,9 +47,13 @@ final class ControlSession {
         writer.timeout = timeout
     }
 
-    /// `initialize`, with the version checked.
+    /// `initialize`, with the version checked; the `secretKeys` it declares are masked from then on.
     func initialize(configuration: JSONObject) throws(SyncFailure) -> InitializeResult {
-        let result = try call(InitializeRequest(host: SyncRunner.host, configuration: configuration))
+        let request = InitializeRequest(host: SyncRunner.host, configuration: configuration)
+        let answer = try self.answer(request)
+        // Read from the answer as sent: a secretKeys of the wrong shape is noted, not dropped silently.
+        if let note = secretMask.accept(initializeResult: answer) { console.note(note) }
+        let result = try decode(answer, of: request)
         guard ProtocolVersion.supported.contains(Int(result.protocolVersion)) else {
             throw SyncFailure(
                 .protocolViolation,
@@ -59,6 +67,18 @@ final class ControlSession {
     /// - Throws: ``SyncFailure`` when the connector answers with an error or a result of the wrong
     ///   shape, exits, times out, is cancelled, or sends something that is not the protocol.
     func call<Request: ProtocolRequest>(_ request: Request) throws(SyncFailure) -> Request.Result {
+        try decode(try answer(request), of: request)
+    }
+
+    /// The typed result of an answer.
+    private func decode<Request: ProtocolRequest>(_ answer: JSONValue, of request: Request) throws(SyncFailure) -> Request.Result {
+        do { return try Request.Result(json: answer) } catch {
+            throw SyncFailure(.protocolViolation, "\(error.reason) (PROTOCOL.md section 5)")
+        }
+    }
+
+    /// Sends a request and returns its answer as sent (see ``call(_:)``).
+    private func answer<Request: ProtocolRequest>(_ request: Request) throws(SyncFailure) -> JSONValue {
         let method = Request.method
         let id = RequestID.number(nextID)
         nextID += 1
@@ -92,9 +112,7 @@ final class ControlSession {
             }
             switch message {
             case .response(let answerID, let result) where answerID == id:
-                do { return try Request.Result(json: result) } catch {
-                    throw SyncFailure(.protocolViolation, "\(error.reason) (PROTOCOL.md section 5)")
-                }
+                return result
             case .errorResponse(let answerID, let error) where answerID == id || answerID == nil:
                 if error.code == .methodNotFound {
                     throw SyncFailure(

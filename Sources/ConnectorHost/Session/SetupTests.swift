@@ -44,21 +44,22 @@ public enum SetupTestRunner {
         -> SetupTestReport
     {
         var report = SetupTestReport(connector: URL(fileURLWithPath: options.directory).lastPathComponent)
-        var redactor = Redactor.none
+        // Masks the configuration's secrets once it is read, and the connector's secretKeys once it
+        // has answered initialize.
+        let secretMask = SecretMask()
         do throws(SyncFailure) {
-            let start = try ControlStart.prepare(options, console: console, cancellation: cancellation)
-            redactor = start.redactor
+            let start = try ControlStart.prepare(options, secretMask: secretMask, console: console, cancellation: cancellation)
             report.connector = start.plan.name
             let session = try ControlSession(
-                plan: start.plan, console: start.console, redactor: redactor, timeout: options.timeout, grace: options.gracePeriod,
+                plan: start.plan, console: start.console, secretMask: secretMask, timeout: options.timeout, grace: options.gracePeriod,
                 cancellation: cancellation)
             defer { session.finish() }
             let initialized = try session.initialize(configuration: start.configuration)
             guard initialized.capabilities["test"]?.boolValue == true else { return report }
             report.hasTests = true
-            report.result = masked(try session.call(TestRequest(configuration: start.configuration)), by: redactor)
+            report.result = masked(try session.call(TestRequest(configuration: start.configuration)), by: secretMask.redactor)
         } catch {
-            report.failure = error.shown(by: redactor)
+            report.failure = error.shown(by: secretMask.redactor)
         }
         return report
     }
@@ -81,17 +82,18 @@ extension ConfigurationFormResult {
     public static func fetch(_ options: ControlOptions, console: any SyncConsole, cancellation: CancellationSignal = CancellationSignal())
         throws(SyncFailure) -> ConfigurationFormResult?
     {
-        let start = try ControlStart.prepare(options, console: console, cancellation: cancellation)
+        let secretMask = SecretMask()
+        let start = try ControlStart.prepare(options, secretMask: secretMask, console: console, cancellation: cancellation)
         do throws(SyncFailure) {
             let session = try ControlSession(
-                plan: start.plan, console: start.console, redactor: start.redactor, timeout: options.timeout,
+                plan: start.plan, console: start.console, secretMask: secretMask, timeout: options.timeout,
                 grace: options.gracePeriod, cancellation: cancellation)
             defer { session.finish() }
             let initialized = try session.initialize(configuration: start.configuration)
             guard initialized.capabilities["configurationForm"]?.boolValue == true else { return nil }
             return try session.call(ConfigurationFormRequest())
         } catch {
-            throw error.shown(by: start.redactor)
+            throw error.shown(by: secretMask.redactor)
         }
     }
 }
@@ -101,21 +103,23 @@ enum ControlStart {
     struct Prepared {
         var plan: LaunchPlan
         var configuration: JSONObject
-        var redactor: Redactor
-        /// The caller's console behind a ``MaskingConsole``.
+        /// The caller's console behind a ``MaskingConsole`` of the secret mask.
         var console: any SyncConsole
     }
 
-    static func prepare(_ options: ControlOptions, console: any SyncConsole, cancellation: CancellationSignal) throws(SyncFailure)
-        -> Prepared
+    /// - Parameter secretMask: set to mask the configuration's secrets once it is read.
+    static func prepare(_ options: ControlOptions, secretMask: SecretMask, console: any SyncConsole, cancellation: CancellationSignal)
+        throws(SyncFailure) -> Prepared
     {
         var plan: LaunchPlan
-        do { plan = try ConnectorLauncher.plan(directory: options.directory) } catch { throw SyncFailure(.launch, error.message) }
+        do { plan = try ConnectorLauncher.plan(directory: options.directory) } catch {
+            throw SyncFailure(.launch, error.message, isUsageError: error.isUsageError)
+        }
         plan.passEnvironment += options.passEnvironment
         let configuration = try SyncRunner.loadConfiguration(
             SyncOptions(directory: options.directory, configurationPath: options.configurationPath))
-        let redactor = Redactor(configuration: configuration)
-        let console = MaskingConsole(base: console, redactor: redactor)
+        secretMask.use(configuration: configuration)
+        let console = MaskingConsole(base: console, secretMask: secretMask)
         if options.build, let command = plan.buildCommand {
             console.note("building \(plan.name): \(plan.buildSummary ?? command.joined(separator: " "))")
             do { try ConnectorLauncher.build(plan, cancellation: cancellation, log: { console.note("  " + $0) }) } catch {
@@ -126,6 +130,6 @@ enum ControlStart {
                 throw SyncFailure(.launch, error.message)
             }
         }
-        return Prepared(plan: plan, configuration: configuration, redactor: redactor, console: console)
+        return Prepared(plan: plan, configuration: configuration, console: console)
     }
 }

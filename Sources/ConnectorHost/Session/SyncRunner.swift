@@ -153,7 +153,8 @@ public protocol SyncConsole: Sendable {
 /// part) or drive the terminal (forge an `error:` line, move the cursor, change colours).
 struct MaskingConsole: SyncConsole {
     let base: any SyncConsole
-    let redactor: Redactor
+    let secretMask: SecretMask
+    var redactor: Redactor { secretMask.redactor }
 
     /// The longest line passed on, in characters (a longer one is cut, after masking): 1 MiB, and
     /// room for the note of a stderr line the collector cut at 1 MiB already.
@@ -225,8 +226,9 @@ public enum SyncRunner {
         var report = SyncReport(
             connector: URL(fileURLWithPath: options.directory).lastPathComponent, counts: OperationCounts(), duration: 0,
             bytesRead: 0, failure: nil, state: nil, files: options.files)
-        // Masks the configuration's secrets in everything the sync shows or reports, once it is read.
-        var redactor = Redactor.none
+        // Masks the configuration's secrets in everything the sync shows or reports, once it is read
+        // (and the connector's `secretKeys`, once it has answered initialize).
+        let secretMask = SecretMask()
         do throws(SyncFailure) {
             var plan: LaunchPlan
             do {
@@ -241,8 +243,8 @@ public enum SyncRunner {
             if let name = options.connectorName { plan.name = name }
             report.connector = plan.name
             let configuration = try loadConfiguration(options)
-            redactor = Redactor(configuration: configuration)
-            let console = MaskingConsole(base: console, redactor: redactor)
+            secretMask.use(configuration: configuration)
+            let console = MaskingConsole(base: console, secretMask: secretMask)
             try options.files.checkOwnership(
                 configuration: configurationFile(options),
                 manifest: plan.kind == .manifest ? options.directory + "/" + ConnectorLauncher.manifestName : nil)
@@ -252,15 +254,14 @@ public enum SyncRunner {
             report.mirroredState = options.mirrorsState == true
             if let target = options.postgres {
                 // The destination's password is masked like the configuration's secrets.
-                redactor = Redactor(secrets: redactor.secrets + target.address.secrets)
+                secretMask.add(secrets: target.address.secrets)
                 report.destination = target.location(connector: plan.name)
                 if options.mirrorsState == true { try options.files.createDirectories() }
                 let destination = try PostgresDestination.open(target, connector: plan.name)
-                destination.redactor = redactor
+                destination.redactor = secretMask.redactor
                 try runSession(
                     destination, workspace: nil, plan: plan, options: options, configuration: configuration,
-                    console: MaskingConsole(base: console, redactor: redactor),
-                    redactor: redactor, cancellation: cancellation, report: &report)
+                    console: console, secretMask: secretMask, cancellation: cancellation, report: &report)
             } else {
                 try options.files.createDirectories()
                 let workspace = try WorkspaceHold(options.files)
@@ -268,16 +269,16 @@ public enum SyncRunner {
                 do { warehouse = try Warehouse(path: options.files.warehouse) } catch {
                     throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
                 }
-                warehouse.redactor = redactor
+                warehouse.redactor = secretMask.redactor
                 do { try warehouse.probeWriteAccess() } catch {
                     throw SyncFailure(.warehouse, WarehouseProblem.message(error, path: options.files.warehouse, while: "opening it"))
                 }
                 try runSession(
                     warehouse, workspace: workspace, plan: plan, options: options, configuration: configuration, console: console,
-                    redactor: redactor, cancellation: cancellation, report: &report)
+                    secretMask: secretMask, cancellation: cancellation, report: &report)
             }
         } catch {
-            report.failure = withConfigurationHint(error, options).shown(by: redactor)
+            report.failure = withConfigurationHint(error, options).shown(by: secretMask.redactor)
         }
         return report
     }
@@ -323,7 +324,7 @@ public enum SyncRunner {
     /// Builds the connector if its manifest says how, then runs the session against the opened destination.
     private static func runSession<Store: Destination>(
         _ warehouse: Store, workspace: WorkspaceHold?, plan: LaunchPlan, options: SyncOptions, configuration: JSONObject,
-        console: any SyncConsole, redactor: Redactor, cancellation: CancellationSignal, report: inout SyncReport
+        console: any SyncConsole, secretMask: SecretMask, cancellation: CancellationSignal, report: inout SyncReport
     ) throws(SyncFailure) {
         // After the lock (the SQLite file's, or the PostgreSQL advisory lock): a refused run says nothing else.
         console.note(configurationNote(options))
@@ -342,11 +343,13 @@ public enum SyncRunner {
         }
         let session = SyncSession(
             plan: plan, options: options, configuration: configuration, warehouse: warehouse, workspace: workspace, console: console,
-            cancellation: cancellation)
+            cancellation: cancellation, secretMask: secretMask)
         if let path = options.recordPath {
-            session.recorder = try TranscriptRecorder(path: FilePaths.absolute(path), redactor: redactor)
+            session.recorder = try TranscriptRecorder(path: FilePaths.absolute(path), secretMask: secretMask)
         }
         defer {
+            // The secrets known at the end (the connector's secretKeys included).
+            let redactor = secretMask.redactor
             report.counts = warehouse.counts
             report.committedCounts = warehouse.committedCounts
             // Names are the connector's text: a table named with a secret value is masked too.

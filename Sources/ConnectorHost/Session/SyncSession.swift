@@ -13,8 +13,10 @@ final class SyncSession<Store: Destination> {
     let workspace: WorkspaceHold?
     let console: any SyncConsole
     let cancellation: CancellationSignal
-    /// Masks the configuration's secrets in everything the session shows or stores.
-    let redactor: Redactor
+    /// Masks the configuration's secrets (and those of the connector's `secretKeys`, once it has
+    /// answered `initialize`) in everything the session shows or stores.
+    let secretMask: SecretMask
+    var redactor: Redactor { secretMask.redactor }
     var process: ChildProcess?
     var stderr: StderrCollector?
     var reader: LineReader?
@@ -47,7 +49,7 @@ final class SyncSession<Store: Destination> {
 
     init(
         plan: LaunchPlan, options: SyncOptions, configuration: JSONObject, warehouse: Store, workspace: WorkspaceHold?,
-        console: any SyncConsole, cancellation: CancellationSignal
+        console: any SyncConsole, cancellation: CancellationSignal, secretMask: SecretMask
     ) {
         self.workspace = workspace
         self.plan = plan
@@ -56,7 +58,7 @@ final class SyncSession<Store: Destination> {
         self.warehouse = warehouse
         self.console = console
         self.cancellation = cancellation
-        redactor = Redactor(configuration: configuration)
+        self.secretMask = secretMask
     }
 
     var elapsed: Double { monotonicSeconds() - started }
@@ -89,6 +91,8 @@ final class SyncSession<Store: Destination> {
         let initialized = try checkVersion(initializeResult)
         connectorSelectsTables = initialized.declares(Capability.selectTables)
         connectorKeepsOperationSites = initialized.declares(Capability.operationSites)
+        if let note = secretMask.accept(initializeResult: initializeResult) { console.note(note) }
+        warehouse.redactor = redactor
         let schemaResult = try request(SchemaRequest(configuration: configuration), timeout: options.handshakeTimeout)
         // The sync is recorded from here on, so an invalid schema shows in the history too.
         do { syncID = try warehouse.beginSync(connector: plan.name, reported: initialized.connector, provenance: options.provenance) } catch

@@ -129,7 +129,13 @@ public enum Redaction {
     /// secret), and secrets embedded in any string value (``embeddedSecrets(in:)``). Values shorter
     /// than 3 characters are left alone: masking them would garble every message.
     public static func secretValues(in configuration: JSONObject) -> [String] {
-        let declared = Set(configuration["__secrets"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        secretValues(in: configuration, additionalKeys: [])
+    }
+
+    /// The configuration's secret values (``secretValues(in:)``), with `additionalKeys` treated like
+    /// those of `"__secrets"`: a connector's `secretKeys` (see ``SecretMask``).
+    public static func secretValues(in configuration: JSONObject, additionalKeys: [String]) -> [String] {
+        let declared = Set((configuration["__secrets"]?.arrayValue?.compactMap(\.stringValue) ?? []) + additionalKeys)
         var values: [String] = []
         func collect(_ value: JSONValue, secret: Bool) {
             switch value {

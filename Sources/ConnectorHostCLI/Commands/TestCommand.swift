@@ -37,6 +37,7 @@ extension CommandLineInterface {
                 request with the configuration (DIR/configuration.json or --configuration), and prints one
                 PASS or FAIL line per setup test with its message. Exit status 0 when every test passes (or
                 the connector has none), 1 when one fails or the tests could not run. Nothing is written.
+                An Airbyte source behind the adapter runs its check; a Singer tap, its discovery.
                 """,
             synopsis: "[DIR] [options]"
         ) { options in
@@ -46,6 +47,9 @@ extension CommandLineInterface {
             let report = withExtendedLifetime(interrupt) {
                 SetupTestRunner.run(options.controlOptions, console: console, cancellation: cancellation)
             }
+            // A mistake of the command line (no such folder, no connector in it, an unreadable
+            // configuration) is a usage error without a report, as for run and conformance.
+            if let failure = report.failure, failure.isUsageError { throw UsageError(failure.message) }
             print(options.json ? SetupTestReportFormatter.json(report) : SetupTestReportFormatter.text(report))
             if let failure = report.failure {
                 writeError("error: \(failure.message)")

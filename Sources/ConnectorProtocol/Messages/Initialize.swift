@@ -39,6 +39,7 @@ public struct InitializeResult: ProtocolResult, Equatable {
         public static let protocolVersion = "protocolVersion"
         public static let connector = "connector"
         public static let capabilities = "capabilities"
+        public static let secretKeys = "secretKeys"
     }
 
     public var protocolVersion: Int64
@@ -46,11 +47,22 @@ public struct InitializeResult: ProtocolResult, Equatable {
     public var connector: PeerInfo?
     /// `[:]` when absent.
     public var capabilities: JSONObject
+    /// Configuration keys whose values the host masks (PROTOCOL.md 5.1); `nil` when absent or not
+    /// an array of strings (which the host ignores, with a note).
+    public var secretKeys: [String]?
 
-    public init(protocolVersion: Int64, connector: PeerInfo?, capabilities: JSONObject) {
+    public init(protocolVersion: Int64, connector: PeerInfo?, capabilities: JSONObject, secretKeys: [String]? = nil) {
         self.protocolVersion = protocolVersion
         self.connector = connector
         self.capabilities = capabilities
+        self.secretKeys = secretKeys
+    }
+
+    /// The names of a `secretKeys` member, or `nil` when it is not an array of strings.
+    public static func secretKeys(_ member: JSONValue) -> [String]? {
+        guard let elements = member.arrayValue else { return nil }
+        let keys = elements.compactMap(\.stringValue)
+        return keys.count == elements.count ? keys : nil
     }
 
     public init(json: JSONValue) throws(InvalidParams) {
@@ -60,12 +72,14 @@ public struct InitializeResult: ProtocolResult, Equatable {
         protocolVersion = version
         connector = PeerInfo(json: json[Member.connector])
         capabilities = json[Member.capabilities]?.objectValue ?? [:]
+        secretKeys = json[Member.secretKeys].flatMap(Self.secretKeys)
     }
 
     public var json: JSONValue {
         var object: JSONObject = [Member.protocolVersion: .number(JSONNumber(protocolVersion))]
         if let connector { object[Member.connector] = connector.json }
         object[Member.capabilities] = .object(capabilities)
+        if let secretKeys { object[Member.secretKeys] = .array(secretKeys.map(JSONValue.string)) }
         return .object(object)
     }
 }

@@ -68,6 +68,7 @@ const modes = {
 run({
   name: 'edge',
   version: '0.0.1',
+  secretKeys: ['pin'],
   schema() {
     return [{ table: 'items', primaryKey: ['id'], columns: { id: 'LONG', name: 'STRING' } }];
   },

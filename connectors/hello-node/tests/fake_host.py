@@ -237,6 +237,7 @@ def test_hello_lifecycle():
         expect_error(conn.call("frobnicate"), -32002, "not initialized")
         result = initialize(conn, "hello-node")
         check(result["capabilities"]["test"] is False, "hello-node has no test capability")
+        check("secretKeys" not in result, "hello-node declares no secret keys")
 
         conn.notify("something/unknown", {"x": 1})  # ignored: no answer
         expect_error(conn.call("frobnicate"), -32601, "method not found: frobnicate")
@@ -454,6 +455,7 @@ def test_framing_and_bad_input():
                                   "params": {"protocolVersion": 1, "configuration": {}}}).encode() + b"\r\n")
         answer = conn.expect_response(100)
         check(answer["result"]["capabilities"]["test"] is True, "edge has the test capability")
+        check(answer["result"]["secretKeys"] == ["pin"], "edge declares its secret keys")
         check(answer["result"]["protocolVersion"] == 1, "version 1")
 
         # A UTF-8 character split across two writes, and a test request.
