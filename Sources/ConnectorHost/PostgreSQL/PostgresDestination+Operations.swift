@@ -43,11 +43,8 @@ extension PostgresDestination {
             for (position, field) in fields.enumerated() where !isNull(field.value) {
                 let index = columnIndexes[position]
                 guard index >= 0, let type = table.columns[index].type else { continue }
-                var canonical = CanonicalValue()
-                do throws(ValueProblem) { try binder.bind(field.value, as: type, from: source, to: &canonical) } catch {
-                    throw OperationProblem(column: table.columns[index].name, reason: error.message(masking: redactor))
-                }
-                hashScratch.append((table.columns[index].nameBytes, canonical))
+                let stored = try storedForm(field.value, as: type, column: table.columns[index].name, source, binder: &binder)
+                hashScratch.append((table.columns[index].nameBytes, stored))
             }
             encoder.bind(RowHash.of(hashScratch), at: rowID)
             encoder.appendKey(rowID, to: &run.key)
@@ -232,7 +229,8 @@ extension PostgresDestination {
         let conflict = table.hasPrimaryKey ? table.primaryKey.map(quoteIdentifier) : [quoteIdentifier(system.rowID)]
         let assignments =
             run.columnNames.map(quoteIdentifier).map { "\($0) = excluded.\($0)" } + [
-                "\(quoteIdentifier(system.synced)) = excluded.\(quoteIdentifier(system.synced))", "\(quoteIdentifier(system.deleted)) = false",
+                "\(quoteIdentifier(system.synced)) = excluded.\(quoteIdentifier(system.synced))",
+                "\(quoteIdentifier(system.deleted)) = false",
             ]
         try connection.run(
             "INSERT INTO \(qualified(table.name)) (\(list)) SELECT \(list) FROM \(staging) ON CONFLICT (\(conflict.joined(separator: ", "))) DO UPDATE SET \(assignments.joined(separator: ", "))"

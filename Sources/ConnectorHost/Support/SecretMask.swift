@@ -24,7 +24,7 @@ public final class SecretMask: Sendable {
     public func use(configuration: JSONObject) {
         state.withLock { state in
             state.configuration = configuration
-            state.redactor = Redactor(secrets: Redaction.secretValues(in: configuration, additionalKeys: state.keys) + state.extra)
+            state.redactor = Self.redactor(of: state)
         }
     }
 
@@ -32,7 +32,7 @@ public final class SecretMask: Sendable {
     public func add(secrets: [String]) {
         state.withLock { state in
             state.extra += secrets
-            state.redactor = Redactor(secrets: Redaction.secretValues(in: state.configuration, additionalKeys: state.keys) + state.extra)
+            state.redactor = Self.redactor(of: state)
         }
     }
 
@@ -52,8 +52,14 @@ public final class SecretMask: Sendable {
             let added = keys.filter { !state.keys.contains($0) }
             guard !added.isEmpty else { return }
             state.keys += added
-            state.redactor = Redactor(secrets: Redaction.secretValues(in: state.configuration, additionalKeys: state.keys) + state.extra)
+            state.redactor = Self.redactor(of: state)
         }
         return nil
+    }
+
+    /// The redactor of everything known: the configuration's secrets (by the heuristics and the
+    /// accepted keys) and the secrets added directly.
+    private static func redactor(of state: (configuration: JSONObject, keys: [String], extra: [String], redactor: Redactor)) -> Redactor {
+        Redactor(secrets: Redaction.secretValues(in: state.configuration, additionalKeys: state.keys) + state.extra)
     }
 }

@@ -240,13 +240,24 @@ extension DestinationCatalog {
             // too, since a delete's keys must name the row exactly.
             if seen.contains(index) { throw Self.namedTwice(table.columns[index].name) }
             seen.append(index)
-            var canonical = CanonicalValue()
-            do throws(ValueProblem) { try binder.bind(field.value, as: type, from: source, to: &canonical) } catch {
-                throw OperationProblem(column: table.columns[index].name, reason: error.message(masking: redactor))
-            }
-            hashScratch.append((table.columns[index].nameBytes, canonical))
+            hashScratch.append(
+                (
+                    table.columns[index].nameBytes,
+                    try storedForm(field.value, as: type, column: table.columns[index].name, source, binder: &binder)
+                ))
         }
         return RowHash.of(hashScratch)
+    }
+
+    /// `value` as column `column` of type `type` stores it, for the row hash (``CanonicalValue``).
+    func storedForm(_ value: FieldValue, as type: ColumnType, column: String, _ source: RecordSource, binder: inout ValueBinder) throws
+        -> CanonicalValue
+    {
+        var canonical = CanonicalValue()
+        do throws(ValueProblem) { try binder.bind(value, as: type, from: source, to: &canonical) } catch {
+            throw OperationProblem(column: column, reason: error.message(masking: redactor))
+        }
+        return canonical
     }
 }
 
