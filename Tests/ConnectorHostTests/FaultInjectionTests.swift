@@ -7,15 +7,17 @@ import Testing
     import Glibc
 #endif
 
-/// Kills the connector (or the host) at random points of random streams and checks, after every
-/// kill, that (a) the warehouse holds exactly the operations up to the last acknowledged checkpoint,
-/// (b) the state file holds that checkpoint's state, and (c) resuming to the end gives the same
-/// warehouse as an uninterrupted run. Both destinations: on PostgreSQL the state is the
+/// Kills the connector, kills or stops the host (SIGKILL, SIGTERM, SIGHUP), or attempts a `reset`,
+/// at random points of random streams and checks, after every one, that (a) the warehouse holds
+/// exactly the operations up to a checkpoint (the last acknowledged one; after SIGTERM or SIGHUP,
+/// possibly a later one the connector went on to send), (b) the state file holds that checkpoint's
+/// state, and (c) resuming to the end gives the same warehouse as an uninterrupted run. Both destinations: on PostgreSQL the state is the
 /// destination's (no state file), and a killed host's transaction is rolled back by the server.
 ///
 /// `swift test` runs a quick version. `scripts/fault-soak.sh` runs a long one through the
 /// environment: `FAULT_INJECTION_KILLS` (connector kills, default 50), `FAULT_INJECTION_HOST_KILLS`
-/// (default 10) and `FAULT_INJECTION_SEED` (default: a new one, printed, so a failure can be replayed).
+/// (default 10), `FAULT_INJECTION_RESETS` (default 4; SQLite, whose reset deletes files a running
+/// sync holds) and `FAULT_INJECTION_SEED` (default: a new one, printed, so a failure can be replayed).
 @Suite("Fault injection")
 struct FaultInjectionTests {
     /// A directory whose connector is the fault-injection connector running `stream`.
@@ -79,13 +81,16 @@ struct FaultInjectionTests {
         #expect(tally.violations == 0)
     }
 
-    @Test("the host killed with SIGKILL at random messages: the next run finds the last checkpoint and converges", arguments: Backend.all)
+    @Test(
+        "the host killed (SIGKILL) or stopped (SIGTERM, SIGHUP) at random messages: the next run finds the last checkpoint and converges",
+        arguments: Backend.all)
     func hostKills(_ backend: Backend) throws {
         let seed = Self.setting("FAULT_INJECTION_SEED", default: UInt64.random(in: 1...UInt64(UInt32.max))) &+ 1
         let target = Int(Self.setting("FAULT_INJECTION_HOST_KILLS", default: 10))
         var random = SplitMix64(seed: seed)
         var tally = Tally()
         var mirrorsBehind = 0
+        var signals: [Int32: Int] = [:]
         while tally.kills < target {
             let stream = FaultStream(random: &random)
             let fixture = try Self.fixture(stream, backend)
@@ -94,29 +99,59 @@ struct FaultInjectionTests {
                 let plan = stream.messages(after: cursor)
                 let at = random.next(below: plan.count)
                 let how = ["before", "midline", "after"][random.next(below: 3)]
-                let kill: JSONValue = ["at": .number(JSONNumber(at)), "how": .string(how), "target": "host"]
+                let signal = [SIGKILL, SIGTERM, SIGHUP][random.next(below: 3)]
+                let then = random.next(below: 2) == 0 ? "stop" : "continue"
+                let kill: JSONValue = [
+                    "at": .number(JSONNumber(at)), "how": .string(how), "target": "host",
+                    "signal": .string(signal == SIGKILL ? "KILL" : signal == SIGTERM ? "TERM" : "HUP"), "then": .string(then),
+                ]
                 try fixture.write("configuration.json", JSONWriter.string(stream.configuration(kill: kill)))
                 let result = try RunningCLI(["run", fixture.path, "--quiet", "--grace", "0.5"] + fixture.destinationArguments).finish()
                 tally.runs += 1
                 tally.kills += 1
                 tally.count(how: how, atCheckpoint: plan[at].checkpoint != nil)
-                let context = "seed \(seed), stream \(stream), from cursor \(cursor), kill the host \(how) message \(at) of \(plan.count)"
-                #expect(result.signaled && result.status == SIGKILL, "\(context): \(result.stderr)")
+                signals[signal, default: 0] += 1
+                let context =
+                    "seed \(seed), stream \(stream), from cursor \(cursor), signal \(signal) to the host \(how) message \(at) of \(plan.count)\(signal == SIGKILL ? "" : ", then \(then)")"
                 // What the connector knew was acknowledged, and what it had sent in full.
                 let acknowledged = stream.cursorAfterKill(plan, at: at, how: "before", start: cursor)
                 let sent = stream.cursorAfterKill(plan, at: at, how: how, start: cursor)
                 let committed = try storedCursor(fixture)
-                #expect(committed == acknowledged || committed == sent, "\(context): the warehouse is at \(committed)")
-                tally.violations += try check(fixture, stream, cursor: committed, context: context, tally: &tally)
                 let mirror = backend == .postgres ? fixture.state() : fixture.stateFile()
                 let expectedMirror = committed == 0 ? nil : #"{"cursor":\#(committed)}"#
-                if mirror != expectedMirror {
-                    // Killed between the commit and the state file's rename: the next run repairs it.
-                    mirrorsBehind += 1
-                    #expect(
-                        mirror == (acknowledged == 0 ? nil : #"{"cursor":\#(acknowledged)}"#), "\(context): state file \(mirror ?? "none")")
+                let status = try fixture.history().last?[0]
+                if signal == SIGKILL {
+                    #expect(result.signaled && result.status == SIGKILL, "\(context): \(result.stderr)")
+                    #expect(committed == acknowledged || committed == sent, "\(context): the warehouse is at \(committed)")
+                    if mirror != expectedMirror {
+                        // Killed between the commit and the state file's rename: the next run repairs it.
+                        mirrorsBehind += 1
+                        #expect(
+                            mirror == (acknowledged == 0 ? nil : #"{"cursor":\#(acknowledged)}"#),
+                            "\(context): state file \(mirror ?? "none")")
+                    }
+                    #expect(status == "running", "\(context)")
+                } else {
+                    // The host stops the sync itself: rolled back to a checkpoint, recorded, said, exit 128 +
+                    // signal. A connector that goes on may get further checkpoints committed before the
+                    // host acts on the signal, or even finish (then the sync succeeded, exit 0).
+                    let checkpoints = [cursor] + plan.compactMap(\.checkpoint)
+                    let possible = then == "stop" ? [acknowledged, sent] : checkpoints.filter { $0 >= acknowledged }
+                    #expect(possible.contains(committed), "\(context): the warehouse is at \(committed)")
+                    #expect(mirror == expectedMirror, "\(context): state file \(mirror ?? "none") at \(committed)")
+                    #expect(!result.signaled, "\(context): \(result.stderr)")
+                    if result.status == 0 {
+                        #expect(status == "succeeded" && committed == stream.rows, "\(context): \(status ?? "no history") at \(committed)")
+                    } else {
+                        #expect(result.status == 128 + signal, "\(context): exit \(result.status): \(result.stderr)")
+                        #expect(status == "cancelled", "\(context): \(status ?? "no history")")
+                        let reason = signal == SIGTERM ? "SIGTERM: the host was asked to stop" : "SIGHUP: the host's terminal went away"
+                        #expect(result.stderr.contains("error: cancelled (\(reason)):"), "\(context): \(result.stderr)")
+                    }
+                    let pid = readPID(fixture.path + "/connector.pid")
+                    #expect(pid.map(processExists) == false, "\(context): the connector (pid \(pid ?? 0)) outlived the host")
                 }
-                #expect(try fixture.history().last?[0] == "running", "\(context)")
+                tally.violations += try check(fixture, stream, cursor: committed, context: context, tally: &tally)
                 cursor = committed
             }
             try fixture.write("configuration.json", JSONWriter.string(stream.configuration(kill: nil)))
@@ -127,13 +162,110 @@ struct FaultInjectionTests {
             #expect(
                 received.map(String.init) == (cursor == 0 ? "{}" : #"{"cursor":\#(cursor)}"#),
                 "seed \(seed): resumed from \(received ?? "nothing")")
-            #expect(try fixture.history().dropLast().allSatisfy { $0[0] == "interrupted" || $0[0] == "succeeded" })
+            #expect(try fixture.history().dropLast().allSatisfy { ["interrupted", "cancelled", "succeeded"].contains($0[0]) })
             tally.violations += try check(
                 fixture, stream, cursor: stream.rows, context: "seed \(seed), \(stream), at the end", tally: &tally)
             tally.violations += try compareWithUninterruptedRun(fixture, stream, seed: seed, tally: &tally)
         }
         print(
-            "fault injection (\(backend.testDescription), seed \(seed)): \(tally.kills) host kills \(tally.modes), \(tally.runs) runs, \(tally.warehouses) warehouses and \(tally.rows) rows checked, \(mirrorsBehind) state files repaired by the next run, \(tally.violations) violations"
+            "fault injection (\(backend.testDescription), seed \(seed)): \(tally.kills) host kills (SIGKILL \(signals[SIGKILL, default: 0]), SIGTERM \(signals[SIGTERM, default: 0]), SIGHUP \(signals[SIGHUP, default: 0])) \(tally.modes), \(tally.runs) runs, \(tally.warehouses) warehouses and \(tally.rows) rows checked, \(mirrorsBehind) state files repaired by the next run, \(tally.violations) violations"
+        )
+        #expect(tally.violations == 0)
+    }
+
+    @Test("a reset attempted at a random moment: refused while a sync runs (which then finishes whole), else everything deleted")
+    func resetsDuringSyncs() throws {
+        let seed = Self.setting("FAULT_INJECTION_SEED", default: UInt64.random(in: 1...UInt64(UInt32.max))) &+ 2
+        let target = Int(Self.setting("FAULT_INJECTION_RESETS", default: 4))
+        var random = SplitMix64(seed: seed)
+        var tally = Tally()
+        var refused = 0
+        var deletedBefore = 0
+        var deletedAfter = 0
+        var runsLockedOut = 0
+        for _ in 0..<target {
+            let stream = FaultStream(random: &random)
+            let fixture = try Self.fixture(stream, .sqlite)
+            var start = 0
+            if random.next(below: 2) == 0 {
+                // Something to delete: a first run killed at a random message leaves a checkpoint or none.
+                let plan = stream.messages(after: 0)
+                let at = random.next(below: plan.count)
+                let kill: JSONValue = ["at": .number(JSONNumber(at)), "how": "after", "target": "self"]
+                try fixture.write("configuration.json", JSONWriter.string(stream.configuration(kill: kill)))
+                _ = fixture.sync { $0.gracePeriod = 0.5 }
+                start = stream.cursorAfterKill(plan, at: at, how: "after", start: 0)
+                tally.runs += 1
+            }
+            let delay = 200 + random.next(below: 1800)
+            try fixture.write("configuration.json", JSONWriter.string(stream.configuration(kill: nil, delay: delay)))
+            let received = fixture.path + "/received.jsonl"
+            let updatesBefore = (try? String(contentsOfFile: received, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            let run = try RunningCLI(["run", fixture.path, "--quiet", "--grace", "0.5"])
+            if random.next(below: 4) > 0 {
+                // Inside the sync: once its update began (bounded wait), at a random moment of the stream.
+                let deadline = monotonicSeconds() + 60
+                while monotonicSeconds() < deadline,
+                    ((try? String(contentsOfFile: received, encoding: .utf8))?.split(separator: "\n").count ?? 0) == updatesBefore
+                {
+                    usleep(2_000)
+                }
+                usleep(useconds_t(random.next(below: max(1, stream.messages(after: start).count * delay))))
+            } else {
+                // Around the start: before or while the host takes the lock, opens the warehouse, reads the state.
+                usleep(useconds_t(random.next(below: 50_000)))
+            }
+            let reset = try runCLI(["reset", fixture.path, "--yes"])
+            let result = run.finish()
+            tally.runs += 1
+            tally.kills += 1
+            let context = "seed \(seed), stream \(stream), delay \(delay) µs, from cursor \(start)"
+            let warehouseExists = FileManager.default.fileExists(atPath: fixture.warehousePath)
+            // A run that starts while the reset holds the lock is refused (the reset's pid named), and does nothing.
+            let lockedOut =
+                result.status == 1 && reset.status == 0 && result.stderr.hasPrefix("error: another connector-host (pid ")
+                && !result.stderr.contains("(pid \(run.pid))")
+                && result.stderr.hasSuffix(
+                    ") is syncing into this warehouse; it holds the lock \(fixture.warehousePath).lock. Wait for it to finish or stop it\n")
+            if lockedOut {
+                runsLockedOut += 1
+                #expect(!warehouseExists && fixture.stateFile() == nil, "\(context): the refused run left files")
+            } else {
+                #expect(result.status == 0, "\(context): the sync failed: \(result.stderr)")
+            }
+            if reset.status == 1 {
+                refused += 1
+                let refusal =
+                    "error: cannot reset: another connector-host (pid \(run.pid)) is syncing into this warehouse; it holds the lock \(fixture.warehousePath).lock. Wait for it to finish or stop it\n"
+                #expect(reset.stderr == refusal, "\(context): \(reset.stderr)")
+                #expect(warehouseExists, "\(context)")
+            } else {
+                #expect(reset.status == 0, "\(context): reset exited \(reset.status): \(reset.stderr)")
+                #expect(reset.stdout.hasPrefix("deleted ") || reset.stdout.hasPrefix("nothing to reset"), "\(context): \(reset.stdout)")
+                if warehouseExists { deletedBefore += 1 } else { deletedAfter += 1 }
+            }
+            if warehouseExists {
+                // The sync ran whole (refused reset), or from the beginning (a reset before it took the lock).
+                tally.violations += try check(fixture, stream, cursor: stream.rows, context: context, tally: &tally)
+                #expect(fixture.stateFile() == #"{"cursor":\#(stream.rows)}"#, "\(context)")
+                let last = (try? String(contentsOfFile: received, encoding: .utf8))?.split(separator: "\n").last.map(String.init)
+                let expectedStart = reset.status == 1 && start > 0 ? #"{"cursor":\#(start)}"# : "{}"
+                #expect(last == expectedStart, "\(context): the sync started from \(last ?? "nothing")")
+            } else {
+                // Reset after the sync ended: nothing of the workspace is left, no state without its warehouse.
+                #expect(fixture.stateFile() == nil, "\(context): a state file without its warehouse")
+                #expect((try? FileManager.default.contentsOfDirectory(atPath: fixture.path + "/files"))?.isEmpty ?? true, "\(context)")
+            }
+            // And a last run converges to the uninterrupted warehouse.
+            try fixture.write("configuration.json", JSONWriter.string(stream.configuration(kill: nil)))
+            let (report, _) = fixture.sync()
+            tally.runs += 1
+            #expect(report.failure == nil, "\(context): the completing run failed: \(report.failure?.message ?? "")")
+            tally.violations += try check(fixture, stream, cursor: stream.rows, context: "\(context), at the end", tally: &tally)
+            tally.violations += try compareWithUninterruptedRun(fixture, stream, seed: seed, tally: &tally)
+        }
+        print(
+            "fault injection (SQLite, seed \(seed)): \(tally.kills) resets (\(refused) refused during a sync, \(deletedBefore) before a sync took the lock, \(deletedAfter) after it ended or while it started, \(runsLockedOut) runs refused while the reset held the lock), \(tally.runs) runs, \(tally.warehouses) warehouses and \(tally.rows) rows checked, \(tally.violations) violations"
         )
         #expect(tally.violations == 0)
     }
@@ -225,11 +357,13 @@ struct FaultStream: CustomStringConvertible {
 
     var description: String { "N=\(rows) K=\(every) B=\(batch)" }
 
-    func configuration(kill: JSONValue?) -> JSONValue {
+    /// - Parameter delay: microseconds the connector waits before each message.
+    func configuration(kill: JSONValue?, delay: Int = 0) -> JSONValue {
         var object: JSONObject = [
             "rows": .number(JSONNumber(rows)), "every": .number(JSONNumber(every)), "batch": .number(JSONNumber(batch)),
         ]
         if let kill { object["kill"] = kill }
+        if delay > 0 { object["delay"] = .number(JSONNumber(delay)) }
         return .object(object)
     }
 
