@@ -90,9 +90,13 @@ final class AirbyteDriver: SourceDriver {
         return catalog
     }
 
-    func update(configuration: JSONObject, state stored: JSONObject, operations: OperationStream) throws(AdapterError) {
+    func update(configuration: JSONObject, state stored: JSONObject, tables: [String]?, operations: OperationStream)
+        throws(AdapterError)
+    {
         let log: LogSink = { level, message in try? operations.log(level, message) }
-        let catalog = try prepare(configuration: configuration, log: log)
+        var catalog = try prepare(configuration: configuration, log: log)
+        // The merged state keeps the other streams' states as they were.
+        if let tables { catalog.streams.removeAll { !tables.contains($0.name) } }
         var state = try AirbyteState(stored: stored)
         let files = try PrivateFiles()
         var arguments =

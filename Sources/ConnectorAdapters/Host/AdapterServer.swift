@@ -40,9 +40,13 @@ final class AdapterServer {
                 return .success(["ok": .bool(result.ok), "message": .string(result.message)])
             case Method.update:
                 let operations = OperationStream(connection: connection)
+                // The tables of `run --tables` (the adapter declares selectTables); their names are
+                // the streams' (an adapted table has no schema).
+                let tables = request.params["tables"]?.arrayValue?.compactMap { $0["table"]?.stringValue }
                 do throws(AdapterError) {
                     try driver.update(
-                        configuration: configuration, state: request.params["state"]?.objectValue ?? [:], operations: operations)
+                        configuration: configuration, state: request.params["state"]?.objectValue ?? [:], tables: tables,
+                        operations: operations)
                     try operations.flush()
                 } catch {
                     operations.discard()
@@ -71,7 +75,8 @@ final class AdapterServer {
             return .success(
                 InitializeResult(
                     protocolVersion: Int64(version), connector: PeerInfo(name: identity.name, version: identity.version),
-                    capabilities: ["test": .bool(identity.hasConnectionTest)], secretKeys: identity.secretKeys
+                    capabilities: [Capability.test: .bool(identity.hasConnectionTest), Capability.selectTables: true],
+                    secretKeys: identity.secretKeys
                 ).json)
         } catch {
             return .failure(error.rpcError)

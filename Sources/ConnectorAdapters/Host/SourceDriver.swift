@@ -13,7 +13,11 @@ protocol SourceDriver: AnyObject {
     func test(configuration: JSONObject, log: LogSink) throws(AdapterError) -> (ok: Bool, message: String)
 
     /// For `update`: runs the sync from `state`, sending operations and checkpoints to `operations`.
-    func update(configuration: JSONObject, state: JSONObject, operations: OperationStream) throws(AdapterError)
+    /// - Parameter tables: the tables the user selected (`run --tables`; the adapter declares
+    ///   `selectTables`), by stream name, or `nil` for every table of `schema`. The tap or source
+    ///   runs with only those streams, so that its state, which the host then stores, covers them
+    ///   alone (the state of the other streams is carried over as it was).
+    func update(configuration: JSONObject, state: JSONObject, tables: [String]?, operations: OperationStream) throws(AdapterError)
 }
 
 /// What `initialize` answers about the source.

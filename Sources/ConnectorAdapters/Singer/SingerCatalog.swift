@@ -15,6 +15,8 @@ struct SingerCatalog {
     /// The discovered catalog with every synced stream and its fields selected.
     var selected: JSONValue
     var streams: [Stream]
+    /// The document `--discover` printed, for ``only(_:)``.
+    private let discovered: JSONValue
 
     /// Reads a discovered catalog (the JSON document `--discover` prints).
     /// - Parameter only: stream names (or `tap_stream_id`s) to sync (`--tables`), or `nil` for all.
@@ -65,6 +67,12 @@ struct SingerCatalog {
         catalog["streams"] = .array(selectedEntries)
         selected = .object(catalog)
         self.streams = streams
+        self.discovered = discovered
+    }
+
+    /// The same catalog with only the streams among `names` selected (`run --tables`).
+    func only(_ names: [String]) throws(AdapterError) -> SingerCatalog {
+        try SingerCatalog(discovered: discovered, only: streams.map(\.name).filter(names.contains))
     }
 
     /// A metadata entry with `selected: true`, unless its inclusion is `unsupported`.

@@ -103,8 +103,19 @@ final class SingerDriver: SourceDriver {
         return catalog
     }
 
-    func update(configuration: JSONObject, state: JSONObject, operations: OperationStream) throws(AdapterError) {
-        let catalog = try discover(configuration: configuration)
+    func update(configuration: JSONObject, state: JSONObject, tables: [String]?, operations: OperationStream) throws(AdapterError) {
+        var catalog = try discover(configuration: configuration)
+        if let tables {
+            // Without a catalog the tap runs every stream, and its state would cover the streams the
+            // host skips, which the next run would then never read again.
+            guard let discovered = catalog else {
+                throw AdapterError(
+                    .configuration,
+                    "\(executableName) has no discovery mode (--discover), so it cannot run only some streams: run it without --tables"
+                )
+            }
+            catalog = try discovered.only(tables)
+        }
         let files = try PrivateFiles()
         var arguments = command + ["--config", try files.store("config.json", configuration.forSource)]
         if let catalog { arguments += [catalogFlag, try files.store("catalog.json", catalog.selected)] }

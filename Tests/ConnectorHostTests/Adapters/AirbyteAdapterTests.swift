@@ -116,6 +116,26 @@ struct AirbyteAdapterTests {
             ])
     }
 
+    @Test("run --tables reads only those streams (the configured catalog has them alone); the other streams' state is kept")
+    func runTables() throws {
+        let fixture = try ConnectorFixture(adapter: "airbyte", script: "airbyte_source.py", configuration: ["rows": 2])
+        #expect(fixture.adapterSync().0.failure == nil)
+        let state = #"{"airbyte":[{"type":"STREAM","stream":{"stream_descriptor":{"name":"accounts"},"stream_state":{"cursor":2}}}]}"#
+        #expect(fixture.stateFile() == state)
+        try fixture.configure(["rows": 2, "events": [3]])
+        let (report, _) = fixture.sync { options in
+            options.handshakeTimeout = 120
+            options.tables = ["events"]
+        }
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        #expect(report.skippedOperations == [:])
+        #expect(!report.stateHeld)
+        #expect(fixture.stateFile() == state)
+        #expect(try fixture.rows(#"SELECT count(*) FROM "accounts""#) == [["2"]])
+        #expect(
+            try fixture.rows(#"SELECT "id", "_connector_deleted" FROM "events" ORDER BY 1"#) == [["1", "1"], ["2", "1"], ["3", "0"]])
+    }
+
     @Test("stdout lines that are not JSON are logged, as the Airbyte platform does")
     func noise() throws {
         let fixture = try ConnectorFixture(adapter: "airbyte", script: "airbyte_source.py", configuration: ["rows": 1, "noise": true])

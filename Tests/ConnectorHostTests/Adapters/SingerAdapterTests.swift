@@ -125,6 +125,26 @@ struct SingerAdapterTests {
             ), "\(failure.message)")
     }
 
+    @Test("run --tables runs the tap with only those streams selected; the state advances and keeps the others' bookmarks")
+    func runTables() throws {
+        let fixture = try ConnectorFixture(adapter: "singer", script: "singer_tap.py", configuration: ["rows": 2, "version": 1])
+        #expect(fixture.adapterSync().0.failure == nil)
+        #expect(fixture.stateFile() == #"{"bookmarks":{"items":{"cursor":2},"snapshot":{"version":1}}}"#)
+        try fixture.configure(["rows": 2, "version": 2])
+        let (report, _) = fixture.sync { options in
+            options.handshakeTimeout = 120
+            options.tables = ["items"]
+        }
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        // The adapter declares selectTables: the tap ran items alone, so nothing was skipped and the
+        // state it checkpointed is stored.
+        #expect(report.skippedOperations == [:])
+        #expect(!report.stateHeld)
+        #expect(fixture.stateFile() == #"{"bookmarks":{"items":{"cursor":4},"snapshot":{"version":1}}}"#)
+        #expect(try fixture.rows(#"SELECT count(*) FROM "items""#) == [["4"]])
+        #expect(try fixture.rows(#"SELECT DISTINCT "label" FROM "snapshot""#) == [["v1"]])
+    }
+
     @Test("a tap without --discover: its tables come from the records, undeclared, with a warning")
     func withoutDiscovery() throws {
         let fixture = try ConnectorFixture(
