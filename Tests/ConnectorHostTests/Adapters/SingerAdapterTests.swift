@@ -158,6 +158,20 @@ struct SingerAdapterTests {
         #expect(try fixture.rows(#"SELECT "id", "name" FROM "items" ORDER BY "id""#) == [["1", "item 1"], ["2", "item 2"]])
     }
 
+    @Test("run --tables with a tap without --discover fails before any data, saying why")
+    func tablesWithoutDiscovery() throws {
+        let fixture = try ConnectorFixture(
+            adapter: "singer", script: "singer_tap.py", arguments: ["--no-discover"], configuration: ["rows": 2])
+        let (report, _) = fixture.sync { options in
+            options.handshakeTimeout = 120
+            options.tables = ["items"]
+        }
+        let failure = try #require(report.failure)
+        // The tap declares no streams without discovery, so the host refuses the names before `update`.
+        #expect(failure.message == #"no table "items" in the connector's schema; it declares no tables"#, "\(failure.message)")
+        #expect(try !fixture.tableExists("items"))
+    }
+
     @Test("a failing --discover is a configuration error before any data, with the tap's stderr")
     func discoveryFails() throws {
         let fixture = try ConnectorFixture(adapter: "singer", script: "singer_tap.py", configuration: ["discover_fails": "bad credentials"])
