@@ -7,24 +7,25 @@ import Testing
 /// connector and gives the same warehouse.
 @Suite("run --record and replay")
 struct RecordReplayTests {
-    private func connector() throws -> ConnectorFixture {
-        try ConnectorFixture(files: [
-            "connector.py": """
-            from fivetran_connector_sdk import Connector, Logging as log, Operations as op
-            def schema(configuration):
-                return [{"table": "items", "primary_key": ["id"], "columns": {"id": "LONG"}}]
-            def update(configuration, state):
-                start = state.get("c", 0)
-                log.info("fetching with key %s" % configuration["api_key"])
-                for i in range(start + 1, start + 6):
-                    op.upsert("items", {"id": i, "price": "%d.50" % i, "createdAt": "2024-01-0%dT00:00:00Z" % i})
-                op.checkpoint({"c": start + 5})
-                op.delete("items", {"id": start + 1})
-                op.checkpoint({"c": start + 5, "done": True})
-            connector = Connector(update=update, schema=schema)
-            """,
-            "configuration.json": #"{"api_key": "s3cr3t-value-123"}"#,
-        ])
+    private func connector(_ backend: Backend = .sqlite) throws -> ConnectorFixture {
+        try ConnectorFixture(
+            files: [
+                "connector.py": """
+                from fivetran_connector_sdk import Connector, Logging as log, Operations as op
+                def schema(configuration):
+                    return [{"table": "items", "primary_key": ["id"], "columns": {"id": "LONG"}}]
+                def update(configuration, state):
+                    start = state.get("c", 0)
+                    log.info("fetching with key %s" % configuration["api_key"])
+                    for i in range(start + 1, start + 6):
+                        op.upsert("items", {"id": i, "price": "%d.50" % i, "createdAt": "2024-01-0%dT00:00:00Z" % i})
+                    op.checkpoint({"c": start + 5})
+                    op.delete("items", {"id": start + 1})
+                    op.checkpoint({"c": start + 5, "done": True})
+                connector = Connector(update=update, schema=schema)
+                """,
+                "configuration.json": #"{"api_key": "s3cr3t-value-123"}"#,
+            ], backend: backend)
     }
 
     @Test("a recording replays into a new warehouse that matches the recorded one, with the secrets masked in it")
@@ -64,6 +65,32 @@ struct RecordReplayTests {
             again.stderr.contains(
                 #"the host's update state {"c":5,"done":true} differs from the recorded {}: the recording started from another state; its operations are applied all the same"#
             ), "\(again.stderr)")
+    }
+
+    @Test(
+        "a recording of a run into either destination replays into PostgreSQL with the same rows and state",
+        .enabled(if: TestPostgres.shouldRun), arguments: Backend.all)
+    func replaysIntoPostgres(_ backend: Backend) throws {
+        let fixture = try connector(backend)
+        let recording = fixture.path + "/rec.jsonl"
+        let run = try runCLI(["run", fixture.path, "--record", recording] + fixture.destinationArguments)
+        #expect(run.status == 0, "\(run.stderr)")
+        let target = try TestSchema("replay")
+        let replay = try runCLI(["replay", recording, "--destination", target.uri, "--schema", target.name])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(!replay.stderr.contains("note:"), "\(replay.stderr)")
+        #expect(replay.stdout.contains("\noutcome: succeeded\n"))
+        // Into PostgreSQL, no state file unless asked for.
+        #expect(!FileManager.default.fileExists(atPath: fixture.path + "/rec.state.json"))
+        #expect(!FileManager.default.fileExists(atPath: fixture.path + "/rec.warehouse.db"))
+        let query = #"SELECT "id", "price", "created_at", "_fivetran_deleted" FROM "items" ORDER BY "id""#
+        let original = try fixture.rows(query)
+        #expect(original.count == 5)
+        #expect(try target.values(query).map { $0.map(render) } == original)
+        #expect(try target.rows(#"SELECT "state" FROM "_connector_state""#) == [[#"{"c":5,"done":true}"#]])
+        let both = try runCLI(["replay", recording, "--destination", target.uri, "--warehouse", "x.db"])
+        #expect(both.status == 2)
+        #expect(both.stderr == "error: `replay` takes --warehouse (an SQLite file) or --destination (PostgreSQL), not both\n")
     }
 
     @Test("a file that is not a recording is refused with one message and exit 2")

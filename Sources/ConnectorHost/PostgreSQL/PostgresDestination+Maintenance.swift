@@ -6,9 +6,11 @@ extension PostgresDestination {
     /// SQLite warehouse, read in a read-only transaction (it sees the last checkpoint, also while a
     /// sync runs).
     /// - Throws: ``InspectionError`` when the server cannot be reached or the schema holds no sync yet.
-    package static func inspect(_ target: PostgresTarget, connector: String, secrets: [String], syncLimit: Int) throws(InspectionError)
-        -> Inspection
-    {
+    /// - Parameter includeRows: whether to read every table's rows too, as ``WarehouseSnapshot`` reads
+    ///   them from SQLite (`inspect --rows --json`, `diff`).
+    package static func inspect(
+        _ target: PostgresTarget, connector: String, secrets: [String], syncLimit: Int, includeRows: Bool = false
+    ) throws(InspectionError) -> Inspection {
         let location = target.location(connector: connector)
         let schemaName = target.schemaName(connector: connector)
         let redactor = Redactor(exactly: secrets + target.address.secrets)
@@ -29,12 +31,15 @@ extension PostgresDestination {
                     if let key = row[0], let value = row[1] { values[key] = value }
                 }
             }
-            let deleted = quoteIdentifier((values["system_columns"].flatMap(SystemColumnNames.init(profile:)) ?? .connector).deleted)
+            let system = values["system_columns"].flatMap(SystemColumnNames.init(profile:)) ?? .connector
+            let deleted = quoteIdentifier(system.deleted)
             var tables: [Inspection.Table] = []
             let tableRows = try connection.query(#"SELECT "name", "primary_key" FROM \#(schema)."_connector_tables" ORDER BY "name""#)
             for row in tableRows {
                 guard let name = row[0] else { continue }
                 let primaryKey = (row[1].flatMap { try? JSONParser.parse($0) })?.arrayValue?.compactMap(\.stringValue) ?? []
+                // The types by the stored (unmasked) names, for the rows.
+                var types: [String: DataType?] = [:]
                 let columns = try connection.query(
                     #"SELECT "column_name", "type", "precision", "scale", "declared" FROM \#(schema)."_connector_columns" WHERE "table_name" = $1 ORDER BY "position""#,
                     [name]
@@ -43,6 +48,7 @@ extension PostgresDestination {
                     let type = column[1].flatMap(DataType.init(rawValue:)).map {
                         ColumnType($0, precision: column[2].flatMap { Int($0) }, scale: column[3].flatMap { Int($0) })
                     }
+                    if types[columnName] == nil { types[columnName] = type?.dataType }
                     return Inspection.Column(
                         name: redactor.mask(columnName), type: type, declared: column[4] == "t",
                         isPrimaryKey: primaryKey.contains { NameRules.same($0, columnName) })
@@ -54,7 +60,11 @@ extension PostgresDestination {
                     Inspection.Table(
                         name: redactor.mask(name), primaryKey: primaryKey.map(redactor.mask), columns: columns,
                         liveRows: Int(counts.first?[0] ?? "0") ?? 0,
-                        deletedRows: Int(counts.first?[1] ?? "0") ?? 0))
+                        deletedRows: Int(counts.first?[1] ?? "0") ?? 0,
+                        rows: includeRows
+                            ? try snapshotRows(
+                                connection, schema: schema, table: name, primaryKey: primaryKey,
+                                types: types, system: system, redactor: redactor) : nil))
             }
             let time = { (column: String) in #"to_char(\#(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"# }
             var state: JSONValue?
@@ -94,6 +104,44 @@ extension PostgresDestination {
         }
     }
 
+    /// The rows of table `name` as ``WarehouseSnapshot`` has an SQLite table's: the stored columns in
+    /// their order without the synced time, each value as SQLite holds it (``PostgresValues``), ordered
+    /// by primary key (text in byte order, as SQLite compares it) or by the row hash.
+    /// - Parameter types: the column types by (unmasked) name.
+    private static func snapshotRows(
+        _ connection: PostgresConnection, schema: String, table name: String, primaryKey: [String], types: [String: DataType?],
+        system: SystemColumnNames, redactor: Redactor
+    ) throws(PostgresError) -> [JSONValue] {
+        let qualified = schema + "." + quoteIdentifier(name)
+        let physical = try connection.query(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            [qualified]
+        ).compactMap { $0[0] }
+        let columns = physical.filter { $0 != system.synced }
+        guard !columns.isEmpty else { return [] }
+        func ordered(_ column: String) -> String {
+            let byteOrder: Bool
+            switch types[column] ?? nil {
+            case .string?, .xml?, nil: byteOrder = true
+            default: byteOrder = false
+            }
+            return quoteIdentifier(column) + (byteOrder ? #" COLLATE "C""# : "")
+        }
+        let key = primaryKey.isEmpty ? (physical.contains(system.rowID) ? [system.rowID] : []) : primaryKey
+        let order = key.isEmpty ? "" : " ORDER BY " + key.map(ordered).joined(separator: ", ")
+        let (oids, rows) = try connection.typedQuery(
+            "SELECT \(columns.map(quoteIdentifier).joined(separator: ", ")) FROM \(qualified)\(order)")
+        return rows.map { row in
+            var object = JSONObject()
+            for (index, column) in columns.enumerated() {
+                let type: DataType? = column == system.deleted ? .boolean : types[column] ?? nil
+                object[redactor.mask(column)] = WarehouseSnapshot.json(
+                    PostgresValues.sqliteValue(row[index], type: oids[index]), type: type, redactor: redactor)
+            }
+            return .object(object)
+        }
+    }
+
     /// What `connector-host reset` would delete in the destination: its tables (the connector's and the
     /// host's own), or none when the schema holds no sync.
     package static func resettableTables(_ target: PostgresTarget, connector: String) throws(SyncFailure) -> [String] {
@@ -119,6 +167,81 @@ extension PostgresDestination {
         // Other objects (a team's views, say) keep the schema; that is not an error.
         let droppedSchema = (try? destination.connection.execute("DROP SCHEMA \(destination.schema)")) != nil
         return names.map { "\(destination.schemaName).\($0)" } + (droppedSchema ? ["schema \(destination.schemaName)"] : [])
+    }
+
+    /// `reset --table NAME [--state-key KEY]` of a PostgreSQL destination, as
+    /// ``WorkspaceFiles/resetTable(_:stateKey:)`` does it for SQLite: drops the table and the host's
+    /// record of its columns and, with `stateKey`, removes that key from the stored state, in one
+    /// transaction, holding the connection's lock (refused while a sync runs). A state file mirroring
+    /// the state is left as it is: it is the host's mirror of the previous checkpoint, which the next
+    /// run that mirrors the state repairs.
+    /// - Throws: a usage error for a schema without a sync, a table it does not have, a key the state does not have.
+    package static func resetTable(_ target: PostgresTarget, connector: String, table name: String, stateKey: String?)
+        throws(SyncFailure) -> TableReset
+    {
+        let destination = try open(target, connector: connector, creating: false)
+        let location = destination.location
+        guard destination.hasCatalog else {
+            throw SyncFailure(.configuration, "there is no warehouse in \(location) to reset a table of", isUsageError: true)
+        }
+        let names = destination.tables.keys.sorted()
+        guard
+            let table = names.first(where: { NameRules.same($0, name) })
+                ?? names.first(where: { NameRules.folded($0) == NameRules.folded(name) })
+        else {
+            var message = "the warehouse \(location) has no table \(HumanText.quoted(name)), so nothing was changed"
+            if let suggestion = NameSuggestions.closest(to: name, among: names) {
+                message += "; did you mean \(HumanText.quoted(suggestion))?"
+            } else {
+                message += names.isEmpty ? " (it has no tables)" : "; it has \(names.map(HumanText.quoted).joined(separator: ", "))"
+            }
+            throw SyncFailure(.configuration, message, isUsageError: true)
+        }
+        let connection = destination.connection
+        do {
+            try connection.execute("BEGIN")
+            var newState: String?
+            if let stateKey {
+                let stored = try connection.scalar(
+                    #"SELECT "state" FROM \#(destination.schema)."_connector_state" WHERE "id" = 1 FOR UPDATE"#)
+                guard let text = stored, let object = (try? JSONParser.parse(text))?.objectValue else {
+                    try? connection.execute("ROLLBACK")
+                    throw SyncFailure(
+                        .configuration,
+                        "the warehouse \(location) has no stored state to remove \(HumanText.quoted(stateKey)) from. Nothing was changed",
+                        isUsageError: true)
+                }
+                guard
+                    let removed = WorkspaceFiles.removing(
+                        path: stateKey.split(separator: ".", omittingEmptySubsequences: false).map(String.init), from: object)
+                else {
+                    try? connection.execute("ROLLBACK")
+                    throw SyncFailure(
+                        .configuration,
+                        "the state has no key \(HumanText.quoted(stateKey)) (its keys: \(object.keys.map(HumanText.quoted).joined(separator: ", "))); a dotted path names a nested key, e.g. cursors.orders. Nothing was changed",
+                        isUsageError: true)
+                }
+                newState = JSONWriter.string(.object(removed))
+            }
+            let rows = Int(try connection.scalar("SELECT count(*) FROM \(destination.qualified(table))") ?? "0") ?? 0
+            try connection.execute("DROP TABLE \(destination.qualified(table))")
+            _ = try connection.query(#"DELETE FROM \#(destination.schema)."_connector_columns" WHERE "table_name" = $1"#, [table])
+            _ = try connection.query(#"DELETE FROM \#(destination.schema)."_connector_tables" WHERE "name" = $1"#, [table])
+            if let newState {
+                _ = try connection.query(
+                    #"UPDATE \#(destination.schema)."_connector_state" SET "state" = $1, "updated_at" = now() WHERE "id" = 1"#, [newState])
+            }
+            try connection.execute("COMMIT")
+            return TableReset(table: table, rows: rows, stateKey: stateKey, state: newState)
+        } catch let failure as SyncFailure {
+            throw failure
+        } catch let error as PostgresError {
+            try? connection.execute("ROLLBACK")
+            throw SyncFailure(.warehouse, destination.problem(error, while: "dropping the table"))
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw SyncFailure(.warehouse, "\(error)")
+        }
     }
 
     static let hostTables = ["_connector_columns", "_connector_settings", "_connector_state", "_connector_syncs", "_connector_tables"]

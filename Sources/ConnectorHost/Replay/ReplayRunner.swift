@@ -14,6 +14,11 @@ public struct ReplayOptions: Sendable {
     /// The warehouse and state to replay into; by default beside the recording
     /// (`NAME.warehouse.db` and `NAME.state.json` for `NAME.jsonl`).
     public var files: WorkspaceFiles
+    /// A PostgreSQL destination to replay into instead of the SQLite warehouse (the schema defaults
+    /// to the recorded connector's name, as for `run`).
+    public var postgres: PostgresTarget?
+    /// Whether the state is mirrored to ``files``' state file too: by default only for SQLite (as for `run`).
+    public var mirrorsState: Bool?
 
     public init(recording: String, warehouse: String? = nil, state: String? = nil) {
         self.recording = FilePaths.absolute(recording)
@@ -52,6 +57,8 @@ public enum ReplayRunner {
         sync.tables = recording.tables
         sync.limit = recording.limit
         sync.connectorName = recording.connector
+        sync.postgres = options.postgres
+        sync.mirrorsState = options.mirrorsState
         let player = ReplayPlayer(entries: recording.entries, output: toHost[1], input: fromHost[0])
         let thread = Thread { player.play() }
         thread.stackSize = 1 << 20

@@ -7,6 +7,7 @@ struct DiffOptions: ParsableArguments {
     var first: String?
     var second: String?
     var warehouse: String?
+    var destination = DestinationOptions()
     var configuration: String?
 
     static var arguments: [Argument<Self>] {
@@ -18,9 +19,10 @@ struct DiffOptions: ParsableArguments {
                 "SNAPSHOT", \.second, noun: "the snapshot", example: "connectors/hello snapshot.json",
                 help: "a snapshot written by `connector-host inspect --rows --json`"),
             .option("warehouse", "FILE", \.warehouse, .text, help: "the SQLite warehouse (default: DIR/files/warehouse.db)"),
+        ] + .group(\.destination) + [
             .option(
                 "configuration", "FILE", \.configuration, .text,
-                help: "configuration whose secret values are masked, as inspect masks them (default: DIR/configuration.json if present)"),
+                help: "configuration whose secret values are masked, as inspect masks them (default: DIR/configuration.json if present)")
         ]
     }
 
@@ -36,6 +38,9 @@ struct DiffOptions: ParsableArguments {
             throw UsageError(
                 "`\(command)` needs a SNAPSHOT: connector-host inspect --rows --json > snapshot.json, then connector-host diff snapshot.json"
             )
+        }
+        if destination.destination != nil, warehouse != nil {
+            throw UsageError("`\(command)` takes --warehouse (an SQLite file) or --destination (PostgreSQL), not both")
         }
     }
 }
@@ -76,10 +81,27 @@ extension CommandLineInterface {
                     "the snapshot \(path) has no rows (it needs \"tables\" with \"rows\"); write it with `connector-host inspect --rows --json`, --rows included"
                 )
             }
-            let warehouse = options.warehouse.map { FilePaths.absolute($0) } ?? WorkspaceFiles(directory: directory).warehouse
+            var warehouse = options.warehouse.map { FilePaths.absolute($0) } ?? WorkspaceFiles(directory: directory).warehouse
             let actual: JSONValue
             do throws(InspectionError) {
-                let inspection = try Inspector.inspect(warehouse: warehouse, secrets: secrets, syncLimit: 0, includeRows: true)
+                let postgres: (target: PostgresTarget, connector: String)?
+                do throws(SyncFailure) {
+                    postgres =
+                        options.warehouse != nil
+                        ? nil
+                        : try SyncRunner.postgresDestination(
+                            directory: directory, destination: options.destination.destination, schema: options.destination.schema)
+                } catch {
+                    throw InspectionError(message: error.message)
+                }
+                let inspection: Inspection
+                if let postgres {
+                    warehouse = postgres.target.location(connector: postgres.connector)
+                    inspection = try PostgresDestination.inspect(
+                        postgres.target, connector: postgres.connector, secrets: secrets, syncLimit: 0, includeRows: true)
+                } else {
+                    inspection = try Inspector.inspect(warehouse: warehouse, secrets: secrets, syncLimit: 0, includeRows: true)
+                }
                 actual = try! JSONParser.parse(Inspector.json(inspection))
             } catch {
                 writeError("error: \(error.message)")

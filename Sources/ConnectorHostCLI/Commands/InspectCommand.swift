@@ -79,13 +79,9 @@ extension CommandLineInterface {
                 }
                 let inspection: Inspection
                 if let postgres {
-                    if options.rows {
-                        throw InspectionError(
-                            message:
-                                "inspect --rows reads the SQLite warehouse only for now; with a PostgreSQL destination, query the tables of the schema in SQL")
-                    }
                     inspection = try PostgresDestination.inspect(
-                        postgres.target, connector: postgres.connector, secrets: secrets, syncLimit: options.syncs)
+                        postgres.target, connector: postgres.connector, secrets: secrets, syncLimit: options.syncs,
+                        includeRows: options.rows)
                 } else {
                     inspection = try Inspector.inspect(
                         warehouse: warehouse, secrets: secrets, syncLimit: options.syncs, includeRows: options.rows)

@@ -62,11 +62,13 @@ extension CommandLineInterface {
                 if let postgres = try SyncRunner.postgresDestination(
                     directory: directory, destination: options.destination.destination, schema: options.destination.schema)
                 {
-                    if options.table != nil {
-                        writeError(
-                            "error: reset --table works on the SQLite warehouse only for now; with a PostgreSQL destination, drop the table in SQL (and run `connector-host reset` to start the whole connection over)"
-                        )
-                        return 1
+                    if let table = options.table {
+                        return try resetTable(
+                            table, stateKey: options.stateKey, of: postgres.target.location(connector: postgres.connector), yes: options.yes
+                        ) { () throws(SyncFailure) in
+                            try PostgresDestination.resetTable(
+                                postgres.target, connector: postgres.connector, table: table, stateKey: options.stateKey)
+                        }
                     }
                     return try resetPostgres(postgres.target, connector: postgres.connector, confirmed: options.yes)
                 }
@@ -131,7 +133,16 @@ extension CommandLineInterface {
 extension CommandLineInterface {
     /// `reset --table NAME [--state-key KEY]`.
     static func resetTable(_ table: String, stateKey: String?, files: WorkspaceFiles, yes: Bool) throws -> Int32 {
-        let what = "table \(table) of \(files.warehouse)" + (stateKey.map { " and the key \($0) of the state" } ?? "")
+        try resetTable(table, stateKey: stateKey, of: files.warehouse, yes: yes) { () throws(SyncFailure) in
+            try files.resetTable(table, stateKey: stateKey)
+        }
+    }
+
+    /// `reset --table` of the warehouse at `location` (an SQLite file, or a PostgreSQL schema): asks, then `reset`s.
+    static func resetTable(
+        _ table: String, stateKey: String?, of location: String, yes: Bool, reset: () throws(SyncFailure) -> TableReset
+    ) throws -> Int32 {
+        let what = "table \(table) of \(location)" + (stateKey.map { " and the key \($0) of the state" } ?? "")
         if !yes {
             guard isatty(0) == 1 else { throw UsageError("reset drops the \(what); pass --yes to confirm when not on a terminal") }
             print("Drop the \(what)? [y/N] ", terminator: "")
@@ -141,7 +152,7 @@ extension CommandLineInterface {
             }
         }
         do throws(SyncFailure) {
-            let reset = try files.resetTable(table, stateKey: stateKey)
+            let reset = try reset()
             print("dropped table \(reset.table) (\(reset.rows) row\(reset.rows == 1 ? "" : "s")); the next run creates it again")
             if let key = reset.stateKey, let state = reset.state {
                 print("removed \(key) from the state: \(Redaction.maskedJSON(state))")

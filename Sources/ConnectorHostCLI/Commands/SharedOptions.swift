@@ -39,7 +39,7 @@ struct FileOptions: ParsableArguments {
     }
 }
 
-/// A PostgreSQL destination instead of the SQLite warehouse: shared by `run`, `reset` and `inspect`.
+/// A PostgreSQL destination instead of the SQLite warehouse: shared by `run`, `reset`, `inspect`, `diff` and `replay`.
 struct DestinationOptions: ParsableArguments {
     var destination: PostgresAddress?
     var schema: String?
