@@ -65,6 +65,18 @@ protocol Destination: DestinationCatalog {
     /// Soft-deletes every live row of the table.
     func truncate(_ table: WarehouseTable) throws
 
+    /// Creates the folder the connector stages files in (`fileStaging` in `update`, PROTOCOL.md
+    /// 6.11), emptied of what an earlier sync left there; `nil` when the destination stores no files.
+    func prepareFileStaging() throws(SyncFailure) -> String?
+    /// Why an op's `file` member cannot be stored (its path, its staged source, its size), or `nil`.
+    func fileProblem(path: String, source: String, size: Int64?) -> String?
+    /// Applies an upsert or update whose row carries a file (PROTOCOL.md 6.11); `sourceTable` and
+    /// `sourceSchema` are the names the connector sent (the storage folders use them).
+    func apply(
+        _ kind: OperationKind, _ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, hints: [String: ColumnType]?,
+        file: FileAttachment, sourceTable: String, sourceSchema: String?
+    ) throws
+
     /// One message for people: what failed, in which destination, while `action` (e.g. "applying
     /// stdout line 12"), and what to do about it.
     func problem(_ error: Failure, while action: String) -> String
@@ -72,6 +84,10 @@ protocol Destination: DestinationCatalog {
 
 extension Warehouse: Destination {
     var location: String { path }
+
+    func fileProblem(path: String, source: String, size: Int64?) -> String? {
+        files.check(path: path, source: source, size: size)
+    }
 
     func problem(_ error: SQLiteError, while action: String) -> String {
         WarehouseProblem.message(error, path: path, while: action)

@@ -37,6 +37,10 @@ extension PostgresDestination {
         if table.hasPrimaryKey {
             guard boundKeys == table.primaryKeyMask else { throw missingKey(table, fields, source, boundKeys: boundKeys) }
             for index in table.primaryKeyIndexes { encoder.appendKey(index + 1, to: &run.key) }
+        } else if table.system == .fivetran {
+            // Fivetran's _fivetran_id over the values as sent, as the SQLite warehouse computes it.
+            encoder.bind(fivetranRowHash(table, fields, source, hints: hints), at: rowID)
+            encoder.appendKey(rowID, to: &run.key)
         } else {
             // The row hash over the values as stored (RowHash), as the SQLite warehouse computes it.
             hashScratch.removeAll(keepingCapacity: true)

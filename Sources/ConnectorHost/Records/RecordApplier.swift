@@ -158,6 +158,25 @@ final class RecordApplier<Store: Destination> {
                 throw invalid(source, opRange, lineNumber, table: table.name, column: problem.column, problem.reason)
             }
         }
+        if let fileRange = operation.fileRange {
+            guard kind == .upsert || kind == .update else {
+                throw invalid(
+                    source, opRange, lineNumber, table: table.name, column: nil,
+                    "a \(kind.rawValue) cannot carry a \"file\"; files come with upsert and update")
+            }
+            let attachment: FileAttachment
+            do { attachment = try fileAttachment(source.slice(fileRange)) } catch let problem as OperationProblem {
+                throw invalid(source, opRange, lineNumber, table: table.name, column: nil, problem.reason)
+            }
+            do {
+                try warehouse.apply(
+                    kind, table, fields, source, hints: hints, file: attachment, sourceTable: try source.string(tableToken),
+                    sourceSchema: try operation.schemaToken.map { try source.string($0) })
+            } catch let problem as OperationProblem {
+                throw invalid(source, opRange, lineNumber, table: table.name, column: problem.column, problem.reason)
+            }
+            return
+        }
         do {
             switch kind {
             case .upsert: try warehouse.upsert(table, fields, source, hints: hints)
@@ -170,6 +189,31 @@ final class RecordApplier<Store: Destination> {
         } catch let problem as SchemaConflict {
             throw invalid(source, opRange, lineNumber, table: table.name, column: nil, problem.reason)
         }
+    }
+
+    /// Reads and checks an op's `file`: `{"path", "source", "size"}` (PROTOCOL.md 6.11).
+    private func fileAttachment(_ json: UnsafeBufferPointer<UInt8>) throws -> FileAttachment {
+        let shown = ValueBinder.preview(warehouse.redactor.mask(Array(json)))
+        guard let object = (try? JSONParser.parse(json))?.objectValue, let path = object["path"]?.stringValue,
+            let staged = object["source"]?.stringValue
+        else {
+            throw OperationProblem(
+                column: nil, reason: "\"file\" must be {\"path\": \"...\", \"source\": \"...\", \"size\": N}, not \(shown)")
+        }
+        var size: Int64?
+        switch object["size"] {
+        case nil, .null?: size = nil
+        case .number(let number)?:
+            guard let value = number.int64Value, value >= 0 else {
+                throw OperationProblem(column: nil, reason: "\"file\".size must be a whole number of bytes, not \(shown)")
+            }
+            size = value
+        default: throw OperationProblem(column: nil, reason: "\"file\".size must be a whole number of bytes, not \(shown)")
+        }
+        if let problem = warehouse.fileProblem(path: path, source: staged, size: size) {
+            throw OperationProblem(column: nil, reason: problem)
+        }
+        return FileAttachment(path: path, source: staged)
     }
 
     /// Reads an op's `types`: column name -> type, each column present in `data` (PROTOCOL.md 6.6).

@@ -15,10 +15,13 @@ extension SyncSession {
         let id = RequestID.number(nextRequestID)
         sentRequests[nextRequestID] = Method.update
         nextRequestID += 1
+        let staging = try warehouse.prepareFileStaging()
         try send(
             .request(
                 id: id,
-                UpdateRequest(configuration: configuration, state: state, tables: connectorSelectsTables ? selection?.tables : nil)),
+                UpdateRequest(
+                    configuration: configuration, state: state, tables: connectorSelectsTables ? selection?.tables : nil,
+                    fileStaging: staging)),
             timeout: options.idleTimeout, "its update request")
         let applier = RecordApplier(warehouse: warehouse)
         applier.selection = selection?.sourceNames

@@ -102,7 +102,8 @@ extension Warehouse {
     /// become identical collapse into the most recently written one (the latest `_connector_synced`,
     /// then the latest insert), as an upsert of the same row would have.
     func rehashRows(of table: WarehouseTable) throws(SQLiteError) {
-        guard !table.hasPrimaryKey else { return }
+        // Fivetran's ids are over the values as sent, not as stored: a widening keeps them.
+        guard !table.hasPrimaryKey, table.system != .fivetran else { return }
         let columns = table.columns.map { quoteIdentifier($0.name) }.joined(separator: ", ")
         // A column may be called rowid (or _rowid_, oid): the name that still means the row id.
         let rowid = table.rowidName

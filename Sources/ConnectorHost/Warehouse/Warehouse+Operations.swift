@@ -228,6 +228,7 @@ extension DestinationCatalog {
         _ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, binder: inout ValueBinder,
         scratch hashScratch: inout [(name: [UInt8], value: CanonicalValue)]
     ) throws -> String {
+        if table.system == .fivetran { return fivetranRowHash(table, fields, source, hints: nil) }
         hashScratch.removeAll(keepingCapacity: true)
         var seen: [Int] = []
         for (position, field) in fields.enumerated() where !isNull(field.value) {
@@ -247,6 +248,26 @@ extension DestinationCatalog {
                 ))
         }
         return RowHash.of(hashScratch)
+    }
+
+    /// The row id of a table without primary key in the `fivetran` profile: Fivetran's `_fivetran_id`
+    /// (``FivetranRowHash``, PROTOCOL.md 6.5) over every column of the op, nulls included, by its
+    /// warehouse name (the first of two source names that map to one name counts), each value as the
+    /// op sent it with its type hint; the system columns are not part of it. Unlike ``RowHash`` it does
+    /// not depend on how a column stores the value, so widening a column keeps the ids.
+    func fivetranRowHash(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, hints: [String: ColumnType]?) -> String {
+        var cells: [(name: String, repr: String)] = []
+        cells.reserveCapacity(fields.count)
+        var seen: Set<String> = []
+        for field in fields {
+            guard let sourceName = try? source.string(field.key) else { continue }
+            let index = table.index(forSourceName: sourceName)
+            if index == WarehouseTable.ignoredField { continue }
+            let name = index.map { table.columns[$0].name } ?? naming.column(sourceName)
+            if table.system.contains(name) || !seen.insert(name).inserted { continue }
+            cells.append((name, FivetranRowHash.repr(field.value, source, hint: hints?[sourceName]?.dataType)))
+        }
+        return FivetranRowHash.digest(cells)
     }
 
     /// `value` as column `column` of type `type` stores it, for the row hash (``CanonicalValue``).
@@ -290,15 +311,24 @@ extension Warehouse {
                 throw missingKey(table, fields, source, boundKeys: boundKeys)
             }
         } else {
-            hashScratch.removeAll(keepingCapacity: true)
-            for (position, field) in fields.enumerated() {
-                let index = columnIndexes[position]
-                guard index >= 0 else { continue }
-                var parameter = HashedParameter(StatementParameter(statement: statement, index: index + 1))
-                try bind(field, column: index, of: table, source: source, to: &parameter)
-                hashScratch.append((table.columns[index].nameBytes, parameter.canonical))
+            if table.system == .fivetran {
+                for (position, field) in fields.enumerated() {
+                    let index = columnIndexes[position]
+                    guard index >= 0 else { continue }
+                    try bind(field, column: index, of: table, source: source, to: statement, at: index + 1)
+                }
+                statement.bind(fivetranRowHash(table, fields, source, hints: hints), at: table.columns.count + 2)
+            } else {
+                hashScratch.removeAll(keepingCapacity: true)
+                for (position, field) in fields.enumerated() {
+                    let index = columnIndexes[position]
+                    guard index >= 0 else { continue }
+                    var parameter = HashedParameter(StatementParameter(statement: statement, index: index + 1))
+                    try bind(field, column: index, of: table, source: source, to: &parameter)
+                    hashScratch.append((table.columns[index].nameBytes, parameter.canonical))
+                }
+                statement.bind(RowHash.of(hashScratch), at: table.columns.count + 2)
             }
-            statement.bind(RowHash.of(hashScratch), at: table.columns.count + 2)
         }
         syncedTime.withUnsafeBufferPointer { statement.bindText(borrowing: $0, at: table.columns.count + 1) }
         try execute(statement)

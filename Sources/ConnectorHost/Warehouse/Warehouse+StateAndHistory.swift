@@ -69,7 +69,9 @@ extension Warehouse {
                 .text(state), .text(TemporalValues.nowUTC()), mirror.map { .text($0.path) } ?? .null,
                 mirror?.identity.map(SQLiteValue.text) ?? .null,
             ])
+        try files.journal(in: database)
         try database.commit()
+        finishFileMoves()
         counts.checkpoints += 1
         committedCounts = counts
         committedSchemaChanges = schemaChangeLog.count
@@ -85,7 +87,9 @@ extension Warehouse {
     /// - Parameter status: `succeeded`, or `limited` for a sample sync stopped at `run --limit`.
     public func finishSync(id: Int64, status: String = "succeeded") throws(SQLiteError) {
         try recordSyncEnd(id: id, status: status, error: nil)
+        try files.journal(in: database)
         try database.commit()
+        finishFileMoves()
         committedCounts = counts
         committedSchemaChanges = schemaChangeLog.count
     }
@@ -99,10 +103,24 @@ extension Warehouse {
     /// Undoes everything since the last checkpoint.
     public func rollback() {
         try? database.rollback()
+        files.discard()
         try? loadMetadata()
         // The report lists the schema changes that stay, and only counts those that went.
         rolledBackSchemaChanges += schemaChangeLog.count - committedSchemaChanges
         schemaChangeLog.removeSubrange(committedSchemaChanges...)
+    }
+
+    /// Carries out the file moves and removals just committed; what fails is said (the rows stay
+    /// committed; the journal keeps the moves for the next open).
+    func finishFileMoves() {
+        for problem in files.carryOut(in: database) { warningHandler?("warning: " + problem) }
+    }
+
+    /// Creates the folder the connector stages files in (`fileStaging` in `update`), emptied of what
+    /// an earlier sync left there.
+    public func prepareFileStaging() throws(SyncFailure) -> String? {
+        try files.prepareStaging(keeping: files.journaledSources(in: database))
+        return files.stagingRoot
     }
 
     func recordSyncEnd(id: Int64, status: String, error: String?) throws(SQLiteError) {

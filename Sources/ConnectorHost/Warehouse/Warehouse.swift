@@ -43,6 +43,8 @@ public final class Warehouse: DestinationCatalog {
     public internal(set) var schemaChangeLog: [String] = []
     /// Table names by their ASCII-folded form, to catch names SQLite would take for the same table.
     var tableNamesByFoldedName: [String: String] = [:]
+    /// The files rows carry: staged, moved into storage at commits, removed when unreferenced.
+    let files: FileStore
     /// Masks the configuration's secrets in the values that messages about invalid operations quote.
     var redactor = Redactor.none
     /// How many entries of ``schemaChangeLog`` are committed (the rest goes if the sync fails).
@@ -61,6 +63,7 @@ public final class Warehouse: DestinationCatalog {
     /// - Throws: ``SQLiteError`` when the file cannot be opened, is not a database, or is locked.
     public init(path: String) throws(SQLiteError) {
         self.path = path
+        files = FileStore(warehousePath: path)
         database = try SQLiteDatabase(path: path)
         try database.execute(
             """
@@ -71,6 +74,8 @@ public final class Warehouse: DestinationCatalog {
         try database.execute(WarehouseCatalog.createSQL)
         try WarehouseCatalog.upgrade(database)
         try loadMetadata()
+        // File moves a crash left between a commit and their renames (FileStore).
+        files.carryOut(in: database)
     }
 
     /// Reads the table and column metadata into memory (also after a rollback, which may undo DDL).
@@ -122,7 +127,9 @@ struct SourceTableName: Hashable {
 extension Warehouse {
     /// SQLite's number of columns per table (`SQLITE_MAX_COLUMN`, 2,000 by default).
     var tableColumnLimit: Int { database.limit(SQLITE_LIMIT_COLUMN) }
-    var tableColumnLimitSource: String { "SQLite allows \(SyncReportFormatter.group(tableColumnLimit)) columns per table (SQLITE_MAX_COLUMN)" }
+    var tableColumnLimitSource: String {
+        "SQLite allows \(SyncReportFormatter.group(tableColumnLimit)) columns per table (SQLITE_MAX_COLUMN)"
+    }
 
     /// Runs an operation's statement; SQLite's size limit for a value or a row becomes an error of the operation.
     @inline(__always)

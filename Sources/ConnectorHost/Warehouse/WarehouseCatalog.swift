@@ -23,6 +23,8 @@ enum WarehouseCatalog {
             "error" TEXT, \(addedSyncColumns.map { "\(quoteIdentifier($0.name)) \($0.type)" }.joined(separator: ", ")),
             "warning_messages" TEXT);
         CREATE TABLE IF NOT EXISTS "_connector_settings" ("key" TEXT PRIMARY KEY, "value" TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS "_connector_file_moves" (
+            "seq" INTEGER PRIMARY KEY AUTOINCREMENT, "source" TEXT, "destination" TEXT NOT NULL);
         """
     }
 

@@ -9,11 +9,15 @@ public struct UpdateRequest: ProtocolRequest, Equatable {
     /// The tables the user selected (`run --tables`), sent only to a connector whose `initialize`
     /// result declares `selectTables`; `nil` (absent) means every table. Never empty.
     public var tables: [TableIdentity]?
+    /// The absolute folder the connector stages file uploads in (PROTOCOL.md 5.4, 6.11); `nil` from
+    /// a host without file uploads.
+    public var fileStaging: String?
 
-    public init(configuration: JSONObject, state: JSONValue, tables: [TableIdentity]? = nil) {
+    public init(configuration: JSONObject, state: JSONValue, tables: [TableIdentity]? = nil, fileStaging: String? = nil) {
         self.configuration = configuration
         self.state = state
         self.tables = tables
+        self.fileStaging = fileStaging
     }
 
     public init(params: JSONValue) throws(InvalidParams) {
@@ -32,11 +36,17 @@ public struct UpdateRequest: ProtocolRequest, Equatable {
             tables = identities
         default: throw InvalidParams(method: Self.method, "has tables that are not an array")
         }
+        switch params["fileStaging"] {
+        case nil, .null?: fileStaging = nil
+        case .string(let folder)?: fileStaging = folder
+        default: throw InvalidParams(method: Self.method, "has fileStaging that is not a string")
+        }
     }
 
     public var params: JSONValue {
         var object: JSONObject = ["configuration": .object(configuration), "state": state]
         if let tables { object["tables"] = .array(tables.map(\.json)) }
+        if let fileStaging { object["fileStaging"] = .string(fileStaging) }
         return .object(object)
     }
 }

@@ -1,0 +1,139 @@
+import ConnectorProtocol
+import Foundation
+import Testing
+
+@testable import ConnectorHost
+
+/// File uploads (Fivetran's `FileUpload`, PROTOCOL.md 6.11): staged by the SDK, stored at the
+/// commit that covers their row, removed when no row points to them any more.
+@Suite("File uploads")
+struct FileUploadTests {
+    /// A connector.py whose `update` does what `configuration["step"]` says.
+    static let connector = """
+        import io
+        from fivetran_connector_sdk import Connector, FileUpload, Operations as op
+
+        def schema(configuration):
+            return [{"table": "docs", "primary_key": ["id"]}]
+
+        def upload(path, text):
+            return FileUpload(path, io.BytesIO(text.encode()), expected_bytes=len(text.encode()))
+
+        def update(configuration, state):
+            step = configuration["step"]
+            if step == "1":
+                op.upsert("docs", {"id": 1, "title": "one"}, file=upload("reports/a.txt", "first"))
+                op.upsert("docs", {"id": 2, "title": "two"}, file=upload("b.txt", "second"))
+                op.upsert("docs", {"id": 3, "title": "three"}, file=upload("reports/a.txt", "first"))
+                op.checkpoint({"step": 1})
+                op.upsert("docs", {"id": 4, "title": "four"}, file=upload("lost.txt", "rolled back"))
+                raise RuntimeError("the source went away")
+            if step == "2":
+                op.upsert("docs", {"id": 1, "title": "one"}, file=upload("c.txt", "third"))
+                op.update("docs", {"id": 2}, file=upload("b.txt", "second, again"))
+                op.update("docs", {"id": 9}, file=upload("nobody.txt", "no row"))
+                op.delete("docs", {"id": 2})
+                op.upsert("other", {"k": "x"}, schema="Files Schema", file=upload("x.txt", "x"))
+                op.checkpoint({"step": 2})
+            if step == "3":
+                op.upsert("docs", {"id": 3, "title": "three"}, file=upload("d.txt", "fourth"))
+                op.checkpoint({"step": 3})
+
+        connector = Connector(update=update, schema=schema)
+        """
+
+    /// The files under files/storage, relative, with their contents.
+    static func stored(_ folder: ConnectorFixture) -> [String: String] {
+        let root = folder.directory.appendingPathComponent("files/storage").path
+        var found: [String: String] = [:]
+        let walker = FileManager.default.enumerator(atPath: root)
+        while let name = walker?.nextObject() as? String {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root + "/" + name, isDirectory: &isFolder), !isFolder.boolValue {
+                found[name] = try? String(contentsOfFile: root + "/" + name, encoding: .utf8)
+            }
+        }
+        return found
+    }
+
+    static func staged(_ folder: ConnectorFixture) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: folder.directory.appendingPathComponent("files/.connector-host-staging").path))
+            ?? []
+    }
+
+    @Test(
+        "files land at the commit of their row under storage/<schema>/<table>/<path>; rolled-back ones never; a file no row points to is removed"
+    )
+    func uploadsAcrossSyncs() throws {
+        let folder = try ConnectorFixture(files: ["connector.py": Self.connector, "configuration.json": #"{"step": "1"}"#])
+        let configuration = folder.directory.appendingPathComponent("configuration.json").path
+
+        let first = try runCLI(["run", folder.path])
+        #expect(first.status == 1, "\(first.stdout)\n\(first.stderr)")
+        #expect(Self.stored(folder) == ["tester/docs/reports/a.txt": "first", "tester/docs/b.txt": "second"])
+        #expect(Self.staged(folder).isEmpty, "the rolled-back upload is not left staged")
+        #expect(
+            try folder.rows(#"SELECT "id", "title", "_fivetran_file_path" FROM "docs" ORDER BY "id""#)
+                == [["1", "one", "reports/a.txt"], ["2", "two", "b.txt"], ["3", "three", "reports/a.txt"]])
+
+        try #"{"step": "2"}"#.write(toFile: configuration, atomically: true, encoding: .utf8)
+        let second = try runCLI(["run", folder.path, "--json"])
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        // a.txt stays: row 3 still points to it. b.txt is replaced in place; the deleted row keeps it.
+        #expect(
+            Self.stored(folder) == [
+                "tester/docs/reports/a.txt": "first", "tester/docs/b.txt": "second, again", "tester/docs/c.txt": "third",
+                "tester_files_schema/other/x.txt": "x",
+            ])
+        #expect(
+            try folder.rows(#"SELECT "id", "_fivetran_file_path", "_fivetran_deleted" FROM "docs" ORDER BY "id""#)
+                == [["1", "c.txt", "0"], ["2", "b.txt", "1"], ["3", "reports/a.txt", "0"]])
+        #expect(try folder.rows(#"SELECT "k", "_fivetran_file_path" FROM "files_schema.other""#) == [["x", "x.txt"]])
+        let report = try #require(JSONParser.parse(Array(second.stdout.utf8)).objectValue)
+        #expect(report["counts"]?["fileUploads"] == .number(JSONNumber(4)), "every file op is counted: \(second.stdout)")
+
+        try #"{"step": "3"}"#.write(toFile: configuration, atomically: true, encoding: .utf8)
+        let third = try runCLI(["run", folder.path])
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(third.stdout.contains("file uploads    1"), "\(third.stdout)")
+        // Row 3 moved to d.txt: no row points to reports/a.txt any more, so it goes with its folder.
+        #expect(
+            Self.stored(folder) == [
+                "tester/docs/b.txt": "second, again", "tester/docs/c.txt": "third", "tester/docs/d.txt": "fourth",
+                "tester_files_schema/other/x.txt": "x",
+            ])
+        #expect(!FileManager.default.fileExists(atPath: folder.directory.appendingPathComponent("files/storage/tester/docs/reports").path))
+        #expect(Self.staged(folder).isEmpty)
+    }
+
+    @Test("a file op whose source is outside the staging folder, or whose path leaves the table's folder, is an invalid operation")
+    func refusedFiles() throws {
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("outside-\(UUID().uuidString).txt").path
+        try "secret".write(toFile: outside, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        let cases: [(JSONValue, String)] = [
+            (
+                ["path": "a.txt", "source": .string(outside), "size": 6],
+                "\"file\".source \"\(outside)\" is not a file of the staging folder"
+            ),
+            (
+                ["path": "../a.txt", "source": .string(outside), "size": 1],
+                "\"file\".path \"../a.txt\" has a \".\" or \"..\" segment; paths stay inside the table's folder"
+            ),
+            (
+                ["path": "/etc/a.txt", "source": .string(outside), "size": 1],
+                "\"file\".path \"/etc/a.txt\" is absolute; give it relative to the table's folder"
+            ),
+            (["path": "a.txt"], "\"file\" must be {\"path\": \"...\", \"source\": \"...\", \"size\": N}"),
+        ]
+        for (file, expected) in cases {
+            let fixture = try ConnectorFixture(
+                rawSchema: ["tables": [["table": "t", "primaryKey": ["id"]]]],
+                steps: [[["op": "upsert", "table": "t", "data": ["id": 1], "file": file]]])
+            let failure = try #require(fixture.sync().0.failure, "\(file)")
+            #expect(failure.kind == .invalidOperation, "\(failure.message)")
+            #expect(failure.message.contains(expected), "\(failure.message)")
+            #expect(try fixture.rows(#"SELECT count(*) FROM sqlite_master WHERE name = 't'"#) == [["0"]])
+        }
+    }
+}
