@@ -67,7 +67,7 @@ extension ConnectorFixture {
 /// The snapshot of a seeded warehouse: rows 1-3 and state {"c":3}.
 let seededSnapshot = [
     #"_connector_columns: items|id|0|LONG|NULL|NULL|1"#, #"_connector_columns: items|value|1|STRING|NULL|NULL|1"#,
-    "_connector_settings: naming|source", "_connector_settings: system_columns|connector",
+    "_connector_settings: naming|source", "_connector_settings: string_types|string", "_connector_settings: system_columns|connector",
     #"_connector_state: 1|{"c":3}"#, #"_connector_tables: items|["id"]|NULL"#, "items: 1|row 1|0", "items: 2|row 2|0", "items: 3|row 3|0",
     #"state file: {"c":3}"#,
 ]

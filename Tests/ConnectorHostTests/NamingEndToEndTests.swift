@@ -49,7 +49,7 @@ struct NamingEndToEndTests {
             ])
         #expect(
             try fixture.rows(#"SELECT "key", "value" FROM "_connector_settings" ORDER BY "key""#) == [
-                ["naming", "fivetran"], ["system_columns", "fivetran"],
+                ["naming", "fivetran"], ["string_types", "string"], ["system_columns", "fivetran"],
             ])
     }
 

@@ -19,6 +19,24 @@ public enum NamingStrategy: String, Sendable, CaseIterable {
     }
 }
 
+/// How the type of an undeclared column is inferred from a string value (PROTOCOL.md 6.6).
+public enum StringTyping: String, Sendable, CaseIterable {
+    /// As `fivetran debug` does: a string that reads as a boolean, an integer, a decimal number with
+    /// a point, a date or a timestamp types its column so (`"2024-05-01T12:00:00Z"` is UTC_DATETIME).
+    case fivetran
+    /// Every string is STRING (declare the columns whose type matters).
+    case string
+
+    /// Reads `--string-types` values in any letter case.
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "fivetran": self = .fivetran
+        case "string", "strings": self = .string
+        default: return nil
+        }
+    }
+}
+
 /// Maps source names to warehouse names under a ``NamingStrategy``. Each name is mapped on its own;
 /// two source names may map to one warehouse name (callers notice and say so).
 struct Naming: Sendable, Equatable {

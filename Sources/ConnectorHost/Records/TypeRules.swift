@@ -29,6 +29,67 @@ enum TypeRules {
         }
     }
 
+    /// The inferred type under Fivetran's string typing: a string that reads as a boolean
+    /// (`true`/`false`/`t`/`f`, any case), an integer within LONG (no `+`, no leading zero unless
+    /// negative), a JSON number with a decimal point, a date, a timestamp (`T`, a space or `t`) or
+    /// one with `Z`/`±HH:MM` after a `T` types its column so (fivetran-behaviour 4.1); anything else,
+    /// and any string with an escape, is STRING.
+    static func inferredType(_ value: FieldValue, _ source: RecordSource, strings: StringTyping) -> ColumnType? {
+        guard strings == .fivetran, case .string(let token) = value, !token.hasEscapes else { return inferredType(value, source) }
+        return ColumnType(shapeType(source.slice(token)))
+    }
+
+    static func shapeType(_ text: UnsafeBufferPointer<UInt8>) -> DataType {
+        let count = text.count
+        guard count > 0 else { return .string }
+        if isBooleanText(text) != nil { return .boolean }
+        let first = text[0]
+        if first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) {
+            let digits = first == UInt8(ascii: "-") ? UnsafeBufferPointer(rebasing: text[1...]) : text
+            if !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+                if first != UInt8(ascii: "-"), count > 1, first == UInt8(ascii: "0") { return .string }
+                return (try? ValueBinder.integer(text, ColumnType(.long), shown: text)) != nil ? .long : .string
+            }
+            if text.contains(UInt8(ascii: ".")), ValueBinder.isJSONNumber(text) { return .double }
+            if count == 10, TemporalValues.isNaiveDate(text) { return .naiveDate }
+            if count >= 16, TemporalValues.isNaiveDate(UnsafeBufferPointer(rebasing: text[0..<10])) {
+                let separator = text[10]
+                var timestamp = Array(text)
+                if count == 16 { timestamp += Array(":00".utf8) }  // HH:MM, seconds 0
+                return timestamp.withUnsafeBufferPointer { bytes -> DataType in
+                    if TemporalValues.naiveDateTime(bytes) != nil || (separator == UInt8(ascii: "t") && lowercaseT(bytes)) {
+                        return .naiveDateTime
+                    }
+                    if separator != UInt8(ascii: " "), TemporalValues.utcDateTime(bytes) != nil { return .utcDateTime }
+                    return .string
+                }
+            }
+        }
+        return .string
+    }
+
+    /// A naive timestamp written with a lower-case `t`.
+    private static func lowercaseT(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var copy = Array(bytes)
+        copy[10] = UInt8(ascii: "T")
+        return copy.withUnsafeBufferPointer { TemporalValues.naiveDateTime($0) != nil }
+    }
+
+    /// `true`/`false`/`t`/`f` in any case, as Fivetran reads booleans in strings.
+    static func isBooleanText(_ text: UnsafeBufferPointer<UInt8>) -> Bool? {
+        func lower(_ index: Int) -> UInt8 { text[index] | 0x20 }
+        switch text.count {
+        case 1: return lower(0) == UInt8(ascii: "t") ? true : lower(0) == UInt8(ascii: "f") ? false : nil
+        case 4:
+            return lower(0) == UInt8(ascii: "t") && lower(1) == UInt8(ascii: "r") && lower(2) == UInt8(ascii: "u")
+                && lower(3) == UInt8(ascii: "e") ? true : nil
+        case 5:
+            return lower(0) == UInt8(ascii: "f") && lower(1) == UInt8(ascii: "a") && lower(2) == UInt8(ascii: "l")
+                && lower(3) == UInt8(ascii: "s") && lower(4) == UInt8(ascii: "e") ? false : nil
+        default: return nil
+        }
+    }
+
     private static let numericOrder: [DataType] = [.boolean, .short, .int, .long, .float, .double]
     private static let temporalOrder: [DataType] = [.naiveDate, .naiveDateTime, .utcDateTime]
 

@@ -32,6 +32,9 @@ public struct SyncOptions: Sendable {
     /// The naming asked for with `--naming`; `nil` for the default (Fivetran's for a `connector.py`,
     /// names as sent otherwise). Only a warehouse's first sync can choose it (PROTOCOL.md 6.9).
     public var naming: NamingStrategy?
+    /// The string typing asked for with `--string-types`; `nil` for the default (Fivetran's for a
+    /// `connector.py`, every string STRING otherwise). Only a warehouse's first sync chooses it (6.6).
+    public var stringTypes: StringTyping?
     /// A connector that is already running and speaks the protocol over these descriptors
     /// (`run --attach`, from the Python SDK's `connector.debug()`), instead of one the host starts.
     public var attached: AttachedConnector?

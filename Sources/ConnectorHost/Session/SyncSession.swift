@@ -101,7 +101,7 @@ final class SyncSession<Store: Destination> {
         }
         warehouse.warningHandler = { [console] in console.note($0) }
         do {
-            if let warning = try warehouse.settle(naming: options.naming, fivetranConnector: isFivetranConnector) { console.note(warning) }
+            if let warning = try warehouse.settle(naming: options.naming, fivetranConnector: isFivetranConnector, strings: options.stringTypes) { console.note(warning) }
         } catch {
             throw warehouseFailure(error, while: "recording how the warehouse lands data")
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -39,6 +41,14 @@ extension WorkspaceFiles {
                 throw SyncFailure(.warehouse, "cannot delete \(path): \(String(cString: strerror(errno)))")
             }
             deleted.append(path)
+        }
+        // The files rows carried (PROTOCOL.md 6.11) go with the warehouse.
+        let folder = (warehouse as NSString).deletingLastPathComponent
+        for tree in [folder + "/storage", folder + "/.connector-host-staging"] where SafeFile.kind(of: tree) != .missing {
+            do { try FileManager.default.removeItem(atPath: tree) } catch {
+                throw SyncFailure(.warehouse, "cannot delete \(tree): \(error.localizedDescription)")
+            }
+            deleted.append(tree)
         }
         unlink(self.lock)
         withExtendedLifetime(lock) {}

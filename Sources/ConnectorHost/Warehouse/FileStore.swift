@@ -56,6 +56,16 @@ final class FileStore {
         }
     }
 
+    /// Empties the staging folder of files no journal entry needs and removes it when empty (at the
+    /// end of a sync: a connector that staged a file and never sent its op leaves nothing behind).
+    func closeStaging(keeping needed: Set<String>) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: stagingRoot)) ?? [] {
+            let path = stagingRoot + "/" + name
+            if !needed.contains(path) { unlink(path) }
+        }
+        rmdir(stagingRoot)
+    }
+
     /// The folder of a table's files: `<schema>/<table>` as `fivetran debug` names them (the default
     /// schema is `tester`, schema `S` is `tester_<s>`; the table as the connector named it).
     static func tableFolder(schema: String?, table: String) -> String {

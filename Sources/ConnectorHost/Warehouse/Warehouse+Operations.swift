@@ -99,7 +99,7 @@ extension DestinationCatalog {
                 let column = table.columns[index]
                 if !column.declared, case .null = field.value {
                 } else if !column.declared,
-                    let incoming = hinted(field, hints, source) ?? TypeRules.inferredType(field.value, source)
+                    let incoming = hinted(field, hints, source) ?? TypeRules.inferredType(field.value, source, strings: settings.stringTyping)
                 {
                     if let current = column.type {
                         let widened = TypeRules.widened(current, incoming)
@@ -133,7 +133,8 @@ extension DestinationCatalog {
                 )
             }
             try addColumn(
-                to: table, name: name, type: hints?[sourceName] ?? TypeRules.inferredType(field.value, source), declared: false)
+                to: table, name: name, type: hints?[sourceName] ?? TypeRules.inferredType(field.value, source, strings: settings.stringTyping),
+                declared: false)
             let index = table.columns.count - 1
             table.indexBySourceName[Array(sourceName.utf8)] = index
             if index < 64 { named |= 1 << UInt64(index) }
@@ -434,6 +435,14 @@ extension Warehouse {
     ) throws(OperationProblem) {
         guard let type = table.columns[index].type else {
             target.bindNull()
+            return
+        }
+        // A boolean read from a string by Fivetran's string typing (only for inferred columns:
+        // a declared BOOLEAN takes true and false only).
+        if type.dataType == .boolean, case .string(let token) = field.value, !table.columns[index].declared,
+            settings.stringTyping == .fivetran, let flag = TypeRules.isBooleanText(source.slice(token))
+        {
+            statement.bind(Int64(flag ? 1 : 0), at: parameter)
             return
         }
         do throws(ValueProblem) {

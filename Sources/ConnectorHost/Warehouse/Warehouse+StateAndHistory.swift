@@ -90,6 +90,7 @@ extension Warehouse {
         try files.journal(in: database)
         try database.commit()
         finishFileMoves()
+        files.closeStaging(keeping: files.journaledSources(in: database))
         committedCounts = counts
         committedSchemaChanges = schemaChangeLog.count
     }
@@ -97,6 +98,7 @@ extension Warehouse {
     /// Undoes everything since the last checkpoint and records the failure.
     public func failSync(id: Int64, status: String, error: String) {
         rollback()
+        files.closeStaging(keeping: files.journaledSources(in: database))
         try? recordSyncEnd(id: id, status: status, error: error)
     }
 

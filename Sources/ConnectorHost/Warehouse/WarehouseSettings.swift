@@ -6,10 +6,13 @@ import ConnectorProtocol
 public struct WarehouseSettings: Sendable, Equatable {
     public var naming: NamingStrategy
     public var systemColumns: SystemColumnNames
+    /// How strings type undeclared columns; `string` for a warehouse made before it was recorded.
+    public var stringTyping: StringTyping
 
-    public init(naming: NamingStrategy, systemColumns: SystemColumnNames) {
+    public init(naming: NamingStrategy, systemColumns: SystemColumnNames, stringTyping: StringTyping = .string) {
         self.naming = naming
         self.systemColumns = systemColumns
+        self.stringTyping = stringTyping
     }
 
     /// What a warehouse made before settings were recorded has: names as sent, `_connector_*` columns.
@@ -20,9 +23,14 @@ public struct WarehouseSettings: Sendable, Equatable {
     /// system columns whatever the naming (as `fivetran debug --naming SOURCE` keeps them). Any other
     /// connector keeps its names and connector-host's columns, unless `--naming fivetran` asks for
     /// Fivetran's warehouse.
-    public static func forNewWarehouse(requested: NamingStrategy?, fivetranConnector: Bool) -> WarehouseSettings {
+    /// Strings type columns as Fivetran's do for a Fivetran connector, unless `strings` says otherwise.
+    public static func forNewWarehouse(requested: NamingStrategy?, fivetranConnector: Bool, strings: StringTyping? = nil)
+        -> WarehouseSettings
+    {
         let naming = requested ?? (fivetranConnector ? .fivetran : .source)
-        return WarehouseSettings(naming: naming, systemColumns: fivetranConnector || naming == .fivetran ? .fivetran : .connector)
+        return WarehouseSettings(
+            naming: naming, systemColumns: fivetranConnector || naming == .fivetran ? .fivetran : .connector,
+            stringTyping: strings ?? (fivetranConnector ? .fivetran : .string))
     }
 
     /// The recorded settings, or `nil` when the warehouse has none (new, or made before they existed).
@@ -36,11 +44,14 @@ public struct WarehouseSettings: Sendable, Equatable {
         guard let namingName = values["naming"], let naming = NamingStrategy(rawValue: namingName),
             let profile = values["system_columns"], let systemColumns = SystemColumnNames(profile: profile)
         else { return nil }
-        return WarehouseSettings(naming: naming, systemColumns: systemColumns)
+        let strings = values["string_types"].flatMap(StringTyping.init(rawValue:)) ?? .string
+        return WarehouseSettings(naming: naming, systemColumns: systemColumns, stringTyping: strings)
     }
 
     func save(in database: SQLiteDatabase) throws(SQLiteError) {
-        for (key, value) in [("naming", naming.rawValue), ("system_columns", systemColumns.profile)] {
+        for (key, value) in [
+            ("naming", naming.rawValue), ("system_columns", systemColumns.profile), ("string_types", stringTyping.rawValue),
+        ] {
             try database.run(
                 #"INSERT INTO "_connector_settings" ("key", "value") VALUES (?1, ?2) ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value""#,
                 [.text(key), .text(value)])
@@ -53,16 +64,25 @@ extension Warehouse {
     /// transaction (``beginSync(connector:)`` opened it); later syncs keep what is recorded. A
     /// warehouse made before settings existed keeps names as sent and `_connector_*` columns.
     /// - Returns: a warning for the user when `requested` is not what the warehouse keeps.
-    public func settle(naming requested: NamingStrategy?, fivetranConnector: Bool) throws(SQLiteError) -> String? {
+    public func settle(naming requested: NamingStrategy?, fivetranConnector: Bool, strings: StringTyping? = nil) throws(SQLiteError)
+        -> String?
+    {
         if let stored = try WarehouseSettings.stored(in: database) {
             settings = stored
+            if let strings, strings != stored.stringTyping {
+                warningHandler?(
+                    "warning: --string-types \(strings.rawValue) is ignored: this warehouse keeps the string typing of its first sync (\(stored.stringTyping.rawValue)); run `connector-host reset` to start over with another"
+                )
+            }
             guard let requested, requested != stored.naming else { return nil }
             return
                 "warning: --naming \(requested.rawValue) is ignored: this warehouse keeps the naming of its first sync (\(stored.naming.rawValue)); run `connector-host reset` to start over with another"
         }
         let hasState = try storedState() != nil
         let isNew = tables.isEmpty && !hasState
-        let chosen = isNew ? WarehouseSettings.forNewWarehouse(requested: requested, fivetranConnector: fivetranConnector) : .legacy
+        let chosen =
+            isNew
+            ? WarehouseSettings.forNewWarehouse(requested: requested, fivetranConnector: fivetranConnector, strings: strings) : .legacy
         try chosen.save(in: database)
         settings = chosen
         guard !isNew, let requested, requested != chosen.naming else { return nil }

@@ -21,6 +21,7 @@ struct RunOptions: ParsableArguments {
     var maximumLineBytes: Int?
     var passEnvironment: [String] = []
     var naming: NamingStrategy?
+    var stringTypes: StringTyping?
     var logLevel = LogLevel.info
     var json = false
     var quiet = false
@@ -75,6 +76,11 @@ struct RunOptions: ParsableArguments {
                 "naming", "NAMING", \.naming, .choice("fivetran or source", NamingStrategy.init(argument:)),
                 help:
                     "fivetran or source: names in a new warehouse, Fivetran's (createdAt -> created_at) or as sent (default fivetran for a connector.py, else source; a warehouse keeps its first)"
+            ),
+            .option(
+                "string-types", "TYPING", \.stringTypes, .choice("fivetran or string", StringTyping.init(argument:)),
+                help:
+                    "fivetran or string: whether a string that reads as a number, boolean, date or timestamp types its undeclared column so, as fivetran debug does (default fivetran for a connector.py, else string; a warehouse keeps its first)"
             ),
             .option(
                 "log-level", "LEVEL", \.logLevel, .choice("debug, info, warning or error", LogLevel.init(wireName:)),
@@ -134,6 +140,7 @@ struct RunOptions: ParsableArguments {
         options.tables = tables
         options.limit = limit
         options.recordPath = record
+        options.stringTypes = stringTypes
     }
 }
 
