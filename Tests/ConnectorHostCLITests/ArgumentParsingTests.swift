@@ -1,6 +1,6 @@
 import ConnectorHost
-import Foundation
 import ConnectorProtocol
+import Foundation
 import Testing
 
 @testable import ConnectorHostCLI
@@ -105,7 +105,7 @@ struct ArgumentParsingTests {
     func usageMistakes() {
         #expect(
             runError(["d", "--fast"])
-                == "unknown option --fast for `run`; it takes --connection, --configuration, --warehouse, --state, --destination, --schema, --no-build, --tables, --limit, --record, --idle-timeout, --handshake-timeout, --grace, --max-line-bytes, --pass-env, --naming, --log-level, --json, --quiet, --attach. See `connector-host help run`"
+                == "unknown option --fast for `run`; it takes --connection, --configuration, --warehouse, --state, --destination, --schema, --no-build, --tables, --limit, --record, --idle-timeout, --handshake-timeout, --grace, --max-line-bytes, --pass-env, --naming, --string-types, --log-level, --json, --quiet, --attach. See `connector-host help run`"
         )
         #expect(runError(["d", "-v"])?.hasPrefix("unknown option -v for `run`; it takes --connection, --configuration") == true)
         #expect(runError(["d", "--json=yes"]) == "--json takes no value; write just --json")

@@ -15,8 +15,8 @@ struct StringTypingTests {
             ("9223372036854775808", .string), ("0x1F", .string), (" 12", .string), ("1,000", .string),
             ("1.5", .double), ("-2.0e3", .double), ("1e5", .string), ("NaN", .string),
             ("2024-01-02", .naiveDate), ("2024-02-29", .naiveDate), ("2024-02-30", .string),
-            ("2024-01-02T03:04:05", .naiveDateTime), ("2024-01-02 03:04:05", .naiveDateTime), ("2024-01-02t03:04:05", .naiveDateTime),
-            ("2024-01-02T03:04", .naiveDateTime), ("2024-01-02T03:04:05.123456789", .naiveDateTime),
+            ("2024-01-02T03:04:05", .naiveDateTime), ("2024-01-02 03:04:05", .naiveDateTime), ("2024-01-02t03:04:05", .string),
+            ("2024-01-02T03:04", .string), ("2024-01-02T03:04:05.123456789", .naiveDateTime),
             ("2024-01-02T03:04:05Z", .utcDateTime), ("2024-01-02T03:04:05+05:30", .utcDateTime),
             ("2024-01-02 03:04:05Z", .string), ("2024-01-02T03:04:05+0530", .string), (#"{"a": 1}"#, .string), ("hello", .string),
         ])

@@ -608,7 +608,11 @@ struct ConformanceRun {
     func writeTranscripts(to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (name, entries) in transcripts {
-            let text = entries.map { redactor.mask(JSONWriter.string($0)) + "\n" }.joined()
+            var text = entries.map { redactor.mask(JSONWriter.string($0)) + "\n" }.joined()
+            // The temporary warehouse's staging folder differs per run: vectors name a fixed one.
+            if let staging = warehouse?.stagingRoot {
+                text = text.replacingOccurrences(of: staging, with: ConformanceWarehouse.recordedStagingRoot)
+            }
             try text.write(toFile: directory + "/\(name).transcript.jsonl", atomically: true, encoding: .utf8)
         }
     }

@@ -45,7 +45,10 @@ extension ConformanceRun {
         }
         if let warehouse { session.recordsLine = { line, number in warehouse.apply(line, lineNumber: number) } }
         let id = session.sendRequest(
-            Method.update, UpdateRequest(configuration: configuration, state: state, tables: selecting).params, check: check)
+            Method.update,
+            UpdateRequest(
+                configuration: configuration, state: state, tables: selecting, fileStaging: self.warehouse?.fileStaging()
+            ).params, check: check)
         var held = false
         while true {
             switch session.next(timeout: options.timeout) {
@@ -115,7 +118,7 @@ extension ConformanceRun {
     }
 
     /// Leaves a checkpoint unanswered for `seconds` and says what the connector sent meanwhile, if
-    /// anything but logs: a connector must wait for the answer. What arrived is processed afterwards.
+    /// anything but logs and warnings: a connector must wait for the answer. What arrived is processed afterwards.
     private func holdCheckpoint(_ session: ConformanceSession, id: RequestID, seconds: Double) -> String? {
         session.pause(seconds)
         let deadline = monotonicSeconds() + seconds
@@ -126,7 +129,8 @@ extension ConformanceRun {
             if remaining <= 0 { break }
             let incoming = session.next(timeout: remaining)
             if case .timedOut = incoming { break }
-            if case .message(.notification(Method.log, _)) = incoming { continue }
+            // Logs and warnings may come from other threads of the connector at any time.
+            if case .message(.notification(let method, _)) = incoming, method == Method.log || method == Method.warning { continue }
             if problem == nil {
                 let what: String
                 switch incoming {
@@ -165,6 +169,16 @@ final class ConformanceWarehouse {
         applier = RecordApplier(warehouse: warehouse)
         self.connector = connector
     }
+
+    /// The staging folder of the throwaway warehouse, so that ops carrying files (PROTOCOL.md 6.11)
+    /// are checked as the host checks them; `nil` when it cannot be made.
+    func fileStaging() -> String? { try? warehouse.prepareFileStaging() }
+
+    /// The staging folder's path (what ``fileStaging()`` returns).
+    var stagingRoot: String { warehouse.files.stagingRoot }
+
+    /// The staging folder as transcripts record it (the real one is in a temporary folder).
+    static let recordedStagingRoot = "/tmp/connector-host-conformance/files/.connector-host-staging"
 
     func begin(tables: [TableDefinition]) {
         guard problem == nil else { return }

@@ -28,8 +28,9 @@ protocol Destination: DestinationCatalog {
     /// The stored state with what the destination knows of its mirror file, or `nil` before the first checkpoint.
     func storedStateRecord() throws(Failure) -> StoredState?
     /// Fixes how the destination lands data (naming, system columns) on its first sync and records
-    /// it; later syncs keep what is recorded. Returns a warning when `naming` is not what it keeps.
-    func settle(naming: NamingStrategy?, fivetranConnector: Bool) throws(Failure) -> String?
+    /// it; later syncs keep what is recorded. Returns a warning when `naming` or `strings` (how
+    /// strings type undeclared columns, PROTOCOL.md 6.6) is not what it keeps.
+    func settle(naming: NamingStrategy?, fivetranConnector: Bool, strings: StringTyping?) throws(Failure) -> String?
     /// Records the start of a sync in the history (committed on its own, so even a crash leaves a
     /// trace) and opens the sync's transaction.
     /// - Parameters:

@@ -46,8 +46,8 @@ extension PostgresDestination {
             hashScratch.removeAll(keepingCapacity: true)
             for (position, field) in fields.enumerated() where !isNull(field.value) {
                 let index = columnIndexes[position]
-                guard index >= 0, let type = table.columns[index].type else { continue }
-                let stored = try storedForm(field.value, as: type, column: table.columns[index].name, source, binder: &binder)
+                guard index >= 0, table.columns[index].type != nil else { continue }
+                let stored = try storedForm(field.value, in: table.columns[index], source, binder: &binder)
                 hashScratch.append((table.columns[index].nameBytes, stored))
             }
             encoder.bind(RowHash.of(hashScratch), at: rowID)
@@ -170,6 +170,10 @@ extension PostgresDestination {
     {
         guard let type = table.columns[index].type else {
             encoder.bindNull(parameter)
+            return
+        }
+        if let flag = stringTypedBoolean(field.value, table.columns[index], source) {
+            encoder.bindBoolean(flag, at: parameter)
             return
         }
         do throws(ValueProblem) {

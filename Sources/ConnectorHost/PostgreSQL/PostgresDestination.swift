@@ -231,39 +231,32 @@ package final class PostgresDestination: Destination {
         return StoredState(state: state, mirror: row[1], mirrorIdentity: row[2], previousMirrorIdentity: row[3])
     }
 
-    /// The settings recorded by the first sync (naming, system columns), or `nil` before it.
+    /// The settings recorded by the first sync (naming, system columns, string typing), or `nil` before it.
     private func storedSettings() throws(PostgresError) -> WarehouseSettings? {
         var values: [String: String] = [:]
         for row in try connection.query(#"SELECT "key", "value" FROM \#(schema)."_connector_settings""#) {
             if let key = row[0], let value = row[1] { values[key] = value }
         }
-        guard let namingName = values["naming"], let naming = NamingStrategy(rawValue: namingName),
-            let profile = values["system_columns"], let systemColumns = SystemColumnNames(profile: profile)
-        else { return nil }
-        return WarehouseSettings(naming: naming, systemColumns: systemColumns)
+        return WarehouseSettings(recorded: values)
     }
 
     /// Fixes how this destination lands data on its first sync, as the SQLite warehouse does
-    /// (``Warehouse/settle(naming:fivetranConnector:)``), recorded in `_connector_settings`.
-    func settle(naming requested: NamingStrategy?, fivetranConnector: Bool) throws(PostgresError) -> String? {
-        if let stored = try storedSettings() {
-            settings = stored
-            guard let requested, requested != stored.naming else { return nil }
-            return
-                "warning: --naming \(requested.rawValue) is ignored: this warehouse keeps the naming of its first sync (\(stored.naming.rawValue)); run `connector-host reset` to start over with another"
+    /// (``WarehouseSettings/settle(stored:isNew:naming:fivetranConnector:strings:)``), recorded in `_connector_settings`.
+    func settle(naming requested: NamingStrategy?, fivetranConnector: Bool, strings: StringTyping?) throws(PostgresError) -> String? {
+        let stored = try storedSettings()
+        var isNew = false
+        if stored == nil, tables.isEmpty { isNew = try storedState() == nil }
+        let settled = WarehouseSettings.settle(
+            stored: stored, isNew: isNew, naming: requested, fivetranConnector: fivetranConnector, strings: strings)
+        if settled.record {
+            for (key, value) in settled.settings.recorded {
+                try connection.run(
+                    #"INSERT INTO \#(schema)."_connector_settings" ("key", "value") VALUES ($1, $2) ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value""#,
+                    [key, value])
+            }
         }
-        let hasState = try storedState() != nil
-        let isNew = tables.isEmpty && !hasState
-        let chosen = isNew ? WarehouseSettings.forNewWarehouse(requested: requested, fivetranConnector: fivetranConnector) : .legacy
-        for (key, value) in [("naming", chosen.naming.rawValue), ("system_columns", chosen.systemColumns.profile)] {
-            try connection.run(
-                #"INSERT INTO \#(schema)."_connector_settings" ("key", "value") VALUES ($1, $2) ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value""#,
-                [key, value])
-        }
-        settings = chosen
-        guard !isNew, let requested, requested != chosen.naming else { return nil }
-        return
-            "warning: --naming \(requested.rawValue) is ignored: this warehouse was made before the naming was recorded and keeps names as sent; run `connector-host reset` to start over with \(requested.rawValue) naming"
+        settings = settled.settings
+        return settled.warnings.isEmpty ? nil : settled.warnings.joined(separator: "\n")
     }
 
     func beginSync(connector: String, reported: PeerInfo?, provenance: SyncProvenance?) throws(PostgresError) -> Int64 {

@@ -53,26 +53,13 @@ enum TypeRules {
             if text.contains(UInt8(ascii: ".")), ValueBinder.isJSONNumber(text) { return .double }
             if count == 10, TemporalValues.isNaiveDate(text) { return .naiveDate }
             if count >= 16, TemporalValues.isNaiveDate(UnsafeBufferPointer(rebasing: text[0..<10])) {
-                let separator = text[10]
-                var timestamp = Array(text)
-                if count == 16 { timestamp += Array(":00".utf8) }  // HH:MM, seconds 0
-                return timestamp.withUnsafeBufferPointer { bytes -> DataType in
-                    if TemporalValues.naiveDateTime(bytes) != nil || (separator == UInt8(ascii: "t") && lowercaseT(bytes)) {
-                        return .naiveDateTime
-                    }
-                    if separator != UInt8(ascii: " "), TemporalValues.utcDateTime(bytes) != nil { return .utcDateTime }
-                    return .string
-                }
+                // Only forms the value binder stores as they are (a lower-case `t` or a time without
+                // seconds, which Fivetran also reads as timestamps, stay STRING here).
+                if TemporalValues.naiveDateTime(text) != nil { return .naiveDateTime }
+                if text[10] != UInt8(ascii: " "), TemporalValues.utcDateTime(text) != nil { return .utcDateTime }
             }
         }
         return .string
-    }
-
-    /// A naive timestamp written with a lower-case `t`.
-    private static func lowercaseT(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var copy = Array(bytes)
-        copy[10] = UInt8(ascii: "T")
-        return copy.withUnsafeBufferPointer { TemporalValues.naiveDateTime($0) != nil }
     }
 
     /// `true`/`false`/`t`/`f` in any case, as Fivetran reads booleans in strings.

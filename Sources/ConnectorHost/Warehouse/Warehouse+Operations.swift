@@ -99,7 +99,8 @@ extension DestinationCatalog {
                 let column = table.columns[index]
                 if !column.declared, case .null = field.value {
                 } else if !column.declared,
-                    let incoming = hinted(field, hints, source) ?? TypeRules.inferredType(field.value, source, strings: settings.stringTyping)
+                    let incoming = hinted(field, hints, source)
+                        ?? TypeRules.inferredType(field.value, source, strings: settings.stringTyping)
                 {
                     if let current = column.type {
                         let widened = TypeRules.widened(current, incoming)
@@ -133,7 +134,8 @@ extension DestinationCatalog {
                 )
             }
             try addColumn(
-                to: table, name: name, type: hints?[sourceName] ?? TypeRules.inferredType(field.value, source, strings: settings.stringTyping),
+                to: table, name: name,
+                type: hints?[sourceName] ?? TypeRules.inferredType(field.value, source, strings: settings.stringTyping),
                 declared: false)
             let index = table.columns.count - 1
             table.indexBySourceName[Array(sourceName.utf8)] = index
@@ -235,7 +237,7 @@ extension DestinationCatalog {
         for (position, field) in fields.enumerated() where !isNull(field.value) {
             let index = table.columnIndex(forKey: field.key, at: position, in: source)
             if index == WarehouseTable.ignoredField { continue }  // a system column's name: not stored, as in upsert
-            guard let index, let type = table.columns[index].type else {
+            guard let index, table.columns[index].type != nil else {
                 return "#no-such-row"
             }
             // A member twice has no defined meaning; two source names of one column are refused here
@@ -245,7 +247,7 @@ extension DestinationCatalog {
             hashScratch.append(
                 (
                     table.columns[index].nameBytes,
-                    try storedForm(field.value, as: type, column: table.columns[index].name, source, binder: &binder)
+                    try storedForm(field.value, in: table.columns[index], source, binder: &binder)
                 ))
         }
         return RowHash.of(hashScratch)
@@ -271,11 +273,28 @@ extension DestinationCatalog {
         return FivetranRowHash.digest(cells)
     }
 
-    /// `value` as column `column` of type `type` stores it, for the row hash (``CanonicalValue``).
-    func storedForm(_ value: FieldValue, as type: ColumnType, column: String, _ source: RecordSource, binder: inout ValueBinder) throws
+    /// The boolean a string stands for under Fivetran's string typing (PROTOCOL.md 6.6), for a
+    /// BOOLEAN column that string typing inferred; `nil` otherwise (a declared BOOLEAN takes `true`
+    /// and `false` only, and the value binder judges every other case).
+    @inline(__always)
+    func stringTypedBoolean(_ value: FieldValue, _ column: WarehouseColumn, _ source: RecordSource) -> Bool? {
+        guard case .string(let token) = value, !column.declared, column.type?.dataType == .boolean,
+            settings.stringTyping == .fivetran
+        else { return nil }
+        return TypeRules.isBooleanText(source.slice(token))
+    }
+
+    /// `value` as column `column` stores it, for the row hash (``CanonicalValue``).
+    func storedForm(_ value: FieldValue, in column: WarehouseColumn, _ source: RecordSource, binder: inout ValueBinder) throws
         -> CanonicalValue
     {
         var canonical = CanonicalValue()
+        if let flag = stringTypedBoolean(value, column, source) {
+            canonical.bindBoolean(flag)
+            return canonical
+        }
+        guard let type = column.type else { return canonical }
+        let column = column.name
         do throws(ValueProblem) { try binder.bind(value, as: type, from: source, to: &canonical) } catch {
             throw OperationProblem(column: column, reason: error.message(masking: redactor))
         }
@@ -437,12 +456,8 @@ extension Warehouse {
             target.bindNull()
             return
         }
-        // A boolean read from a string by Fivetran's string typing (only for inferred columns:
-        // a declared BOOLEAN takes true and false only).
-        if type.dataType == .boolean, case .string(let token) = field.value, !table.columns[index].declared,
-            settings.stringTyping == .fivetran, let flag = TypeRules.isBooleanText(source.slice(token))
-        {
-            statement.bind(Int64(flag ? 1 : 0), at: parameter)
+        if let flag = stringTypedBoolean(field.value, table.columns[index], source) {
+            target.bindBoolean(flag)
             return
         }
         do throws(ValueProblem) {
