@@ -321,7 +321,9 @@ final class RecordApplier<Store: Destination> {
                 guard let column = try? source.string(field.key) else { continue }
                 var hinted: ColumnType?
                 if let hints, case .string = field.value { hinted = hints[column] }
-                guard let type = hinted ?? TypeRules.inferredType(field.value, source), seen.insert(column).inserted else { continue }
+                guard let type = hinted ?? TypeRules.inferredType(field.value, source, strings: warehouse.settings.stringTyping),
+                    seen.insert(column).inserted
+                else { continue }
                 columns.append((column, type))
             }
         }
