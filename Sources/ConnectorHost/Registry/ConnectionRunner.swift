@@ -90,7 +90,8 @@ public enum ConnectionRunner {
                     outcome.report = report
                     let status =
                         switch report.failure?.kind {
-                        case nil: "succeeded"
+                        // A sample sync (`--limit`) is not a whole one: recorded as the warehouse records it.
+                        case nil: report.limitedAt != nil ? "limited" : "succeeded"
                         case .cancelled?: "cancelled"
                         default: "failed"
                         }

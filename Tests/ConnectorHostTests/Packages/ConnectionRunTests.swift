@@ -45,6 +45,20 @@ struct ConnectionRunTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.home + "/cache").filter { !$0.hasSuffix(".lock") } == [hash])
     }
 
+    @Test("a sample sync of a connection (run --connection --limit) is recorded as limited in both histories, not as a success")
+    func limitedRun() throws {
+        let fixture = try RegistryFixture()
+        let id = try fixture.createPackage(try fixture.folder("counter"))
+        try fixture.createConnection("sample", package: id, configuration: ["note": "one", "steps": "3"])
+        let result = try fixture.cli(["run", "--connection", "sample", "--limit", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let connection = try fixture.connection("sample")
+        #expect(try fixture.warehouseRows(connection, #"SELECT "status" FROM "_connector_syncs""#) == [["limited"]])
+        #expect(try fixture.registryRows("SELECT status, row_operations FROM syncs") == [["limited", "1"]])
+        #expect(connection["last_sync"]?["status"]?.stringValue == "limited")
+        #expect(connection["succeeded_at"] == .null)
+    }
+
     @Test("a tampered package is refused with a message naming both hashes; the warehouse and state are untouched")
     func tamperedPackage() throws {
         let fixture = try RegistryFixture()
