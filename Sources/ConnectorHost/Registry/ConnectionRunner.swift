@@ -72,10 +72,13 @@ public enum ConnectionRunner {
                 try registry.markInterrupted(connection)
                 let package = try registry.package(connection.packageID)
                 outcome.package = package
+                // Read before the sync is recorded: a destination file changed by hand is a refusal.
+                let destination = try registry.destination(of: connection)
                 let syncID = try registry.beginSync(
                     connection, package: package, trigger: trigger.kind, scheduledFor: trigger.scheduledFor, attempt: trigger.attempt)
                 outcome.syncID = syncID
-                let secrets = Redaction.secretValues(in: (try? registry.configuration(of: connection)) ?? [:])
+                let secrets =
+                    Redaction.secretValues(in: (try? registry.configuration(of: connection)) ?? [:]) + (destination?.address.secrets ?? [])
                 do throws(RegistryError) {
                     let packageFile = try registry.verifiedPackageFile(package)
                     let folder = try PackageCache.prepare(
@@ -84,6 +87,8 @@ public enum ConnectionRunner {
                         log: { console.note(Redaction.redact($0, secrets: secrets)) })
                     var options = SyncOptions(directory: folder, configurationPath: files.configuration, files: files.workspace)
                     options.build = false
+                    // Into PostgreSQL the database holds the state: no file mirror (as for `run --destination`).
+                    options.postgres = destination
                     options.provenance = SyncProvenance(packageID: package.id, packageSHA256: package.sha256, connection: connection.name)
                     tune(&options)
                     let report = SyncRunner.run(options, console: console, cancellation: cancellation)

@@ -17,6 +17,8 @@ public struct ConnectionStatus: Sendable {
     /// The configuration with its secrets masked.
     public var configuration: JSONValue
     public var files: ConnectorRegistry.ConnectionFiles
+    /// The PostgreSQL destination, when the connection has one instead of its SQLite warehouse.
+    public var destination: PostgresTarget?
 
     /// `syncing`, `paused`, `rescheduled` (a retry is due), `scheduled`, or `manual` (no schedule):
     /// the values of Fivetran's `status.sync_state`, plus `manual`.
@@ -54,6 +56,6 @@ extension ConnectorRegistry {
         return ConnectionStatus(
             connection: connection, package: package, recentSyncs: try syncs(of: connection, limit: recent),
             succeededAt: times.first?[0].integer, failedAt: times.first?[1].integer, syncingPID: syncing,
-            configuration: (try? JSONParser.parse(masked)) ?? .object([:]), files: files)
+            configuration: (try? JSONParser.parse(masked)) ?? .object([:]), files: files, destination: try? destination(of: connection))
     }
 }

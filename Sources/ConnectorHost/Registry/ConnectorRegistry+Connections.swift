@@ -19,6 +19,9 @@ extension ConnectorRegistry {
         public var lock: String { folder + "/sync.lock" }
         /// The output of the last sync `schedule` started.
         public var lastLog: String { folder + "/last-sync.log" }
+        /// The connection's PostgreSQL destination (`{"uri": ..., "schema": ...}`, 0600: the URI may
+        /// hold a password), when it has one instead of the SQLite warehouse.
+        public var destination: String { folder + "/destination.json" }
     }
 
     public func files(of connection: ConnectionRecord) -> ConnectionFiles {
@@ -27,14 +30,25 @@ extension ConnectorRegistry {
 
     /// Creates a connection: `package` with the configuration in `configurationPath` (copied into
     /// the registry, 0600), scheduled every `intervalSeconds` when given (its first sync due at once).
+    /// With `destination`, it syncs into that PostgreSQL database instead of its own SQLite file, in
+    /// the schema the target names, else one named after the connection (so that connections of one
+    /// package never share a schema, nor its lock); the URI is kept in the connection's folder (0600)
+    /// and shown without its password.
     /// - Throws: ``RegistryError``: a bad name, a name in use, no such package, a configuration that
-    ///   is not a JSON object.
-    public func createConnection(name: String, packageID: String, configurationPath: String?, intervalSeconds: Int64?)
-        throws(RegistryError) -> ConnectionRecord
-    {
+    ///   is not a JSON object, a schema name PostgreSQL cannot hold.
+    public func createConnection(
+        name: String, packageID: String, configurationPath: String?, intervalSeconds: Int64?, destination: PostgresTarget? = nil
+    ) throws(RegistryError) -> ConnectionRecord {
         try Self.checkName(name)
         _ = try package(packageID)
         let configuration = try configurationPath.map { path throws(RegistryError) in try Self.readConfiguration(path) } ?? "{}\n"
+        let destinationJSON = try destination.map { target throws(RegistryError) in
+            let schema = target.schema ?? name
+            if let problem = NameRules.problem(schema, what: "schema") ?? PostgresNames.problem(schema, what: "schema") {
+                throw RegistryError(.failed, "\(problem); choose another with --schema")
+            }
+            return JSONWriter.string(["uri": .string(target.address.uri), "schema": .string(schema)]) + "\n"
+        }
         if try connectionRow(named: name) != nil {
             throw RegistryError(.conflict, "a connection named \"\(name)\" exists already; choose another name, or delete it first")
         }
@@ -46,6 +60,7 @@ extension ConnectorRegistry {
         let files = files(of: record)
         try ConnectorHostHome.makeFolder(files.folder)
         try Self.writePrivately(configuration, to: files.configuration)
+        if let destinationJSON { try Self.writePrivately(destinationJSON, to: files.destination) }
         do {
             try transaction { () throws(RegistryError) in
                 try run(
@@ -110,6 +125,23 @@ extension ConnectorRegistry {
             }
             try? FileManager.default.removeItem(atPath: files.folder)
         }
+    }
+
+    /// The connection's PostgreSQL destination, or `nil` for its SQLite warehouse.
+    /// - Throws: ``RegistryError`` when the file is there but unreadable (it was changed by hand).
+    public func destination(of connection: ConnectionRecord) throws(RegistryError) -> PostgresTarget? {
+        let path = files(of: connection).destination
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let value = try? JSONParser.parse(Array(data))
+        guard let uri = value?["uri"]?.stringValue, let schema = value?["schema"]?.stringValue,
+            let address = try? PostgresAddress(uri)
+        else {
+            throw RegistryError(
+                .failed,
+                "the destination of connection \"\(connection.name)\" (\(path)) is not {\"uri\": \"postgresql://...\", \"schema\": NAME}; it was changed by hand. Restore it, or delete and create the connection again"
+            )
+        }
+        return PostgresTarget(address: address, schema: schema)
     }
 
     /// The connection's configuration, as stored.

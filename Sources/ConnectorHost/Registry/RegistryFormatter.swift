@@ -80,7 +80,12 @@ public enum RegistryFormatter {
             "status": ["sync_state": .string(status.syncState), "syncing_pid": status.syncingPID.map(JSONValue.string) ?? .null],
             "failures": .number(JSONNumber(connection.failures)), "missed_syncs": .number(JSONNumber(connection.missedSyncs)),
             "last_sync": status.lastSync?.json ?? .null, "configuration": status.configuration,
-            "warehouse": .string(status.files.workspace.warehouse), "state": .string(status.files.workspace.state),
+            "warehouse": .string(status.destination?.location(connector: connection.name) ?? status.files.workspace.warehouse),
+            "state": status.destination == nil ? .string(status.files.workspace.state) : .null,
+            "destination": status.destination.map {
+                ["uri": .string($0.address.description), "schema": .string($0.schemaName(connector: connection.name))]
+            }
+                ?? .null,
         ]
     }
 
@@ -145,10 +150,13 @@ public enum RegistryFormatter {
         }
         if connection.missedSyncs > 0 { lines.append("missed:      \(connection.missedSyncs) due times skipped (a sync ran past them)") }
         lines += [
-            "configuration: \(status.files.configuration) = \(JSONWriter.string(status.configuration))",
-            "warehouse:   \(status.files.workspace.warehouse)",
-            "state:       \(status.files.workspace.state)",
+            "configuration: \(status.files.configuration) = \(JSONWriter.string(status.configuration))"
         ]
+        if let destination = status.destination {
+            lines.append("destination: \(destination.location(connector: connection.name)) (with the state)")
+        } else {
+            lines += ["warehouse:   \(status.files.workspace.warehouse)", "state:       \(status.files.workspace.state)"]
+        }
         if status.recentSyncs.count > 1 {
             lines.append("recent syncs (newest first):")
             for sync in status.recentSyncs { lines.append("  #\(sync.id) \(syncSummary(sync))") }

@@ -14,6 +14,7 @@ struct ConnectionCreateOptions: ParsableArguments {
     var package: String?
     var configuration: String?
     var every: Double?
+    var destination = DestinationOptions()
     var json = false
 
     static var arguments: [Argument<Self>] {
@@ -28,6 +29,10 @@ struct ConnectionCreateOptions: ParsableArguments {
             .option(
                 "every", "DURATION", \.every, .duration,
                 help: "sync on this interval under `schedule` (30s, 15m, 6h, 1d); default: manual only"),
+            .lifted(DestinationOptions.destination, into: \.destination)
+                .withHelp("sync into PostgreSQL instead of the connection's SQLite file: postgresql://USER@HOST:PORT/DATABASE"),
+            .lifted(DestinationOptions.schema, into: \.destination)
+                .withHelp("with --destination: the schema of the connection's tables and state (default: the connection's name)"),
             .flag("json", \.json, help: "print the connection as a JSON object"),
         ]
     }
@@ -37,6 +42,12 @@ struct ConnectionCreateOptions: ParsableArguments {
             throw UsageError(
                 "`\(command)` needs --package ID: connector-host \(command) \(name.isEmpty ? "NAME" : name) --package pkg_0123456789abcdef (package list shows the ids)"
             )
+        }
+        if let schema = destination.schema {
+            if schema.isEmpty { throw UsageError("--schema needs a schema name") }
+            if destination.destination == nil {
+                throw UsageError("--schema names a PostgreSQL schema and goes with --destination postgresql://...")
+            }
         }
         if let every, every < 1 || every != every.rounded() {
             throw UsageError("--every takes whole seconds, at least 1 (e.g. 30s, 15m), not \(every) s")
@@ -101,14 +112,18 @@ extension CommandLineInterface {
             name: "create", summary: "Create a connection: a package, a configuration, optionally a schedule.",
             details: """
                 The configuration file is copied into the registry, readable by you only (0600); its secret
-                values are never printed. With --every the first scheduled sync is due at once.
+                values are never printed. With --every the first scheduled sync is due at once. With
+                --destination the connection syncs into PostgreSQL (the schema --schema, else the
+                connection's name) instead of its own SQLite file; the URI is kept as privately as the
+                configuration and shown without its password.
                 """,
-            synopsis: "NAME --package ID [--configuration FILE] [--every DURATION] [--json]"
+            synopsis: "NAME --package ID [--configuration FILE] [--every DURATION] [--destination URI [--schema NAME]] [--json]"
         ) { options in
             withRegistry { registry throws(RegistryError) in
                 let connection = try registry.createConnection(
                     name: options.name, packageID: options.package ?? "", configurationPath: options.configuration,
-                    intervalSeconds: options.every.map { Int64($0) })
+                    intervalSeconds: options.every.map { Int64($0) },
+                    destination: options.destination.destination.map { PostgresTarget(address: $0, schema: options.destination.schema) })
                 let status = try registry.status(of: connection)
                 print(options.json ? RegistryFormatter.json(status) : RegistryFormatter.text(status))
                 return 0
