@@ -16,10 +16,10 @@ let itemsTable: JSONValue = table("items", primaryKey: ["id"], columns: ["id": "
 
 extension ConnectorFixture {
     /// A directory whose connector is the hostile script, configured by `script`.
-    static func hostile(_ script: JSONObject) throws -> ConnectorFixture {
+    static func hostile(_ script: JSONObject, backend: Backend = .sqlite) throws -> ConnectorFixture {
         var configuration = script
         if configuration["tables"] == nil { configuration["tables"] = [itemsTable] }
-        return try ConnectorFixture(command: ["python3", hostileScript], configuration: .object(configuration))
+        return try ConnectorFixture(command: ["python3", hostileScript], configuration: .object(configuration), backend: backend)
     }
 
     /// Replaces the hostile connector's script (the warehouse stays).
@@ -49,7 +49,9 @@ extension ConnectorFixture {
         let tables = try database.query(#"SELECT "name" FROM "sqlite_master" WHERE "type" = 'table' ORDER BY "name""#)
         for case .text(let name) in tables.map({ $0[0] }) where !name.hasPrefix("_connector_syncs") && !name.hasPrefix("sqlite_") {
             let columns = try database.query("SELECT \"name\" FROM pragma_table_info(?1)", [.text(name)]).map { render($0[0]) }
-            let shown = columns.filter { !["_connector_synced", "updated_at", "created_at", "mirror", "mirror_identity", "previous_mirror_identity"].contains($0) }.map(quoteIdentifier).joined(
+            let shown = columns.filter {
+                !["_connector_synced", "updated_at", "created_at", "mirror", "mirror_identity", "previous_mirror_identity"].contains($0)
+            }.map(quoteIdentifier).joined(
                 separator: ", ")
             let rows = try database.query("SELECT \(shown) FROM \(quoteIdentifier(name))").map { $0.map(render).joined(separator: "|") }
             lines += rows.sorted().map { "\(name): \($0)" }

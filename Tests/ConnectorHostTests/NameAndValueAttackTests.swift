@@ -67,31 +67,44 @@ struct NameAndValueAttackTests {
         #expect(try fixture.rows("SELECT id FROM \"caf\u{E9}\"") == [["1"]])
     }
 
-    @Test("an operation that adds one column too many for SQLite names the limit; the report does not list what was rolled back")
-    func columnLimitInOperations() throws {
-        let data = JSONValue.object(JSONObject((0..<2000).map { (key: "c\($0)", value: JSONValue.number(JSONNumber($0))) }))
-        let fixture = try ConnectorFixture.hostile([
-            "tables": [], "update": [["records": [["op": "upsert", "table": "wide", "data": data]]]],
-        ])
-        let (report, _) = fixture.sync()
-        #expect(report.failure?.kind == .invalidOperation)
-        #expect(
-            report.failure?.message.hasPrefix(
-                #"invalid operation: operation #1 (stdout line 3), table "wide", column "c1996": column "c1996" would be column 1,997 of table "wide", more than a table can have: SQLite allows 2,000 columns per table (SQLITE_MAX_COLUMN), the host adds 3 of its own and keeps 1 free for widening, so a table holds at most 1,996 of the connector's columns. Send fewer columns, or nest them in a JSON column"#
-            ) == true, "\(report.failure?.message.prefix(600) ?? "")")
-        #expect(report.schemaChanges == ["(1,997 more after the last checkpoint, rolled back with it)"])
-        #expect(try fixture.rows(#"SELECT count(*) FROM "sqlite_master" WHERE "name" = 'wide'"#) == [["0"]])
+    /// The column limit of each destination, as its messages name it.
+    private func limit(_ backend: Backend) -> (columns: Int, source: String) {
+        backend == .sqlite
+            ? (2000, "SQLite allows 2,000 columns per table (SQLITE_MAX_COLUMN)") : (1600, "PostgreSQL allows 1,600 columns per table")
     }
 
-    @Test("a declared table with more columns than SQLite allows is a schema error naming the limit")
-    func columnLimitInSchema() throws {
+    @Test(
+        "an operation that adds one column too many for the destination names its limit; the report does not list what was rolled back",
+        arguments: Backend.all)
+    func columnLimitInOperations(_ backend: Backend) throws {
+        let (columns, source) = limit(backend)
+        let data = JSONValue.object(JSONObject((0..<columns).map { (key: "c\($0)", value: JSONValue.number(JSONNumber($0))) }))
+        let fixture = try ConnectorFixture.hostile(
+            ["tables": [], "update": [["records": [["op": "upsert", "table": "wide", "data": data]]]]], backend: backend)
+        let (report, _) = fixture.sync()
+        #expect(report.failure?.kind == .invalidOperation)
+        // Keyless: the host adds 3 columns and keeps 1 free, so column limit - 3 is the first too many.
+        let first = columns - 4
+        let shown = { (number: Int) in SyncReportFormatter.group(number) }
+        #expect(
+            report.failure?.message.hasPrefix(
+                #"invalid operation: operation #1 (stdout line 3), table "wide", column "c\#(first)": column "c\#(first)" would be column \#(shown(first + 1)) of table "wide", more than a table can have: \#(source), the host adds 3 of its own and keeps 1 free for widening, so a table holds at most \#(shown(first)) of the connector's columns. Send fewer columns, or nest them in a JSON column"#
+            ) == true, "\(report.failure?.message.prefix(600) ?? "")")
+        // Every change went with the rollback: counted, not listed.
+        #expect(report.schemaChanges == ["(\(shown(first + 1)) more after the last checkpoint, rolled back with it)"])
+        #expect(try !fixture.tableExists("wide"))
+    }
+
+    @Test("a declared table with more columns than the destination allows is a schema error naming its limit", arguments: Backend.all)
+    func columnLimitInSchema(_ backend: Backend) throws {
+        let (limit, source) = limit(backend)
         let columns = JSONObject((0..<2000).map { (key: "c\($0)", value: JSONValue.string("LONG")) })
-        let fixture = try ConnectorFixture.hostile(["tables": [table("wide", primaryKey: ["c0"], columns: columns)]])
+        let fixture = try ConnectorFixture.hostile(["tables": [table("wide", primaryKey: ["c0"], columns: columns)]], backend: backend)
         let (report, _) = fixture.sync()
         #expect(report.failure?.kind == .invalidSchema)
         #expect(
             report.failure?.message
-                == #"the schema does not fit the warehouse: table "wide": 2,000 columns are more than a table can have: SQLite allows 2,000 columns per table (SQLITE_MAX_COLUMN), the host adds 2 of its own and keeps 1 free for widening, so a table holds at most 1,997 of the connector's columns. Send fewer columns, or nest them in a JSON column"#
+                == #"the schema does not fit the warehouse: table "wide": 2,000 columns are more than a table can have: \#(source), the host adds 2 of its own and keeps 1 free for widening, so a table holds at most \#(SyncReportFormatter.group(limit - 3)) of the connector's columns. Send fewer columns, or nest them in a JSON column"#
         )
     }
 

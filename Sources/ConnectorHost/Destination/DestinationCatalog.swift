@@ -21,6 +21,11 @@ protocol DestinationCatalog: AnyObject {
     /// Masks secrets in the messages of refused values.
     var redactor: Redactor { get }
     var schemaChangeLog: [String] { get set }
+    /// How many entries of ``schemaChangeLog`` are committed (the rest goes if the sync fails).
+    var committedSchemaChanges: Int { get set }
+    /// Schema changes of this sync that a rollback undid (no longer in ``schemaChangeLog``): the
+    /// report counts them instead of listing changes that are not there.
+    var rolledBackSchemaChanges: Int { get set }
     var undeclaredTablesCreated: [String] { get set }
     /// How the destination lands data: its naming and system columns (fixed by its first sync).
     var settings: WarehouseSettings { get set }
@@ -52,6 +57,23 @@ protocol DestinationCatalog: AnyObject {
 extension DestinationCatalog {
     /// The naming of ``settings``.
     var naming: Naming { Naming(strategy: settings.naming) }
+
+    /// The schema-change bookkeeping of a commit (a checkpoint, the end of the sync): what is logged stays.
+    func schemaChangesCommitted() { committedSchemaChanges = schemaChangeLog.count }
+
+    /// The schema-change bookkeeping of a rollback: the changes since the last commit leave the log
+    /// and are counted as rolled back.
+    func schemaChangesRolledBack() {
+        rolledBackSchemaChanges += schemaChangeLog.count - committedSchemaChanges
+        schemaChangeLog.removeSubrange(committedSchemaChanges...)
+    }
+
+    /// A new sync's log: empty, nothing committed or rolled back.
+    func schemaChangesReset() {
+        schemaChangeLog = []
+        committedSchemaChanges = 0
+        rolledBackSchemaChanges = 0
+    }
 }
 
 /// The column limit, checked before the destination would hit it, so a connector learns which limit

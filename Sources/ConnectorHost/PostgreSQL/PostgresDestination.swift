@@ -59,6 +59,8 @@ package final class PostgresDestination: Destination {
     let tableColumnLimit = 1600
     var tableColumnLimitSource: String { "PostgreSQL allows 1,600 columns per table" }
     var schemaChangeLog: [String] = []
+    var committedSchemaChanges = 0
+    var rolledBackSchemaChanges = 0
     /// The connector's warnings shown in this sync (the first ten), recorded in its history.
     var syncWarnings: [String] = []
     var undeclaredTablesCreated: [String] = []
@@ -271,7 +273,7 @@ package final class PostgresDestination: Destination {
         try connection.execute("BEGIN")
         counts = OperationCounts()
         committedCounts = OperationCounts()
-        schemaChangeLog = []
+        schemaChangesReset()
         syncWarnings = []
         mergedTables = []
         return id.flatMap { Int64($0) } ?? 0
@@ -285,6 +287,7 @@ package final class PostgresDestination: Destination {
         try commit()
         counts.checkpoints += 1
         committedCounts = counts
+        schemaChangesCommitted()
     }
 
     func beginTransaction() throws(PostgresError) {
@@ -296,6 +299,7 @@ package final class PostgresDestination: Destination {
         try recordSyncEnd(id: id, status: status, error: nil)
         try commit()
         committedCounts = counts
+        schemaChangesCommitted()
     }
 
     func failSync(id: Int64, status: String, error: String) {
@@ -308,6 +312,8 @@ package final class PostgresDestination: Destination {
         stagingTables.removeAll()
         if connection.transactionStatus != .idle { try? connection.execute("ROLLBACK") }
         try? loadMetadata()
+        // The report lists the schema changes that stay, and only counts those that went.
+        schemaChangesRolledBack()
     }
 
     /// COMMIT; the staging tables go with it (ON COMMIT DROP).

@@ -357,10 +357,10 @@ public enum SyncRunner {
             report.committedCounts = warehouse.committedCounts
             // Names are the connector's text: a table named with a secret value is masked too.
             report.schemaChanges = warehouse.schemaChangeLog.map { redactor.show($0, limit: 2000) }
-            // Only SQLite keeps the changes a rollback undid apart (PostgreSQL's report lists those kept).
-            if let sqlite = warehouse as? Warehouse, sqlite.rolledBackSchemaChanges > 0 {
+            // The changes a rollback undid are counted, not listed (DestinationCatalog).
+            if warehouse.rolledBackSchemaChanges > 0 {
                 report.schemaChanges.append(
-                    "(\(SyncReportFormatter.group(sqlite.rolledBackSchemaChanges)) more after the last checkpoint, rolled back with it)")
+                    "(\(SyncReportFormatter.group(warehouse.rolledBackSchemaChanges)) more after the last checkpoint, rolled back with it)")
             }
             report.duration = session.elapsed
             report.bytesRead = session.bytesRead

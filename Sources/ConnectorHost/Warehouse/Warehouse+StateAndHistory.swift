@@ -30,10 +30,8 @@ extension Warehouse {
         try upgradeRowHashes()
         counts = OperationCounts()
         committedCounts = OperationCounts()
-        schemaChangeLog = []
         syncWarnings = []
-        committedSchemaChanges = 0
-        rolledBackSchemaChanges = 0
+        schemaChangesReset()
         guard case .integer(let syncID)? = id else { return 0 }
         return syncID
     }
@@ -74,7 +72,7 @@ extension Warehouse {
         finishFileMoves()
         counts.checkpoints += 1
         committedCounts = counts
-        committedSchemaChanges = schemaChangeLog.count
+        schemaChangesCommitted()
     }
 
     /// Opens the transaction that collects the operations up to the next checkpoint.
@@ -92,7 +90,7 @@ extension Warehouse {
         finishFileMoves()
         files.closeStaging(keeping: files.journaledSources(in: database))
         committedCounts = counts
-        committedSchemaChanges = schemaChangeLog.count
+        schemaChangesCommitted()
     }
 
     /// Undoes everything since the last checkpoint and records the failure.
@@ -108,8 +106,7 @@ extension Warehouse {
         files.discard()
         try? loadMetadata()
         // The report lists the schema changes that stay, and only counts those that went.
-        rolledBackSchemaChanges += schemaChangeLog.count - committedSchemaChanges
-        schemaChangeLog.removeSubrange(committedSchemaChanges...)
+        schemaChangesRolledBack()
     }
 
     /// Carries out the file moves and removals just committed; what fails is said (the rows stay

@@ -47,9 +47,8 @@ public final class Warehouse: DestinationCatalog {
     let files: FileStore
     /// Masks the configuration's secrets in the values that messages about invalid operations quote.
     var redactor = Redactor.none
-    /// How many entries of ``schemaChangeLog`` are committed (the rest goes if the sync fails).
+    /// ``DestinationCatalog``'s bookkeeping of the schema changes a rollback undid.
     var committedSchemaChanges = 0
-    /// Schema changes of this sync that a failure rolled back (no longer in ``schemaChangeLog``).
     public internal(set) var rolledBackSchemaChanges = 0
 
     @exclusivity(unchecked) var binder = ValueBinder()
