@@ -92,3 +92,33 @@ extension DestinationCatalog {
             "more than a table can have: \(tableColumnLimitSource), the host adds \(hasPrimaryKey ? 2 : 3) of its own and keeps 1 free for widening, so a table holds at most \(SyncReportFormatter.group(maximum)) of the connector's columns. Send fewer columns, or nest them in a JSON column"
     }
 }
+
+extension DestinationCatalog {
+    /// What every destination's update does first: refuses a table without a primary key, resolves
+    /// the fields to columns (into `columnIndexes`, as ``resolveColumns(_:_:_:into:hints:)``), and
+    /// splits them into the columns the update sets and the positions of the key fields.
+    /// - Returns: the set columns (column indexes, in the operation's order), and for each primary-key
+    ///   column the position of its field (-1 when the operation lacks it, which binding the keys reports).
+    @inline(__always)
+    func updateColumns(
+        _ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, hints: [String: ColumnType]?, into columnIndexes: inout [Int]
+    ) throws -> (valueColumns: [Int], keyPositions: [Int]) {
+        guard table.hasPrimaryKey else {
+            throw OperationProblem(
+                column: nil,
+                reason:
+                    "table \"\(table.name)\" has no primary key, so rows cannot be updated by key; use upsert (or declare a primary key)")
+        }
+        try resolveColumns(table, fields, source, into: &columnIndexes, hints: hints)
+        var valueColumns: [Int] = []
+        var keyPositions = [Int](repeating: -1, count: table.primaryKeyIndexes.count)
+        for (position, index) in columnIndexes.enumerated() where index >= 0 {
+            if let keyPosition = table.primaryKeyIndexes.firstIndex(of: index) {
+                keyPositions[keyPosition] = position
+            } else {
+                valueColumns.append(index)
+            }
+        }
+        return (valueColumns, keyPositions)
+    }
+}

@@ -376,22 +376,7 @@ extension Warehouse {
 
     /// Applies a partial update; a row that does not exist is a counted no-op.
     func update(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, hints: [String: ColumnType]? = nil) throws {
-        guard table.hasPrimaryKey else {
-            throw OperationProblem(
-                column: nil,
-                reason:
-                    "table \"\(table.name)\" has no primary key, so rows cannot be updated by key; use upsert (or declare a primary key)")
-        }
-        try resolveColumns(table, fields, source, into: &columnIndexes, hints: hints)
-        var valueColumns: [Int] = []
-        var keyPositions = [Int](repeating: -1, count: table.primaryKeyIndexes.count)
-        for (position, index) in columnIndexes.enumerated() where index >= 0 {
-            if let keyPosition = table.primaryKeyIndexes.firstIndex(of: index) {
-                keyPositions[keyPosition] = position
-            } else {
-                valueColumns.append(index)
-            }
-        }
+        let (valueColumns, keyPositions) = try updateColumns(table, fields, source, hints: hints, into: &columnIndexes)
         let statement = try statement(.update(valueColumns: valueColumns), of: table)
         defer { binder.recycle() }
         var parameter = 1
