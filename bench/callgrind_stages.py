@@ -37,7 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGES = [
     ("read", r"LineReaderC04nextC0"),
     ("decode", r"RecordScannerO4scan"),
-    ("validate", r"ConnectorHost9WarehouseC(6upsert|6update|6delete)yy"),
+    ("validate", r"ConnectorHost9WarehouseC(6upsert|6update|6delete)(yy|___)"),
     ("sqlite", None),
     ("commit", r"ConnectorHost9WarehouseC(10checkpoint|10finishSync)"),
 ]

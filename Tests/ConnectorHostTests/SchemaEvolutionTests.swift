@@ -183,6 +183,42 @@ struct SchemaEvolutionTests {
         #expect(try fixture.column(#"SELECT "v" FROM "t" ORDER BY "id""#) == [.text("1.0"), .text("2.0"), .text("2.5"), .text("x")])
     }
 
+    @Test(
+        "records naming the same keys resolve them table by table, and follow the columns each one gains and widens",
+        arguments: Backend.all)
+    func sameKeysInTwoTables(_ backend: Backend) throws {
+        let fixture = try ConnectorFixture(
+            schema: [
+                table("a", primaryKey: ["id"], columns: ["id": "LONG"]),
+                table("b", primaryKey: ["id"], columns: ["id": "LONG", "v": "STRING"]),
+            ],
+            steps: [
+                ["upsert": ["table": "a", "data": ["id": 1, "v": nil]]],
+                ["upsert": ["table": "b", "data": ["id": 1, "v": "x"]]],
+                ["upsert": ["table": "a", "data": ["id": 2, "v": 2]]],
+                ["upsert": ["table": "b", "data": ["id": 2, "v": "y"]]],
+                ["upsert": ["table": "a", "data": ["id": 3, "v": 2.5]]],
+                ["upsert": ["table": "a", "data": ["id": 4, "v": nil]]],
+                ["upsert": ["table": "b", "data": ["id": 3, "v": nil]]],
+                ["upsert": ["table": "a", "data": ["id": 5, "v": 7]]],
+                ["checkpoint": [:]],
+            ], backend: backend)
+        let (report, _) = fixture.sync()
+        #expect(report.failure == nil, "\(report.failure?.message ?? "")")
+        #expect(
+            try fixture.values(#"SELECT "id", "v" FROM "a" ORDER BY "id""#) == [
+                [.integer(1), .null], [.integer(2), .real(2)], [.integer(3), .real(2.5)], [.integer(4), .null], [.integer(5), .real(7)],
+            ])
+        #expect(
+            try fixture.values(#"SELECT "id", "v" FROM "b" ORDER BY "id""#) == [
+                [.integer(1), .text("x")], [.integer(2), .text("y")], [.integer(3), .null],
+            ])
+        #expect(
+            report.schemaChanges.filter { $0.hasPrefix("a.") } == [
+                "a.v: column added as LONG (inferred)", "a.v: widened from LONG to DOUBLE (inferred)",
+            ])
+    }
+
     @Test("an inferred column widens between runs, and the counts table reports it as a schema change", arguments: Backend.all)
     func widenBetweenRuns(_ backend: Backend) throws {
         let schema = [table("t", primaryKey: ["id"], columns: ["id": "LONG"])]

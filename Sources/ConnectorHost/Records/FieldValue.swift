@@ -32,6 +32,10 @@ public struct Field {
 public struct RecordSource {
     /// The whole line.
     public let bytes: UnsafeBufferPointer<UInt8>
+    /// The shape of the keys of the record being applied (``RecentKeys/shape``): records of one
+    /// shape name the same keys in the same order, so a table resolves them to columns once per
+    /// shape. 0 when unknown (then every key is looked up).
+    var keyShape: UInt64 = 0
 
     @inline(__always)
     func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[range]) }

@@ -64,7 +64,7 @@ final class RecordApplier<Store: Destination> {
     /// Applies the operations scanned from `line`, in order, then throws the line's syntax error if any.
     /// - Throws: ``InvalidOperation``, the destination's failure, ``JSONSyntaxError``.
     func apply(_ records: ScannedRecords, line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws {
-        let source = RecordSource(bytes: line)
+        var source = RecordSource(bytes: line)
         upsertsByTable = nil
         for (index, operation) in records.operations.enumerated() {
             if let operationLimit {
@@ -75,6 +75,7 @@ final class RecordApplier<Store: Destination> {
                 // A new table's first columns come only from the operations the limit lets through.
                 lookaheadEnd = index + (operationLimit - operationCount)
             }
+            source.keyShape = operation.keyShape
             try apply(operation, at: index, of: records, source, lineNumber)
         }
         if let syntaxError = records.syntaxError { throw syntaxError }
@@ -128,7 +129,7 @@ final class RecordApplier<Store: Destination> {
             return
         }
         let expectedKey = kind == .delete ? "keys" : "data"
-        if let payloadKey = operation.payloadKey, payloadKey != expectedKey {
+        if let payloadKey = operation.payloadKey.map({ "\($0)" }), payloadKey != expectedKey {
             throw invalid(
                 source, opRange, lineNumber, table: table.name, column: nil,
                 "a \(kind.rawValue) carries \"\(expectedKey)\", not \"\(payloadKey)\"")

@@ -1,4 +1,5 @@
 import ConnectorProtocol
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -38,12 +39,17 @@ struct ScannedOperation {
     var fileRange: Range<Int>?
     var typesRange: Range<Int>?
     /// The member the payload came in, `data` or `keys` (the last one when both appear).
-    var payloadKey: String?
+    /// (StaticStrings, like ``repeatedMember``: the operation stays a trivial value, copied without
+    /// reference counting.)
+    var payloadKey: StaticString?
     var payload: Payload
+    /// The identity of the payload's key sequence (``RecentKeys/shape``): two payloads of one shape
+    /// name the same keys, byte for byte, in the same order; 0 when the payload has none.
+    var keyShape: UInt64 = 0
     /// Which of `op`, `table`, `data`, `keys`, `schema`, `file`, `types` appeared (bits 1 to 64), and the first one that
     /// appeared twice: a member twice has no defined meaning, so the operation is refused.
     var members: UInt8 = 0
-    var repeatedMember: String?
+    var repeatedMember: StaticString?
 }
 
 /// The operations of one `records` line, scanned (checked as JSON, located) but not applied.
@@ -78,6 +84,14 @@ struct RecentKeys {
     private var bytes: [UInt8] = []
     /// End offset in `bytes` of each key (a key starts where the previous one ends).
     private var ends: [Int] = []
+    /// The identity of the key sequence kept, new (process-wide) at each ``replace(with:in:)``: a
+    /// table keeps the columns it resolved for a shape, and a payload of that shape names exactly
+    /// those keys, so column resolution is done once per shape and table, not once per record.
+    private(set) var shape: UInt64 = 0
+
+    /// Hands out shapes: unique in the process, so that no table's plan made under one sync's scanner
+    /// is taken for another key sequence by the next.
+    private static let shapes = Atomic<UInt64>(0)
 
     var count: Int { ends.count }
 
@@ -88,15 +102,38 @@ struct RecentKeys {
         let start = position == 0 ? 0 : ends[position - 1]
         let length = ends[position] - start
         guard offset + length <= line.count else { return nil }
-        let same = bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, line.baseAddress! + offset, length) == 0 }
+        let same = bytes.withUnsafeBufferPointer { Self.equal($0.baseAddress! + start, line.baseAddress! + offset, length) }
         guard same else { return nil }
         return JSONStringToken(start: offset + 1, end: offset + length - 1, hasEscapes: false, hasNonASCII: false)
+    }
+
+    /// Whether `count` bytes at `a` and `b` are equal. Keys (quotes included) are short: up to 16
+    /// bytes are compared as two overlapping words (or half-words) loaded unaligned, without
+    /// calling memcmp; both ranges lie inside their buffers, so no load reads past them.
+    @inline(__always)
+    static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        let x = UnsafeRawPointer(a)
+        let y = UnsafeRawPointer(b)
+        if count >= 8 {
+            guard count <= 16 else { return memcmp(a, b, count) == 0 }
+            return x.loadUnaligned(as: UInt64.self) == y.loadUnaligned(as: UInt64.self)
+                && x.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                    == y.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        }
+        if count >= 4 {
+            return x.loadUnaligned(as: UInt32.self) == y.loadUnaligned(as: UInt32.self)
+                && x.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+                    == y.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+        }
+        for index in 0..<count where a[index] != b[index] { return false }
+        return true
     }
 
     /// Keeps the keys of `fields` (views into `line`), up to the first that is not plain.
     mutating func replace(with fields: ArraySlice<Field>, in line: UnsafeBufferPointer<UInt8>) {
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
+        shape = Self.shapes.wrappingAdd(1, ordering: .relaxed).newValue
         for field in fields {
             guard !field.key.hasEscapes, !field.key.hasNonASCII else { return }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: line[field.key.start - 1..<field.key.end + 1]))
@@ -201,11 +238,14 @@ enum RecordScanner {
             repeat {
                 let key = try scanner.scanString()
                 try scanner.expect(UInt8(ascii: ":"), "':' after an object key")
-                if let member = memberBit(key, scanner) {
-                    if operation.members & member.bit != 0 { operation.repeatedMember = operation.repeatedMember ?? member.name }
-                    operation.members |= member.bit
+                guard let member = member(key, scanner) else {
+                    _ = try scanner.skipValue(depth: 4)
+                    continue
                 }
-                if scanner.tokenEquals(key, "op") {
+                if operation.members & member.rawValue != 0 { operation.repeatedMember = operation.repeatedMember ?? member.name }
+                operation.members |= member.rawValue
+                switch member {
+                case .op:
                     scanner.skipWhitespace()
                     guard scanner.peek == UInt8(ascii: "\"") else {
                         _ = try scanner.skipValue(depth: 4)
@@ -216,24 +256,24 @@ enum RecordScanner {
                     let token = try scanner.scanString()
                     operation.kindToken = token
                     operation.kind = kind(token, scanner)
-                } else if scanner.tokenEquals(key, "table") {
+                case .table:
                     scanner.skipWhitespace()
                     if scanner.peek == UInt8(ascii: "\"") {
                         operation.tableToken = try scanner.scanString()
                     } else {
                         _ = try scanner.skipValue(depth: 4)
                     }
-                } else if scanner.tokenEquals(key, "data") || scanner.tokenEquals(key, "keys") {
-                    operation.payloadKey = scanner.tokenEquals(key, "data") ? "data" : "keys"
+                case .data, .keys:
+                    operation.payloadKey = member.name
                     scanner.skipWhitespace()
                     if scanner.peek == UInt8(ascii: "{") {
                         let first = records.fields.count
-                        try scanFields(&scanner, into: &records.fields, recentKeys: &records.recentKeys)
+                        operation.keyShape = try scanFields(&scanner, into: &records.fields, recentKeys: &records.recentKeys)
                         operation.payload = .fields(first..<records.fields.count)
                     } else {
                         operation.payload = .notAnObject(try scanner.skipValue(depth: 4))
                     }
-                } else if scanner.tokenEquals(key, "schema") {
+                case .schema:
                     scanner.skipWhitespace()
                     if scanner.peek == UInt8(ascii: "\"") {
                         let start = scanner.position
@@ -243,12 +283,10 @@ enum RecordScanner {
                         operation.schemaToken = nil
                         operation.schemaRange = try scanner.skipValue(depth: 4)
                     }
-                } else if scanner.tokenEquals(key, "file") {
+                case .file:
                     operation.fileRange = try scanner.skipValue(depth: 4)
-                } else if scanner.tokenEquals(key, "types") {
+                case .types:
                     operation.typesRange = try scanner.skipValue(depth: 4)
-                } else {
-                    _ = try scanner.skipValue(depth: 4)
                 }
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "}"), "',' or '}' in an operation")
@@ -258,12 +296,13 @@ enum RecordScanner {
     }
 
     /// Appends an object's members to `fields` (views into the line).
+    /// - Returns: the shape of its keys (``RecentKeys/shape``), 0 when not every key is plain.
     @inline(__always)
     private static func scanFields(_ scanner: inout JSONScanner, into fields: inout [Field], recentKeys: inout RecentKeys)
-        throws(JSONSyntaxError)
+        throws(JSONSyntaxError) -> UInt64
     {
         try scanner.expect(UInt8(ascii: "{"), "an object")
-        if scanner.consume(UInt8(ascii: "}")) { return }
+        if scanner.consume(UInt8(ascii: "}")) { return 0 }
         let first = fields.count
         var allRecent = true
         repeat {
@@ -300,18 +339,37 @@ enum RecordScanner {
         if !allRecent || recentKeys.count != fields.count - first {
             recentKeys.replace(with: fields[first...], in: scanner.bytes)
         }
+        // The recent keys are now this payload's, unless one of its keys is not plain.
+        return recentKeys.count == fields.count - first ? recentKeys.shape : 0
     }
 
-    /// The bit of an operation's own member (`op`, `table`, `data`, `keys`).
+    /// An operation's own members, each with its bit in ``ScannedOperation/members``.
+    enum Member: UInt8 {
+        case op = 1, table = 2, data = 4, keys = 8, schema = 16, file = 32, types = 64
+
+        var name: StaticString {
+            switch self {
+            case .op: "op"
+            case .table: "table"
+            case .data: "data"
+            case .keys: "keys"
+            case .schema: "schema"
+            case .file: "file"
+            case .types: "types"
+            }
+        }
+    }
+
+    /// Which of the operation's own members a key names, if any (tried in the order senders write them).
     @inline(__always)
-    private static func memberBit(_ token: JSONStringToken, _ scanner: JSONScanner) -> (bit: UInt8, name: String)? {
-        if scanner.tokenEquals(token, "op") { return (1, "op") }
-        if scanner.tokenEquals(token, "table") { return (2, "table") }
-        if scanner.tokenEquals(token, "data") { return (4, "data") }
-        if scanner.tokenEquals(token, "keys") { return (8, "keys") }
-        if scanner.tokenEquals(token, "schema") { return (16, "schema") }
-        if scanner.tokenEquals(token, "file") { return (32, "file") }
-        if scanner.tokenEquals(token, "types") { return (64, "types") }
+    private static func member(_ token: JSONStringToken, _ scanner: JSONScanner) -> Member? {
+        if scanner.tokenEquals(token, "op") { return .op }
+        if scanner.tokenEquals(token, "table") { return .table }
+        if scanner.tokenEquals(token, "data") { return .data }
+        if scanner.tokenEquals(token, "keys") { return .keys }
+        if scanner.tokenEquals(token, "schema") { return .schema }
+        if scanner.tokenEquals(token, "file") { return .file }
+        if scanner.tokenEquals(token, "types") { return .types }
         return nil
     }
 

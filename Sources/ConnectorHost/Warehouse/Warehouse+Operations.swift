@@ -80,9 +80,19 @@ extension DestinationCatalog {
     /// are fields whose value is not stored (a system column's name, or a second source name of a
     /// column an earlier field of the operation already set: the first value wins, as in Fivetran).
     /// `hints` are the op's `types`: the type to infer for a column, by the name the connector sent.
+    /// - Returns: whether the fields name every column of the table (tables of up to 64 columns).
+    @discardableResult
     func resolveColumns(
         _ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, into indexes: inout [Int], hints: [String: ColumnType]? = nil
-    ) throws {
+    ) throws -> Bool {
+        if hints == nil, let plan = table.plan(forShape: source.keyShape), plan.indexes.count == fields.count {
+            // The same keys in the same order as a record resolved before, the columns unchanged since.
+            indexes = plan.indexes
+            for position in plan.undeclaredPositions {
+                try inferType(of: table, plan.indexes[position], from: fields[position], hints: nil, source)
+            }
+            return plan.namesEveryColumn
+        }
         indexes.removeAll(keepingCapacity: true)
         var named: UInt64 = 0
         for (position, field) in fields.enumerated() {
@@ -96,20 +106,7 @@ extension DestinationCatalog {
                     indexes.append(-1)
                     continue
                 }
-                let column = table.columns[index]
-                if !column.declared, case .null = field.value {
-                } else if !column.declared,
-                    let incoming = hinted(field, hints, source)
-                        ?? TypeRules.inferredType(field.value, source, strings: settings.stringTyping)
-                {
-                    if let current = column.type {
-                        let widened = TypeRules.widened(current, incoming)
-                        if widened != current { try widen(table, index, to: widened, declared: false) }
-                    } else {
-                        try setColumnType(table, index, incoming, declared: false)
-                        recordSchemaChange("\(table.name).\(column.name): typed \(incoming) from its first value (inferred)")
-                    }
-                }
+                try inferType(of: table, index, from: field, hints: hints, source)
                 indexes.append(index)
                 continue
             }
@@ -142,6 +139,47 @@ extension DestinationCatalog {
             if index < 64 { named |= 1 << UInt64(index) }
             indexes.append(index)
         }
+        let namesEveryColumn = Self.namesEveryColumn(indexes, table.columns.count)
+        if source.keyShape != 0, !indexes.contains(where: { $0 < 0 }) {
+            // Every field has a column of its own, so the next record of this shape resolves the same way.
+            table.keep(
+                WarehouseTable.ShapePlan(
+                    shape: source.keyShape, indexes: indexes,
+                    undeclaredPositions: indexes.indices.filter { !table.columns[indexes[$0]].declared },
+                    namesEveryColumn: namesEveryColumn))
+        }
+        return namesEveryColumn
+    }
+
+    /// Types or widens an inferred column by the value a field brings (a declared column, or a
+    /// null, changes nothing).
+    @inline(__always)
+    func inferType(of table: WarehouseTable, _ index: Int, from field: Field, hints: [String: ColumnType]?, _ source: RecordSource)
+        throws
+    {
+        let column = table.columns[index]
+        if !column.declared, case .null = field.value {
+        } else if !column.declared,
+            let incoming = hinted(field, hints, source) ?? TypeRules.inferredType(field.value, source, strings: settings.stringTyping)
+        {
+            if let current = column.type {
+                let widened = TypeRules.widened(current, incoming)
+                if widened != current { try widen(table, index, to: widened, declared: false) }
+            } else {
+                try setColumnType(table, index, incoming, declared: false)
+                recordSchemaChange("\(table.name).\(column.name): typed \(incoming) from its first value (inferred)")
+            }
+        }
+    }
+
+    /// Whether `indexes` (column per field, -1 for none) covers each of the first `count` columns
+    /// (checked for tables of up to 64 columns; wider ones are always cleared).
+    @inline(__always)
+    static func namesEveryColumn(_ indexes: [Int], _ count: Int) -> Bool {
+        guard count <= 64, indexes.count >= count else { return false }
+        var mask: UInt64 = 0
+        for index in indexes where index >= 0 { mask |= 1 << UInt64(index) }
+        return mask == (count == 64 ? ~0 : (1 << UInt64(count)) - 1)
     }
 
     /// The type an op's `types` hint gives a field's column, if any (only ops that carry hints pay).
@@ -309,10 +347,10 @@ extension Warehouse {
 
     /// Applies an upsert.
     func upsert(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, hints: [String: ColumnType]? = nil) throws {
-        try resolveColumns(table, fields, source, into: &columnIndexes, hints: hints)
+        let namesEveryColumn = try resolveColumns(table, fields, source, into: &columnIndexes, hints: hints)
         let statement = try statement(.upsert, of: table)
         // Columns the record leaves out must be NULL; when it names every column, all get rebound.
-        if !Self.namesEveryColumn(columnIndexes, table.columns.count) { statement.clearBindings() }
+        if !namesEveryColumn { statement.clearBindings() }
         var boundKeys: UInt64 = 0
         var boundKeyCount = 0
         defer { binder.recycle() }
@@ -353,16 +391,6 @@ extension Warehouse {
         syncedTime.withUnsafeBufferPointer { statement.bindText(borrowing: $0, at: table.columns.count + 1) }
         try execute(statement)
         counts.upserts += 1
-    }
-
-    /// Whether `indexes` (column per field, -1 for none) covers each of the first `count` columns
-    /// (checked for tables of up to 64 columns; wider ones are always cleared).
-    @inline(__always)
-    static func namesEveryColumn(_ indexes: [Int], _ count: Int) -> Bool {
-        guard count <= 64, indexes.count >= count else { return false }
-        var mask: UInt64 = 0
-        for index in indexes where index >= 0 { mask |= 1 << UInt64(index) }
-        return mask == (count == 64 ? ~0 : (1 << UInt64(count)) - 1)
     }
 
     /// The table's statement of `kind`, prepared on first use and cached until its columns change.

@@ -98,6 +98,40 @@ final class WarehouseTable {
     @exclusivity(unchecked) var lastKeyOrder: [Int] = []
     @exclusivity(unchecked) var lastKeyBytes: [[UInt8]] = []
 
+    /// How records of one key shape (``RecordSource/keyShape``) resolve to columns: the column of
+    /// each field, and the fields whose column is inferred (whose values may still type or widen it).
+    struct ShapePlan {
+        let shape: UInt64
+        let indexes: [Int]
+        let undeclaredPositions: [Int]
+        /// Whether the fields name every column of the table (an upsert then rebinds them all).
+        let namesEveryColumn: Bool
+    }
+
+    /// The plans of the last few key shapes resolved (``DestinationCatalog/resolveColumns(_:_:_:into:hints:)``),
+    /// dropped whenever the columns change. Only shapes whose every field is stored in its own column
+    /// get one: the resolution of such a shape depends on its keys alone, not on its values.
+    @exclusivity(unchecked) private(set) var shapePlans: [ShapePlan] = []
+    @exclusivity(unchecked) private var nextShapePlan = 0
+
+    /// Keeps a plan, replacing the oldest of four.
+    func keep(_ plan: ShapePlan) {
+        if shapePlans.count < 4 {
+            shapePlans.append(plan)
+        } else {
+            shapePlans[nextShapePlan] = plan
+            nextShapePlan = (nextShapePlan + 1) % 4
+        }
+    }
+
+    /// The plan of records of key shape `shape`, if one was kept since the columns last changed.
+    @inline(__always)
+    func plan(forShape shape: UInt64) -> ShapePlan? {
+        guard shape != 0 else { return nil }
+        for plan in shapePlans where plan.shape == shape { return plan }
+        return nil
+    }
+
     /// The index of a field whose value is dropped: a system column's name (the host's value wins).
     static let ignoredField = -2
 
@@ -225,6 +259,8 @@ final class WarehouseTable {
         updateStatements.removeAll()
         lastKeyOrder.removeAll()
         lastKeyBytes.removeAll()
+        shapePlans.removeAll()
+        nextShapePlan = 0
     }
 
     /// Finds the column a record key names, trying the previous record's order first; `nil` when the
