@@ -93,15 +93,78 @@ public struct JSONWriter {
         }
     }
 
-    /// Appends a double in its shortest round-tripping form (`description`); non-finite values become `null`.
+    /// Appends a double in its shortest round-tripping form (the bytes of `description`); non-finite
+    /// values become `null`.
     @inline(__always)
     public static func appendDouble(_ value: Double, to bytes: inout [UInt8]) {
         guard value.isFinite else {
             appendASCII("null", to: &bytes)
             return
         }
+        if appendShortDecimal(value, to: &bytes) { return }
         var text = value.description  // usually at most 15 bytes: a small string, no allocation
         text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// Exact powers of ten as doubles, for ``appendShortDecimal(_:to:)``.
+    @usableFromInline
+    static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9]
+
+    /// Appends `value` as `description` writes it when it has at most nine decimals and its digits
+    /// as an integer are below 2^50 (prices, scores, coordinates); returns `false`, appending nothing,
+    /// for any other value.
+    ///
+    /// For d = 0, 1, ... the digits m = value * 10^d rounded are tried: m / 10^d, one correctly
+    /// rounded IEEE division of two exact doubles, is the double the text "m / 10^d" parses to, so
+    /// the first d for which it gives back `value` is the shortest text that round-trips. Below 2^50
+    /// the step 10^-d is more than four units in the last place of `value`, so no other m of d
+    /// decimals round-trips too: the digits are the ones `description` chooses. `description`
+    /// writes plain decimals (never an exponent) from 0.001 up to 2^53, a trailing ".0" on integers.
+    @inlinable
+    public static func appendShortDecimal(_ value: Double, to bytes: inout [UInt8]) -> Bool {
+        let magnitude = value.magnitude
+        guard magnitude >= 0.001, magnitude < 0x1p50 else { return false }
+        var decimals = 0
+        var digits: UInt64 = 0
+        while true {
+            let power = powersOfTen[decimals]
+            let scaled = (magnitude * power).rounded()
+            if scaled < 0x1p50, scaled / power == magnitude {
+                digits = UInt64(scaled)
+                break
+            }
+            decimals += 1
+            if decimals == powersOfTen.count { return false }
+        }
+        // Up to 16 integer digits, the point, 9 decimals (or "0"), a sign, leading zeros: 32 bytes.
+        var buffer: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            var index = raw.count
+            if decimals == 0 {
+                index -= 2
+                raw[index] = UInt8(ascii: ".")
+                raw[index + 1] = UInt8(ascii: "0")
+            } else {
+                for _ in 0..<decimals {
+                    index -= 1
+                    raw[index] = UInt8(ascii: "0") + UInt8(digits % 10)
+                    digits /= 10
+                }
+                index -= 1
+                raw[index] = UInt8(ascii: ".")
+            }
+            repeat {
+                index -= 1
+                raw[index] = UInt8(ascii: "0") + UInt8(digits % 10)
+                digits /= 10
+            } while digits > 0
+            if value < 0 {
+                index -= 1
+                raw[index] = UInt8(ascii: "-")
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[index...]))
+        }
+        return true
     }
 
     /// Appends UTF-8 bytes with JSON escaping (quote, backslash and control characters).

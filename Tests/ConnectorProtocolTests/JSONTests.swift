@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ConnectorProtocol
@@ -23,6 +24,39 @@ struct JSONTests {
         #expect(value["decimal"] == .number(JSONNumber(literal: "0.10")))
         #expect(value["huge"]?.int64Value == nil)
         #expect(value["huge"]?.doubleValue == 1.2345678901234568e29)
+    }
+
+    @Test("doubles are written as the bytes of their description, whichever path writes them")
+    func doublesAsDescription() {
+        var state: UInt64 = 42
+        func next() -> UInt64 {  // splitmix64: the same values on every run
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var values: [Double] = [
+            0.001, 0.0009999999999999998, 0.0011, 0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3, 1, 5, 10, 99999.99, 12345.67, 99.9999,
+            0.0001, 1e-5, 1e14, 1e15, 0x1p50, 0x1p50 - 1, 0x1p50 + 2, 0x1p53, 123_456_789_012_345.6, 4_503_599_627_370_495.5,
+            999_999_999.999_999_9, 0.123456789, 0.1234567891, 1.000000001, 9.999999999, 1e-3 * 1.5, .ulpOfOne, 0, -0.0,
+            .leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e300, 1e-300,
+        ]
+        for decimals in 0...10 {
+            for _ in 0..<3_000 {
+                let scale = pow(10.0, Double(decimals))
+                let digits = Double(next() % (decimals < 6 ? 10_000_000_000 : 100_000_000_000_000))
+                values.append(digits / scale)
+            }
+        }
+        for _ in 0..<20_000 { values.append(Double(bitPattern: next())) }  // any double, NaNs and infinities too
+        for _ in 0..<20_000 { values.append(Double(next() % 1_000_000_000) / Double(1 + next() % 100_000)) }
+        for value in values + values.map({ -$0 }) {
+            var bytes: [UInt8] = []
+            JSONWriter.appendDouble(value, to: &bytes)
+            let expected = value.isFinite ? value.description : "null"
+            #expect(String(decoding: bytes, as: UTF8.self) == expected, "\(value.bitPattern)")
+        }
     }
 
     @Test("object members keep their order")
