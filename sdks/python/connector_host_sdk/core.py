@@ -13,11 +13,13 @@ import traceback
 from typing import Any, Callable, Dict, Optional, Union
 
 from . import session as _session
+from .session import _CODE_IS_SDK, _site_from
 from .errors import ConnectorError, ProtocolError
 from .files import FileUpload
 from .forms import ConfigurationForm
 
 _SDK_PACKAGES = ("connector_host_sdk", "fivetran_connector_sdk")
+_getframe = sys._getframe
 
 UpdateFunction = Callable[[Dict[str, str], Dict[str, Any]], Any]
 SchemaFunction = Callable[[Dict[str, str]], Any]
@@ -261,7 +263,15 @@ class Operations(object):
         if s is None:
             _no_session()
         if file is None:
-            s.upsert(table, data, schema)
+            # The call site from the caller's frame (see session._caller_site); _site_from's first
+            # step inlined for a caller already known not to be the SDK's.
+            f = _getframe(1)
+            code = f.f_code
+            known = _CODE_IS_SDK.get(id(code))
+            if known is not None and known[0] is code and not known[1]:
+                s.upsert(table, data, schema, (code, f.f_lasti))
+            else:
+                s.upsert(table, data, schema, _site_from(f))
         else:
             s.with_file("upsert", table, data, schema, file)
 
@@ -273,7 +283,8 @@ class Operations(object):
         if s is None:
             _no_session()
         if file is None:
-            s.update(table, modified, schema)
+            # The call site from the caller's frame (see session._caller_site).
+            s.update(table, modified, schema, _site_from(_getframe(1)))
         else:
             s.with_file("update", table, modified, schema, file)
 
@@ -283,7 +294,7 @@ class Operations(object):
         s = _session._current
         if s is None:
             _no_session()
-        s.delete(table, keys, schema)
+        s.delete(table, keys, schema, _site_from(_getframe(1)))
 
     @staticmethod
     def truncate(table: str, *, schema: Optional[str] = None) -> None:

@@ -68,13 +68,41 @@ _SDK_DIRS = (_HERE + os.sep, os.path.join(os.path.dirname(_HERE), "fivetran_conn
 _SITES_LIMIT = 8 * MAX_BATCH_OPS
 
 
-def _caller_site():
-    """(code, instruction offset) of the innermost frame outside the SDK; the line is looked up
-    only when the host asks (operationSite)."""
-    f = sys._getframe(2)
-    while f is not None and f.f_code.co_filename.startswith(_SDK_DIRS):
+#: id(code) -> (code, whether it is the SDK's), for _site_from: the code object is kept so that an
+#: id reused by a later code object is never taken for it.
+_CODE_IS_SDK = {}
+#: Session.upsert/update/delete's site argument when the caller did not capture one.
+_NO_SITE = object()
+
+
+def _code_is_sdk(code):
+    entry = (code, code.co_filename.startswith(_SDK_DIRS))
+    _CODE_IS_SDK[id(code)] = entry
+    return entry
+
+
+def _site_from(f):
+    """(code, instruction offset) of the innermost frame outside the SDK, starting at frame ``f``;
+    the line is looked up only when the host asks (operationSite). Whether a code object is the
+    SDK's is decided once per code object, not once per op."""
+    while f is not None:
+        code = f.f_code
+        entry = _CODE_IS_SDK.get(id(code))
+        if entry is None or entry[0] is not code:
+            entry = _code_is_sdk(code)
+        if not entry[1]:
+            return (code, f.f_lasti)
         f = f.f_back
-    return (f.f_code, f.f_lasti) if f is not None else None
+    return None
+
+
+def _caller_site():
+    """The call site (_site_from) of the caller of this function's caller.
+
+    The op methods of Operations capture it themselves from their caller's frame (sys._getframe(1))
+    and pass it on: that frame is usually the connector's loop, whose frame object CPython builds
+    once, while starting from here would build one for each SDK frame between, on every op."""
+    return _site_from(sys._getframe(2))
 
 
 def _line_of(code, offset):
@@ -294,21 +322,23 @@ class Session(object):
             pass
         raise TypeError("%s must be a dict, got %s" % (what, type(value).__name__))
 
-    def _keep_site(self, site):
-        """Under _op_lock: the call site of the op just queued."""
+    def _trim_sites(self):
+        """Under _op_lock, when more than _SITES_LIMIT sites are kept: forgets the older half."""
         sites = self._sites
-        sites.append(site)
-        if len(sites) > _SITES_LIMIT:
-            half = len(sites) // 2
-            del sites[:half]
-            self._sites_base += half
+        half = len(sites) // 2
+        del sites[:half]
+        self._sites_base += half
 
-    def _add(self, text):
-        site = _caller_site()
+    def _add(self, text, site=_NO_SITE):
+        if site is _NO_SITE:
+            site = _caller_site()
         with self._op_lock:
             if not self._accepting:
                 self._refuse()
-            self._keep_site(site)
+            sites = self._sites  # the call site of the op queued (operationSite)
+            sites.append(site)
+            if len(sites) > _SITES_LIMIT:
+                self._trim_sites()
             ops = self._ops
             ops.append(text)
             self._chars += len(text)
@@ -376,36 +406,46 @@ class Session(object):
             return text
         return text[:-1] + ',"types":{' + ",".join(parts) + "}}"
 
-    def upsert(self, table, data, schema=None):
+    def upsert(self, table, data, schema=None, site=_NO_SITE):
+        """``site``: the op's call site (_site_from), when the caller captured it."""
         # _add inlined: this is the hottest path of the SDK.
         key = table if schema is None else (schema, table)
         encoder = self._rows_upsert.get(key)
         text = encoder(data) if encoder is not None else None
         if text is None:
             text = self._encode_op("upsert", self._rows_upsert, key, table, schema, data, "data")
-        site = _caller_site()
+        if site is _NO_SITE:
+            site = _caller_site()
         with self._op_lock:
             if not self._accepting:
                 self._refuse()
-            self._keep_site(site)
+            sites = self._sites
+            sites.append(site)
+            if len(sites) > _SITES_LIMIT:
+                self._trim_sites()
             ops = self._ops
             ops.append(text)
             self._chars += len(text)
             if len(ops) >= MAX_BATCH_OPS or self._chars >= MAX_BATCH_CHARS:
                 self._flush_locked()
 
-    def update(self, table, modified, schema=None):
+    def update(self, table, modified, schema=None, site=_NO_SITE):
         key = table if schema is None else (schema, table)
         encoder = self._rows_update.get(key)
         text = encoder(modified) if encoder is not None else None
+        if site is _NO_SITE:
+            site = _caller_site()
         self._add(text or self._encode_op("update", self._rows_update, key, table, schema, modified,
-                                          "modified"))
+                                          "modified"), site)
 
-    def delete(self, table, keys, schema=None):
+    def delete(self, table, keys, schema=None, site=_NO_SITE):
         key = table if schema is None else (schema, table)
         encoder = self._rows_delete.get(key)
         text = encoder(keys) if encoder is not None else None
-        self._add(text or self._encode_op("delete", self._rows_delete, key, table, schema, keys, "keys"))
+        if site is _NO_SITE:
+            site = _caller_site()
+        self._add(text or self._encode_op("delete", self._rows_delete, key, table, schema, keys, "keys"),
+                  site)
 
     def truncate(self, table, schema=None):
         key = table if schema is None else (schema, table)
