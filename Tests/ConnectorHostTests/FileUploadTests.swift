@@ -33,7 +33,8 @@ struct FileUploadTests {
                 op.update("docs", {"id": 2}, file=upload("b.txt", "second, again"))
                 op.update("docs", {"id": 9}, file=upload("nobody.txt", "no row"))
                 op.delete("docs", {"id": 2})
-                op.upsert("other", {"k": "x"}, schema="Files Schema", file=upload("x.txt", "x"))
+                op.upsert("other", {"k": "a\\\\b\\tc"}, schema="Files Schema", file=upload("x.txt", "x"))
+                op.upsert("logs", {"line": "started", "n": 1.5}, file=upload("log.txt", "keyless"))
                 op.checkpoint({"step": 2})
             if step == "3":
                 op.upsert("docs", {"id": 3, "title": "three"}, file=upload("d.txt", "fourth"))
@@ -62,48 +63,60 @@ struct FileUploadTests {
     }
 
     @Test(
-        "files land at the commit of their row under storage/<schema>/<table>/<path>; rolled-back ones never; a file no row points to is removed"
+        "files land at the commit of their row under storage/<schema>/<table>/<path>; rolled-back ones never; a file no row points to is removed",
+        arguments: Backend.all
     )
-    func uploadsAcrossSyncs() throws {
+    func uploadsAcrossSyncs(_ backend: Backend) throws {
         let folder = try ConnectorFixture(files: ["connector.py": Self.connector, "configuration.json": #"{"step": "1"}"#])
         let configuration = folder.directory.appendingPathComponent("configuration.json").path
+        let schema = backend == .postgres ? try TestSchema("files") : nil
+        let destination = schema.map { ["--destination", $0.uri, "--schema", $0.name] } ?? []
+        func rows(_ sql: String) throws -> [[String]] {
+            guard let schema else { return try folder.rows(sql) }
+            // PostgreSQL's booleans as SQLite shows them.
+            return try schema.rows(sql).map {
+                $0.map { $0 == "t" ? "1" : $0 == "f" ? "0" : $0 }
+            }
+        }
 
-        let first = try runCLI(["run", folder.path])
+        let first = try runCLI(["run", folder.path] + destination)
         #expect(first.status == 1, "\(first.stdout)\n\(first.stderr)")
         #expect(Self.stored(folder) == ["tester/docs/reports/a.txt": "first", "tester/docs/b.txt": "second"])
         #expect(Self.staged(folder).isEmpty, "the rolled-back upload is not left staged")
         #expect(
-            try folder.rows(#"SELECT "id", "title", "_fivetran_file_path" FROM "docs" ORDER BY "id""#)
+            try rows(#"SELECT "id", "title", "_fivetran_file_path" FROM "docs" ORDER BY "id""#)
                 == [["1", "one", "reports/a.txt"], ["2", "two", "b.txt"], ["3", "three", "reports/a.txt"]])
 
         try #"{"step": "2"}"#.write(toFile: configuration, atomically: true, encoding: .utf8)
-        let second = try runCLI(["run", folder.path, "--json"])
+        let second = try runCLI(["run", folder.path, "--json"] + destination)
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
         // a.txt stays: row 3 still points to it. b.txt is replaced in place; the deleted row keeps it.
         #expect(
             Self.stored(folder) == [
                 "tester/docs/reports/a.txt": "first", "tester/docs/b.txt": "second, again", "tester/docs/c.txt": "third",
-                "tester_files_schema/other/x.txt": "x",
+                "tester_files_schema/other/x.txt": "x", "tester/logs/log.txt": "keyless",
             ])
         #expect(
-            try folder.rows(#"SELECT "id", "_fivetran_file_path", "_fivetran_deleted" FROM "docs" ORDER BY "id""#)
+            try rows(#"SELECT "id", "_fivetran_file_path", "_fivetran_deleted" FROM "docs" ORDER BY "id""#)
                 == [["1", "c.txt", "0"], ["2", "b.txt", "1"], ["3", "reports/a.txt", "0"]])
-        #expect(try folder.rows(#"SELECT "k", "_fivetran_file_path" FROM "files_schema.other""#) == [["x", "x.txt"]])
+        #expect(try rows(#"SELECT "k", "_fivetran_file_path" FROM "files_schema.other""#) == [["a\\b\tc", "x.txt"]])
+        #expect(try rows(#"SELECT "line", "_fivetran_file_path" FROM "logs""#) == [["started", "log.txt"]])
         let report = try #require(JSONParser.parse(Array(second.stdout.utf8)).objectValue)
-        #expect(report["counts"]?["fileUploads"] == .number(JSONNumber(4)), "every file op is counted: \(second.stdout)")
+        #expect(report["counts"]?["fileUploads"] == .number(JSONNumber(5)), "every file op is counted: \(second.stdout)")
 
         try #"{"step": "3"}"#.write(toFile: configuration, atomically: true, encoding: .utf8)
-        let third = try runCLI(["run", folder.path])
+        let third = try runCLI(["run", folder.path] + destination)
         #expect(third.status == 0, "\(third.stderr)")
         #expect(third.stdout.contains("file uploads    1"), "\(third.stdout)")
         // Row 3 moved to d.txt: no row points to reports/a.txt any more, so it goes with its folder.
         #expect(
             Self.stored(folder) == [
                 "tester/docs/b.txt": "second, again", "tester/docs/c.txt": "third", "tester/docs/d.txt": "fourth",
-                "tester_files_schema/other/x.txt": "x",
+                "tester_files_schema/other/x.txt": "x", "tester/logs/log.txt": "keyless",
             ])
         #expect(!FileManager.default.fileExists(atPath: folder.directory.appendingPathComponent("files/storage/tester/docs/reports").path))
         #expect(Self.staged(folder).isEmpty)
+        #expect(try rows(#"SELECT count(*) FROM "_connector_file_moves""#) == [["0"]], "the journal is empty once its moves are done")
     }
 
     @Test("a file op whose source is outside the staging folder, or whose path leaves the table's folder, is an invalid operation")

@@ -221,7 +221,7 @@ struct PostgresDestinationTests {
         let name = fixture.schema!.name
         #expect(
             reset.stdout.hasPrefix(
-                "dropped \(name).users, \(name)._connector_columns, \(name)._connector_settings, \(name)._connector_state, \(name)._connector_syncs, \(name)._connector_tables, schema \(name) in "
+                "dropped \(name).users, \(name)._connector_columns, \(name)._connector_file_moves, \(name)._connector_settings, \(name)._connector_state, \(name)._connector_syncs, \(name)._connector_tables, schema \(name) in "
             ))
         #expect(try fixture.schema!.rows("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [name]) == [["0"]])
     }

@@ -63,4 +63,29 @@ struct StringTypingTests {
                 "warning: --string-types fivetran is ignored: this warehouse keeps the string typing of its first sync (string); run `connector-host reset` to start over with another"
             ), "\(again.stderr)")
     }
+
+    @Test("string typing on a PostgreSQL destination types the columns and stores the values as on SQLite, and is recorded there")
+    func postgres() throws {
+        guard TestPostgres.shouldRun else { return }
+        let schema = try TestSchema("strings")
+        let folder = try ConnectorFixture(files: ["connector.py": Self.connector, "configuration.json": "{}"])
+        let typed = try runCLI(["run", folder.path, "--destination", schema.uri, "--schema", schema.name])
+        #expect(typed.status == 0, "\(typed.stdout)\n\(typed.stderr)")
+        #expect(
+            try schema.rows(#"SELECT "column_name", "type" FROM "_connector_columns" WHERE "table_name" = 'items' ORDER BY "position""#)
+                == [
+                    ["id", "LONG"], ["at", "UTC_DATETIME"], ["day", "NAIVE_DATE"], ["ok", "BOOLEAN"], ["n", "DOUBLE"], ["s", "STRING"],
+                ])
+        #expect(
+            try schema.rows(#"SELECT "id", "day", "ok", "n", "s" FROM "items" ORDER BY "id""#) == [
+                ["1", "2024-01-02", "t", "1.5", "x"], ["2", "2024-01-03", "f", "2", "7"],
+            ])
+        #expect(try schema.rows(#"SELECT "value" FROM "_connector_settings" WHERE "key" = 'string_types'"#) == [["fivetran"]])
+        let again = try runCLI(["run", folder.path, "--destination", schema.uri, "--schema", schema.name, "--string-types", "string"])
+        #expect(again.status == 0)
+        #expect(
+            again.stderr.contains(
+                "warning: --string-types string is ignored: this warehouse keeps the string typing of its first sync (fivetran); run `connector-host reset` to start over with another"
+            ), "\(again.stderr)")
+    }
 }

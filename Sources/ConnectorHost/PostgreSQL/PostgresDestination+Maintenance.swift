@@ -244,5 +244,7 @@ extension PostgresDestination {
         }
     }
 
-    static let hostTables = ["_connector_columns", "_connector_settings", "_connector_state", "_connector_syncs", "_connector_tables"]
+    static let hostTables = [
+        "_connector_columns", "_connector_file_moves", "_connector_settings", "_connector_state", "_connector_syncs", "_connector_tables",
+    ]
 }

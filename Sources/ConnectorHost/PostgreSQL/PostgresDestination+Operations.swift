@@ -150,7 +150,7 @@ extension PostgresDestination {
     }
 
     @inline(__always)
-    private func bind(_ field: Field, column index: Int, of table: WarehouseTable, source: RecordSource, at parameter: Int)
+    func bind(_ field: Field, column index: Int, of table: WarehouseTable, source: RecordSource, at parameter: Int)
         throws(OperationProblem)
     {
         guard let type = table.columns[index].type else {

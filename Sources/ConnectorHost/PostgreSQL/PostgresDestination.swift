@@ -77,6 +77,8 @@ package final class PostgresDestination: Destination {
     var mergedTables: Set<String> = []
     /// Staging tables of this transaction, by table and run shape.
     var stagingTables: [String: String] = [:]
+    /// The files rows carry (PostgresDestination+Files.swift); `nil` until the sync attaches them.
+    var files: FileStore?
 
     private init(connection: PostgresConnection, target: PostgresTarget, schemaName: String, lock: PostgresLock, location: String) {
         self.connection = connection
@@ -171,6 +173,8 @@ package final class PostgresDestination: Destination {
                 "id" integer PRIMARY KEY CHECK ("id" = 1), "state" text NOT NULL, "updated_at" timestamptz NOT NULL,
                 "mirror" text, "mirror_identity" text, "previous_mirror_identity" text);
             CREATE TABLE IF NOT EXISTS \(schema)."_connector_settings" ("key" text PRIMARY KEY, "value" text NOT NULL);
+            CREATE TABLE IF NOT EXISTS \(schema)."_connector_file_moves" (
+                "seq" bigserial PRIMARY KEY, "source" text, "destination" text NOT NULL);
             ALTER TABLE \(schema)."_connector_tables" ADD COLUMN IF NOT EXISTS "schema" text;
             CREATE TABLE IF NOT EXISTS \(schema)."_connector_syncs" (
                 "id" bigserial PRIMARY KEY, "started_at" timestamptz NOT NULL, "ended_at" timestamptz,
@@ -284,7 +288,9 @@ package final class PostgresDestination: Destination {
         try connection.run(
             #"INSERT INTO \#(schema)."_connector_state" ("id", "state", "updated_at", "mirror", "mirror_identity") VALUES (1, $1, now(), $2, $3) ON CONFLICT ("id") DO UPDATE SET "state" = excluded."state", "updated_at" = excluded."updated_at", "previous_mirror_identity" = CASE WHEN "_connector_state"."mirror" = excluded."mirror" THEN "_connector_state"."mirror_identity" END, "mirror" = excluded."mirror", "mirror_identity" = excluded."mirror_identity""#,
             [state, mirror?.path, mirror?.identity ?? nil])
+        try journalFiles()
         try commit()
+        finishFileMoves()
         counts.checkpoints += 1
         committedCounts = counts
         schemaChangesCommitted()
@@ -297,19 +303,24 @@ package final class PostgresDestination: Destination {
     func finishSync(id: Int64, status: String = "succeeded") throws(PostgresError) {
         try flush()
         try recordSyncEnd(id: id, status: status, error: nil)
+        try journalFiles()
         try commit()
+        finishFileMoves()
+        closeFileStaging()
         committedCounts = counts
         schemaChangesCommitted()
     }
 
     func failSync(id: Int64, status: String, error: String) {
         rollback()
+        closeFileStaging()
         try? recordSyncEnd(id: id, status: status, error: error)
     }
 
     func rollback() {
         run.removeAll()
         stagingTables.removeAll()
+        files?.discard()
         if connection.transactionStatus != .idle { try? connection.execute("ROLLBACK") }
         try? loadMetadata()
         // The report lists the schema changes that stay, and only counts those that went.

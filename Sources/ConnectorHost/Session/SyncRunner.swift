@@ -262,6 +262,8 @@ public enum SyncRunner {
                 if options.mirrorsState == true { try options.files.createDirectories() }
                 let destination = try PostgresDestination.open(target, connector: plan.name)
                 destination.redactor = secretMask.redactor
+                // Files (PROTOCOL.md 6.11) stay on this machine, where the SQLite warehouse would be.
+                destination.attachFiles(FileStore(warehousePath: options.files.warehouse))
                 try runSession(
                     destination, workspace: nil, plan: plan, options: options, configuration: configuration,
                     console: console, secretMask: secretMask, cancellation: cancellation, report: &report)

@@ -15,6 +15,7 @@ import Foundation
 /// transaction and carried out right after it; a crash in between leaves them there, and the next
 /// open of the warehouse finishes them (every step can be repeated: a staged file has a name used
 /// once, a removal of a missing file does nothing). Confined to the sync thread, like the warehouse.
+/// The journal is the destination's (``FileJournal``): SQLite's file, or the PostgreSQL schema.
 final class FileStore {
     /// `storage/` beside the warehouse file.
     let storageRoot: String
@@ -110,45 +111,36 @@ final class FileStore {
     }
 
     /// Writes the moves and removals of this commit to the journal, inside the open transaction:
-    /// a replaced file is removed when no row points to it any more (and a move to it is dropped).
-    func journal(in database: SQLiteDatabase) throws(SQLiteError) {
+    /// a staged file no row points to (an update that found no row) is dropped, and a replaced file
+    /// is removed when no row points to it any more (a move to it is then dropped too).
+    func journal<Journal: FileJournal>(in journal: Journal) throws(Journal.Failure) {
         guard !pendingMoves.isEmpty || !replaced.isEmpty else { return }
         var removals: [String] = []
         var seen: Set<String> = []
         for entry in replaced where seen.insert(entry.table + "\u{1F}" + entry.stored).inserted {
-            let rows = try database.query(
-                "SELECT 1 FROM \(quoteIdentifier(entry.table)) WHERE \(quoteIdentifier(entry.column)) = ?1 LIMIT 1", [.text(entry.value)])
-            if rows.isEmpty { removals.append(entry.stored) }
+            if try !journal.anyRow(of: entry.table, column: entry.column, is: entry.value) { removals.append(entry.stored) }
         }
         let removed = Set(removals)
         var moves: [Move] = []
         for move in pendingMoves {
             if removed.contains(move.destination) { unlink(move.source) } else { moves.append(move) }
         }
-        for move in moves {
-            try database.run(
-                #"INSERT INTO "_connector_file_moves" ("source", "destination") VALUES (?1, ?2)"#,
-                [.text(move.source), .text(move.destination)])
-        }
-        for path in removals {
-            try database.run(#"INSERT INTO "_connector_file_moves" ("source", "destination") VALUES (NULL, ?1)"#, [.text(path)])
-        }
+        for move in moves { try journal.appendMove(source: move.source, destination: move.destination) }
+        for path in removals { try journal.appendMove(source: nil, destination: path) }
         pendingMoves = []
         replaced = []
     }
 
     /// Carries out the journal after its commit (or at open, after a crash), then empties it.
-    /// - Returns: what could not be done (the warehouse stays correct; the message says what to fix).
+    /// - Returns: what could not be done (the destination stays correct; the message says what to fix).
     @discardableResult
-    func carryOut(in database: SQLiteDatabase) -> [String] {
-        guard let rows = try? database.query(#"SELECT "seq", "source", "destination" FROM "_connector_file_moves" ORDER BY "seq""#),
-            !rows.isEmpty
-        else { return [] }
+    func carryOut<Journal: FileJournal>(in journal: Journal) -> [String] {
+        let moves = journal.recordedMoves()
+        guard !moves.isEmpty else { return [] }
         var problems: [String] = []
-        for row in rows {
-            guard case .text(let destination) = row[2] else { continue }
+        for (source, destination) in moves {
             let target = storageRoot + "/" + destination
-            if case .text(let source) = row[1] {
+            if let source {
                 guard access(source, F_OK) == 0 else { continue }  // moved already
                 let folder = (target as NSString).deletingLastPathComponent
                 try? FileManager.default.createDirectory(
@@ -160,14 +152,13 @@ final class FileStore {
                 if unlink(target) == 0 { removeEmptyFolders(above: target) }
             }
         }
-        if problems.isEmpty { try? database.run(#"DELETE FROM "_connector_file_moves""#) }
+        if problems.isEmpty { journal.clearMoves() }
         return problems
     }
 
     /// The staged files of the journal (kept when the staging folder is emptied).
-    func journaledSources(in database: SQLiteDatabase) -> Set<String> {
-        let rows = (try? database.query(#"SELECT "source" FROM "_connector_file_moves" WHERE "source" IS NOT NULL"#)) ?? []
-        return Set(rows.compactMap { if case .text(let text) = $0[0] { return text } else { return nil } })
+    func journaledSources<Journal: FileJournal>(in journal: Journal) -> Set<String> {
+        Set(journal.recordedMoves().compactMap(\.source))
     }
 
     /// Forgets (and deletes) what was staged since the last commit: its rows were rolled back.
@@ -183,4 +174,20 @@ final class FileStore {
             folder = (folder as NSString).deletingLastPathComponent
         }
     }
+}
+
+/// Where a ``FileStore`` keeps its journal (`_connector_file_moves`) and asks whether a row still
+/// points to a file: the destination's own database, in the sync's open transaction, so the moves
+/// a checkpoint decides commit with it.
+protocol FileJournal {
+    associatedtype Failure: Error
+    /// Whether some row of `table` (live or soft-deleted) holds `value` in `column`.
+    func anyRow(of table: String, column: String, is value: String) throws(Failure) -> Bool
+    /// Records a move of the staged `source` to `destination` (relative to the storage root), or
+    /// with no source the removal of `destination`.
+    func appendMove(source: String?, destination: String) throws(Failure)
+    /// The recorded moves, in order (none when the journal cannot be read).
+    func recordedMoves() -> [(source: String?, destination: String)]
+    /// Empties the journal once its moves are carried out.
+    func clearMoves()
 }

@@ -14,6 +14,16 @@ struct FileAttachment {
     var source: String
 }
 
+extension DestinationCatalog {
+    /// The table's file-path column (6.3), added on its first file.
+    func fileColumn(of table: WarehouseTable) throws -> String {
+        let name = table.system.filePath
+        if table.columns.contains(where: { $0.name == name }) { return name }
+        try addColumn(to: table, name: name, type: ColumnType(.string), declared: false)
+        return name
+    }
+}
+
 extension Warehouse {
     /// Applies an upsert or update whose row carries a file: the op as usual, then the row's file-path
     /// column set to the file's path and the staged file queued for the next commit. The stored file
@@ -54,14 +64,6 @@ extension Warehouse {
         }
     }
 
-    /// The table's file-path column (6.3), added on its first file.
-    func fileColumn(of table: WarehouseTable) throws -> String {
-        let name = table.system.filePath
-        if table.columns.contains(where: { $0.name == name }) { return name }
-        try addColumn(to: table, name: name, type: ColumnType(.string), declared: false)
-        return name
-    }
-
     /// The file path stored in the row the op names, before the op.
     private func storedFilePath(
         _ table: WarehouseTable, column: String, _ fields: [Field], _ source: RecordSource, hints: [String: ColumnType]?
@@ -98,4 +100,30 @@ extension Warehouse {
             { statement, first in try self.bindKeys(table, fields, keyPositions, source, statement, firstParameter: first) }
         )
     }
+}
+
+/// The SQLite warehouse's file journal: `_connector_file_moves` in the warehouse file.
+struct SQLiteFileJournal: FileJournal {
+    let database: SQLiteDatabase
+
+    func anyRow(of table: String, column: String, is value: String) throws(SQLiteError) -> Bool {
+        try !database.query("SELECT 1 FROM \(quoteIdentifier(table)) WHERE \(quoteIdentifier(column)) = ?1 LIMIT 1", [.text(value)]).isEmpty
+    }
+
+    func appendMove(source: String?, destination: String) throws(SQLiteError) {
+        try database.run(
+            #"INSERT INTO "_connector_file_moves" ("source", "destination") VALUES (?1, ?2)"#,
+            [source.map(SQLiteValue.text) ?? .null, .text(destination)])
+    }
+
+    func recordedMoves() -> [(source: String?, destination: String)] {
+        let rows = (try? database.query(#"SELECT "source", "destination" FROM "_connector_file_moves" ORDER BY "seq""#)) ?? []
+        return rows.compactMap { row in
+            guard case .text(let destination) = row[1] else { return nil }
+            if case .text(let source) = row[0] { return (source, destination) }
+            return (nil, destination)
+        }
+    }
+
+    func clearMoves() { try? database.run(#"DELETE FROM "_connector_file_moves""#) }
 }

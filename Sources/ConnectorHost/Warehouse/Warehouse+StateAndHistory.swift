@@ -67,7 +67,7 @@ extension Warehouse {
                 .text(state), .text(TemporalValues.nowUTC()), mirror.map { .text($0.path) } ?? .null,
                 mirror?.identity.map(SQLiteValue.text) ?? .null,
             ])
-        try files.journal(in: database)
+        try files.journal(in: SQLiteFileJournal(database: database))
         try database.commit()
         finishFileMoves()
         counts.checkpoints += 1
@@ -85,10 +85,10 @@ extension Warehouse {
     /// - Parameter status: `succeeded`, or `limited` for a sample sync stopped at `run --limit`.
     public func finishSync(id: Int64, status: String = "succeeded") throws(SQLiteError) {
         try recordSyncEnd(id: id, status: status, error: nil)
-        try files.journal(in: database)
+        try files.journal(in: SQLiteFileJournal(database: database))
         try database.commit()
         finishFileMoves()
-        files.closeStaging(keeping: files.journaledSources(in: database))
+        files.closeStaging(keeping: files.journaledSources(in: SQLiteFileJournal(database: database)))
         committedCounts = counts
         schemaChangesCommitted()
     }
@@ -96,7 +96,7 @@ extension Warehouse {
     /// Undoes everything since the last checkpoint and records the failure.
     public func failSync(id: Int64, status: String, error: String) {
         rollback()
-        files.closeStaging(keeping: files.journaledSources(in: database))
+        files.closeStaging(keeping: files.journaledSources(in: SQLiteFileJournal(database: database)))
         try? recordSyncEnd(id: id, status: status, error: error)
     }
 
@@ -112,13 +112,13 @@ extension Warehouse {
     /// Carries out the file moves and removals just committed; what fails is said (the rows stay
     /// committed; the journal keeps the moves for the next open).
     func finishFileMoves() {
-        for problem in files.carryOut(in: database) { warningHandler?("warning: " + problem) }
+        for problem in files.carryOut(in: SQLiteFileJournal(database: database)) { warningHandler?("warning: " + problem) }
     }
 
     /// Creates the folder the connector stages files in (`fileStaging` in `update`), emptied of what
     /// an earlier sync left there.
     public func prepareFileStaging() throws(SyncFailure) -> String? {
-        try files.prepareStaging(keeping: files.journaledSources(in: database))
+        try files.prepareStaging(keeping: files.journaledSources(in: SQLiteFileJournal(database: database)))
         return files.stagingRoot
     }
 

@@ -74,7 +74,7 @@ public final class Warehouse: DestinationCatalog {
         try WarehouseCatalog.upgrade(database)
         try loadMetadata()
         // File moves a crash left between a commit and their renames (FileStore).
-        files.carryOut(in: database)
+        files.carryOut(in: SQLiteFileJournal(database: database))
     }
 
     /// Reads the table and column metadata into memory (also after a rollback, which may undo DDL).
