@@ -113,6 +113,25 @@ let brokenConnectors: [BrokenConnector] = [
         failures: [
             .shutdown: "shutdown got no answer: the connector exited with status 0 first; expected the result {}, then exit 0 on stdin EOF"
         ]),
+    BrokenConnector(script: "setup_good.py", failures: [:]),
+    BrokenConnector(
+        script: "setup_tests_disagree.py",
+        failures: [
+            .setupTests:
+                "the test result says ok true but 1 of its 2 setup tests failed; ok is true exactly when every test passed"
+        ]),
+    BrokenConnector(
+        script: "bad_configuration_form.py",
+        failures: [
+            .configurationForm:
+                #"the configurationForm result has fields[0] (region) of type "number"; use text, password, dropdown or toggle (PROTOCOL.md 5.10)"#
+        ]),
+    BrokenConnector(
+        script: "bad_warning.py",
+        failures: [
+            .warnings:
+                #"run: the warning notification of stdout line 3 is not {"message": "..."}: it has no message; send the warning's text as a non-empty string (PROTOCOL.md 5.7a) (and 3 more)"#
+        ]),
     BrokenConnector(
         script: "exits_on_failure.py",
         failures: [
@@ -127,7 +146,7 @@ struct ConformanceTests {
     func shippedConnectorConforms(_ connector: String) throws {
         let result = try runCLI(["conformance", packageRoot.appendingPathComponent(connector).path, "--no-build"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        #expect(result.stdout.hasSuffix("15 passed, 0 failed, 0 skipped: conforms to protocol 1\n"), "\(result.stdout)")
+        #expect(result.stdout.hasSuffix("18 passed, 0 failed, 0 skipped: conforms to protocol 1\n"), "\(result.stdout)")
     }
 
     @Test("each broken connector fails exactly the check it breaks, with the expected reason", arguments: brokenConnectors)
@@ -162,12 +181,12 @@ struct ConformanceTests {
         #expect(text.status == 1)
         let lines = text.stdout.split(separator: "\n")
         #expect(lines.count == ConformanceCheck.standard.count + 2)
-        #expect(lines.filter { $0.hasPrefix("  PASS  ") }.count == 14)
+        #expect(lines.filter { $0.hasPrefix("  PASS  ") }.count == 17)
         #expect(
             lines.contains(
                 "  FAIL  shutdown              shutdown got no answer: the connector exited with status 0 first; expected the result {}, then exit 0 on stdin EOF"
             ))
-        #expect(lines.last == "14 passed, 1 failed, 0 skipped: does not conform")
+        #expect(lines.last == "17 passed, 1 failed, 0 skipped: does not conform")
 
         let json = try runCLI(["conformance", fixture.path, "--grace", "3", "--json"])
         #expect(json.status == 1)

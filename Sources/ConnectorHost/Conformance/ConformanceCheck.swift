@@ -20,6 +20,9 @@ public enum ConformanceCheck: String, Sendable, CaseIterable, Hashable {
     case eofExit = "eof-exit"
     case shutdown
     case errorReporting = "error-reporting"
+    case setupTests = "setup-tests"
+    case configurationForm = "configuration-form"
+    case warnings = "warning"
     /// Only with `conformance --resumption`.
     case resumption
 
@@ -46,6 +49,10 @@ public enum ConformanceCheck: String, Sendable, CaseIterable, Hashable {
         case .resumption:
             "(--resumption) stopped after each checkpoint and resumed, the connector leaves the same rows as one uninterrupted sync"
         case .errorReporting: "after a refused checkpoint the connector answers update with a JSON-RPC error, not only an exit code"
+        case .setupTests:
+            "a connector declaring test answers it with {ok, message} and, with setup tests, one {label, ok, message} each, ok their conjunction"
+        case .configurationForm: "a connector declaring configurationForm answers it with a valid form (PROTOCOL.md 5.10)"
+        case .warnings: "every warning notification has a non-empty string message"
         }
     }
 }

@@ -15,6 +15,9 @@ final class ConformanceEvidence {
     var recordProblems: [String] = []
     /// Checkpoint misuse (``ConformanceCheck/update``).
     var checkpointProblems: [String] = []
+    /// Malformed `warning` notifications (``ConformanceCheck/warnings``), and how many arrived.
+    var warningProblems: [String] = []
+    var warnings = 0
 }
 
 /// What the suite read from the connector.
@@ -203,6 +206,7 @@ final class ConformanceSession {
                 continue
             }
             if case .notification(Method.records, _) = message, let recordsLine { recordsLine(line, reader.lineNumber) }
+            if case .notification(Method.warning, let params) = message { judgeWarning(params, line: reader.lineNumber) }
             record("connector->host", message: message, check: nil)
             return .message(message)
         }
@@ -217,6 +221,16 @@ final class ConformanceSession {
         else { return }
         entry["check"] = .string(check.rawValue)
         transcript[index] = .object(entry)
+    }
+
+    /// A `warning` must carry `{"message": "..."}`, non-empty (PROTOCOL.md 5.7a).
+    private func judgeWarning(_ params: JSONValue, line: Int) {
+        evidence.warnings += 1
+        if let message = params["message"]?.stringValue, !message.isEmpty { return }
+        let found = params["message"].map { "its message is \(Self.excerpt($0, masking: redactor))" } ?? "it has no message"
+        evidence.warningProblems.append(
+            "\(name): the warning notification of stdout line \(line) is not {\"message\": \"...\"}: \(found); send the warning's text as a non-empty string (PROTOCOL.md 5.7a)"
+        )
     }
 
     private func stdoutProblem(line: Int, _ what: String, _ preview: String) {

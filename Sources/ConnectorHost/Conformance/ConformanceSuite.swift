@@ -126,6 +126,9 @@ struct ConformanceRun {
     private var idleEOF: ConformanceResult?
     /// Whether the handshake declared `selectTables` (`nil` when the handshake failed).
     private var selectsTables: Bool?
+    /// Whether the handshake declared `test` and `configurationForm` (`nil` when it failed).
+    private var declaresTest: Bool?
+    private var declaresForm: Bool?
 
     init(
         plan: LaunchPlan, options: ConformanceOptions, configuration: JSONObject, warehousePath: String,
@@ -160,6 +163,7 @@ struct ConformanceRun {
         try selectSession()
         try failureSession()
         try eofSession()
+        try setupSession()
         judgeEvidence()
     }
 
@@ -335,6 +339,11 @@ struct ConformanceRun {
             problems.append("capabilities.selectTables is \(ConformanceSession.jsonText(select)), expected a boolean")
         }
         selectsTables = (try? InitializeResult(json: result))?.declares(Capability.selectTables) ?? false
+        declaresTest = result[Member.capabilities]?[Capability.test]?.boolValue == true
+        declaresForm = result[Member.capabilities]?[Capability.configurationForm]?.boolValue == true
+        if let form = result[Member.capabilities]?[Capability.configurationForm], form.boolValue == nil {
+            problems.append("capabilities.configurationForm is \(ConformanceSession.jsonText(form)), expected a boolean")
+        }
         if let keys = result[Member.secretKeys], InitializeResult.secretKeys(keys) == nil {
             problems.append("secretKeys is \(ConformanceSession.jsonText(keys)), expected an array of configuration key names (strings)")
         }
@@ -552,6 +561,99 @@ struct ConformanceRun {
         }
     }
 
+    // MARK: Session "setup": configurationForm and test, for a connector that declares them
+
+    private mutating func setupSession() throws {
+        guard let declaresTest, let declaresForm else {
+            for check in [ConformanceCheck.setupTests, .configurationForm] { skip(check, "initialize did not succeed (see handshake)") }
+            return
+        }
+        if !declaresTest { pass(.setupTests, "the connector does not declare capabilities.test, so it gets no test request") }
+        if !declaresForm {
+            pass(
+                .configurationForm, "the connector does not declare capabilities.configurationForm, so it gets no configurationForm request"
+            )
+        }
+        guard declaresTest || declaresForm else { return }
+        let session = try session("setup")
+        defer { finish(session) }
+        if let problem = initialize(session) {
+            if declaresTest { fail(.setupTests, "the session could not start: \(problem)") }
+            if declaresForm { fail(.configurationForm, "the session could not start: \(problem)") }
+            return
+        }
+        var formTests: [String]?
+        if declaresForm {
+            let answer = session.call(
+                Method.configurationForm, ConfigurationFormRequest().params, timeout: options.timeout, check: .configurationForm)
+            session.markLast(.configurationForm)
+            switch answer {
+            case .result(let result):
+                do {
+                    let form = try ConfigurationFormResult(json: result)
+                    formTests = form.tests
+                    let names = form.fields.map(\.name)
+                    pass(
+                        .configurationForm,
+                        "\(form.fields.count) field\(form.fields.count == 1 ? "" : "s")"
+                            + (names.isEmpty ? "" : " (" + names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : "") + ")")
+                            + " and \(form.tests.count) setup test\(form.tests.count == 1 ? "" : "s")")
+                } catch {
+                    fail(.configurationForm, error.reason + " (PROTOCOL.md 5.10)")
+                }
+            case let other:
+                fail(
+                    .configurationForm,
+                    "configurationForm \(other.summary(masking: redactor)); expected a result with fields (PROTOCOL.md 5.10)")
+            }
+        }
+        if declaresTest {
+            judgeSetupTests(
+                session.call(Method.test, configurationParams, timeout: options.timeout, check: .setupTests), session, form: formTests)
+        }
+        _ = session.call(Method.shutdown, ShutdownRequest().params, timeout: options.grace)
+        session.closeInput()
+    }
+
+    private mutating func judgeSetupTests(_ answer: Answer, _ session: ConformanceSession, form: [String]?) {
+        session.markLast(.setupTests)
+        switch answer {
+        case .result(let result):
+            let verdict: TestResult
+            do { verdict = try TestResult(json: result) } catch {
+                fail(.setupTests, error.reason + "; answer test with {\"ok\": true|false, \"message\": \"...\"} (PROTOCOL.md 5.3)")
+                return
+            }
+            let labels = verdict.tests.map(\.label)
+            if !verdict.tests.isEmpty, verdict.ok != verdict.tests.allSatisfy(\.ok) {
+                let failed = verdict.tests.filter { !$0.ok }.count
+                fail(
+                    .setupTests,
+                    "the test result says ok \(verdict.ok) but \(failed) of its \(verdict.tests.count) setup tests failed; ok is true exactly when every test passed"
+                )
+            } else if let form, !verdict.tests.isEmpty, form != labels {
+                fail(
+                    .setupTests,
+                    "the test result's tests are [\(labels.joined(separator: ", "))] but configurationForm names [\(form.joined(separator: ", "))]; run every setup test of the form, in its order"
+                )
+            } else {
+                let count = verdict.tests.count
+                pass(
+                    .setupTests,
+                    "test was answered with ok \(verdict.ok)"
+                        + (count == 0
+                            ? "" : " and \(count) setup test\(count == 1 ? "" : "s") (\(verdict.tests.filter(\.ok).count) passed)"))
+            }
+        case .error(let error):
+            fail(
+                .setupTests,
+                "test was answered with error \(error.code): \"\(redactor.show(error.message, limit: 2000))\"; a failed test is the result {\"ok\": false, \"message\": \"...\"}, an error only means the test could not run (PROTOCOL.md 5.3)"
+            )
+        case .none(let reason):
+            fail(.setupTests, "test \(reason); a connector declaring capabilities.test answers it with {\"ok\", \"message\"}")
+        }
+    }
+
     // MARK: Shared pieces
 
     /// Waits for the process to exit after stdin was closed; passes on status 0 within the grace period.
@@ -583,6 +685,14 @@ struct ConformanceRun {
             fail(.responseIDs, problem + (more > 0 ? " (and \(more) more)" : "") + "; copy the request's id exactly (1 is not \"1\")")
         } else {
             pass(.responseIDs, "all \(evidence.responses) answers carried their request's id")
+        }
+        if let problem = evidence.warningProblems.first {
+            let more = evidence.warningProblems.count - 1
+            fail(.warnings, problem + (more > 0 ? " (and \(more) more)" : ""))
+        } else if evidence.warnings == 0 {
+            pass(.warnings, "the connector sent no warning")
+        } else {
+            pass(.warnings, "all \(evidence.warnings) warning\(evidence.warnings == 1 ? "" : "s") had a message")
         }
         guard results[.records] == nil else { return }
         guard let warehouse else {

@@ -90,7 +90,7 @@ extension ConfigurationFormResult {
                 grace: options.gracePeriod, cancellation: cancellation)
             defer { session.finish() }
             let initialized = try session.initialize(configuration: start.configuration)
-            guard initialized.capabilities["configurationForm"]?.boolValue == true else { return nil }
+            guard initialized.declares(Capability.configurationForm) else { return nil }
             return try session.call(ConfigurationFormRequest())
         } catch {
             throw error.shown(by: secretMask.redactor)

@@ -92,6 +92,8 @@ public enum Capability {
     public static let selectTables = "selectTables"
     /// The connector answers `operationSite`: where its code made a refused operation.
     public static let operationSites = "operationSites"
+    /// The connector answers `configurationForm`: the fields `connector-host configuration` asks for.
+    public static let configurationForm = "configurationForm"
 }
 
 extension InitializeResult {
