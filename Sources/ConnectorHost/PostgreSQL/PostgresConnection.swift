@@ -68,8 +68,21 @@ public final class PostgresConnection {
         case idle, active, inTransaction, failedTransaction, unknown
     }
 
+    /// Ends a COPY that streams across calls (the destination's current run, sent while it is
+    /// still being read) before any other statement: a statement cannot interleave with a COPY.
+    /// Cleared before it is called.
+    var finishStreamedCopy: (() throws(PostgresError) -> Void)?
+
+    @inline(__always)
+    private func endStreamedCopy() throws(PostgresError) {
+        guard let finish = finishStreamedCopy else { return }
+        finishStreamedCopy = nil
+        try finish()
+    }
+
     /// Runs one or more statements without parameters (the simple query protocol).
     public func execute(_ sql: String) throws(PostgresError) {
+        try endStreamedCopy()
         let result = PQexec(handle, sql)
         try check(result, sql: sql, accepting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
         PQclear(result)
@@ -128,6 +141,7 @@ public final class PostgresConnection {
     }
 
     private func executeParameters(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> OpaquePointer {
+        try endStreamedCopy()
         let result: OpaquePointer? = Self.withOptionalCStrings(parameters) { pointers in
             PQexecParams(handle, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
         }
@@ -137,6 +151,7 @@ public final class PostgresConnection {
 
     /// Prepares `sql` as the named statement `name` (for ``runPrepared(_:_:)``).
     public func prepare(_ name: String, _ sql: String) throws(PostgresError) {
+        try endStreamedCopy()
         let result = PQprepare(handle, name, sql, 0, nil)
         try check(result, sql: sql, accepting: [PGRES_COMMAND_OK])
         PQclear(result)
@@ -146,6 +161,7 @@ public final class PostgresConnection {
     /// - Returns: the number of rows it inserted, updated or deleted.
     @discardableResult
     public func runPrepared(_ name: String, _ parameters: [String?]) throws(PostgresError) -> Int {
+        try endStreamedCopy()
         let result: OpaquePointer? = Self.withOptionalCStrings(parameters) { pointers in
             PQexecPrepared(handle, name, Int32(parameters.count), pointers, nil, nil, 0)
         }
@@ -158,6 +174,7 @@ public final class PostgresConnection {
 
     /// Starts `COPY ... FROM STDIN`; send rows with ``putCopyData(_:)``, finish with ``endCopy()``.
     public func beginCopy(_ sql: String) throws(PostgresError) {
+        try endStreamedCopy()
         let result = PQexec(handle, sql)
         try check(result, sql: sql, accepting: [PGRES_COPY_IN])
         PQclear(result)

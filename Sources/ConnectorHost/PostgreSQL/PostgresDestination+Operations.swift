@@ -61,7 +61,73 @@ extension PostgresDestination {
         if !table.hasPrimaryKey { encoder.append(rowID, to: &run.buffer) }
         run.buffer.endRow()
         counts.upserts += 1
-        if run.isFull { try flush() }
+        if run.isFull {
+            try flush()
+        } else if run.buffer.bytes.count - run.streamedBytes >= PostgresRun.streamChunk, run.allLive, !mergedTables.contains(table.name) {
+            try streamRun(table)
+        }
+    }
+
+    /// The columns of an upsert run's COPY rows: the run's columns, then the system columns.
+    private func upsertColumns(_ table: WarehouseTable) -> [String] {
+        let system = table.system
+        return run.columnNames + [system.synced, system.deleted] + (table.hasPrimaryKey ? [] : [system.rowID])
+    }
+
+    /// Sends the rows of the upsert run not sent yet by a COPY into the table that stays open, so the
+    /// server stores them while the host reads the next operations (opened, inside a savepoint, on
+    /// the first call of a run). Any other statement ends it first (``endStream()``).
+    private func streamRun(_ table: WarehouseTable) throws(PostgresError) {
+        if !run.streaming {
+            try connection.execute("SAVEPOINT \"_connector_run\"")
+            try connection.beginCopy(
+                "COPY \(qualified(table.name)) (\(upsertColumns(table).map(quoteIdentifier).joined(separator: ", "))) FROM STDIN")
+            run.streaming = true
+            connection.finishStreamedCopy = { [unowned self] () throws(PostgresError) in try self.endStream() }
+        }
+        try sendRun(from: run.streamedBytes)
+        run.streamedBytes = run.buffer.bytes.count
+    }
+
+    /// Ends the streamed COPY of the current run: its rows stay, or, when one of their keys existed
+    /// already, they go (the savepoint rolled back), the table's upserts are merged from now on, and
+    /// the whole run is sent again when it is flushed.
+    func endStream() throws(PostgresError) {
+        guard run.streaming else { return }
+        run.streaming = false
+        connection.finishStreamedCopy = nil
+        do throws(PostgresError) {
+            try connection.endCopy()
+            try connection.execute("RELEASE SAVEPOINT \"_connector_run\"")
+        } catch  where error.sqlState == .uniqueViolation {
+            try connection.execute("ROLLBACK TO SAVEPOINT \"_connector_run\"; RELEASE SAVEPOINT \"_connector_run\"")
+            if let table = run.table { mergedTables.insert(table.name) }
+            run.streamedBytes = 0
+        }
+    }
+
+    /// Abandons a streamed COPY (the transaction is being rolled back).
+    func abandonStream() {
+        guard run.streaming else { return }
+        run.streaming = false
+        connection.finishStreamedCopy = nil
+        connection.abortCopy()
+    }
+
+    /// Sends the run's live rows from byte `offset` on into the COPY in progress.
+    private func sendRun(from offset: Int) throws(PostgresError) {
+        let connection = self.connection
+        let failure: PostgresError? = run.buffer.bytes.withUnsafeBytes { raw in
+            do throws(PostgresError) {
+                for range in run.liveRanges(from: offset) {
+                    try connection.putCopyData(UnsafeRawBufferPointer(rebasing: raw[range]))
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
     }
 
     func update(_ table: WarehouseTable, _ fields: [Field], _ source: RecordSource, hints: [String: ColumnType]? = nil) throws {
@@ -203,13 +269,24 @@ extension PostgresDestination {
 
     private func flushUpserts(_ table: WarehouseTable) throws(PostgresError) {
         let system = table.system
-        let names = run.columnNames + [system.synced, system.deleted] + (table.hasPrimaryKey ? [] : [system.rowID])
+        let names = upsertColumns(table)
         let list = names.map(quoteIdentifier).joined(separator: ", ")
         if !mergedTables.contains(table.name) {
-            // New rows (the common case of a first sync) need no merge: COPY them into the table.
-            try connection.execute("SAVEPOINT \"_connector_run\"")
-            do {
-                try copy("COPY \(qualified(table.name)) (\(list)) FROM STDIN")
+            // New rows (the common case of a first sync) need no merge: COPY them into the table,
+            // the rest of them into the COPY already streaming, if any.
+            if !run.streaming {
+                try connection.execute("SAVEPOINT \"_connector_run\"")
+                try connection.beginCopy("COPY \(qualified(table.name)) (\(list)) FROM STDIN")
+                run.streaming = true
+            }
+            do throws(PostgresError) {
+                do throws(PostgresError) { try sendRun(from: run.streamedBytes) } catch {
+                    abandonStream()
+                    throw error
+                }
+                run.streaming = false
+                connection.finishStreamedCopy = nil
+                try connection.endCopy()
                 try connection.execute("RELEASE SAVEPOINT \"_connector_run\"")
                 return
             } catch  where error.sqlState == .uniqueViolation {

@@ -318,6 +318,7 @@ package final class PostgresDestination: Destination {
     }
 
     func rollback() {
+        abandonStream()
         run.removeAll()
         stagingTables.removeAll()
         files?.discard()

@@ -13,18 +13,21 @@ import ConnectorProtocol
 /// on top of them, what PostgreSQL cannot store is refused here with a reason (``problem``): a NUL
 /// character in text or JSON. The year 0000 (ISO 8601's year 0) is written `0001 ... BC`, the same day.
 ///
-/// Confined to the sync's thread, like the destination that owns it.
+/// Confined to the sync's thread, like the destination that owns it. Its properties are read and
+/// written for every value, and never while another access is in progress (each method accesses
+/// them in turn, on the one thread): their dynamic exclusivity checks are off
+/// (`@exclusivity(unchecked)`), as the SQLite warehouse's record-path properties' are.
 final class PostgresRowEncoder: ValueSink {
     /// The encoded values of the current row, back to back.
-    private var bytes: [UInt8] = []
+    @exclusivity(unchecked) private var bytes: [UInt8] = []
     /// Per parameter (1-based; slot 0 unused): the range of its value in ``bytes``, `nil` for NULL.
-    private var slots: [Range<Int>?] = []
+    @exclusivity(unchecked) private var slots: [Range<Int>?] = []
     /// Per parameter: the column's type, which decides how text is checked and written.
-    private var types: [DataType?] = []
+    @exclusivity(unchecked) private var types: [DataType?] = []
     /// Why the last value cannot be stored in PostgreSQL, or `nil`.
-    private(set) var problem: String?
+    @exclusivity(unchecked) private(set) var problem: String?
     /// Scratch for number text.
-    private var digits: [UInt8] = []
+    @exclusivity(unchecked) private var digits: [UInt8] = []
 
     init() {
         bytes.reserveCapacity(4096)

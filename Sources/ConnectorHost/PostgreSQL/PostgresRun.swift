@@ -33,10 +33,19 @@ struct PostgresRun {
     var rowsByKey: [[UInt8]: Int] = [:]
     /// The key of the row being added.
     var key: [UInt8] = []
+    /// How much of the buffer an upsert run has sent already, by a COPY into the table that stays
+    /// open while the run is read (``PostgresDestination``): the server stores rows while the host
+    /// reads the next ones. Only whole rows, and only while no row of the run was replaced.
+    var streamedBytes = 0
+    /// Whether that COPY is open now.
+    var streaming = false
 
     /// Flush when the buffer holds this much (bounded memory; large enough for COPY to pay off).
     static let byteLimit = 4 << 20
     static let rowLimit = 20_000
+    /// Stream a new upsert run's rows once this much is waiting (large enough for few calls, small
+    /// enough for the server to start early).
+    static let streamChunk = 256 << 10
 
     var count: Int { rowStarts.count }
     var isFull: Bool { buffer.bytes.count >= Self.byteLimit || rowStarts.count >= Self.rowLimit }
@@ -64,6 +73,8 @@ struct PostgresRun {
         live.removeAll(keepingCapacity: true)
         liveCount = 0
         rowsByKey.removeAll(keepingCapacity: true)
+        streamedBytes = 0
+        streaming = false
     }
 
     /// Records that the row about to be appended has ``key``; for an upsert, an earlier row of the
@@ -88,12 +99,16 @@ struct PostgresRun {
         liveCount += 1
     }
 
-    /// The live rows, as byte ranges of the buffer (the whole buffer when all are live).
-    func liveRanges() -> [Range<Int>] {
-        if liveCount == rowStarts.count { return [0..<buffer.bytes.count] }
+    /// Whether every row of the run is live (none was replaced by a later upsert of its key).
+    var allLive: Bool { liveCount == rowStarts.count }
+
+    /// The live rows from byte `offset` (a row start) on, as byte ranges of the buffer (the rest of
+    /// the buffer when all are live).
+    func liveRanges(from offset: Int = 0) -> [Range<Int>] {
+        if liveCount == rowStarts.count { return offset < buffer.bytes.count ? [offset..<buffer.bytes.count] : [] }
         var ranges: [Range<Int>] = []
         var start: Int?
-        for row in rowStarts.indices {
+        for row in rowStarts.indices where rowStarts[row] >= offset {
             if live[row] {
                 if start == nil { start = rowStarts[row] }
             } else if let open = start {
