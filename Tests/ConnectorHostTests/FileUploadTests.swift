@@ -149,4 +149,52 @@ struct FileUploadTests {
             #expect(try fixture.rows(#"SELECT count(*) FROM sqlite_master WHERE name = 't'"#) == [["0"]])
         }
     }
+
+    @Test("the Node helper stages files from data or from a local file; a wrong expectedBytes fails the op (skipped without node)")
+    func nodeHelperUploads() throws {
+        guard shell(["node", "--version"]).status == 0 else {
+            print("skipped: node is not installed")
+            return
+        }
+        let helper = try String(contentsOf: packageRoot.appendingPathComponent("sdks/node/protocol.js"), encoding: .utf8)
+        let folder = try ConnectorFixture(
+            command: ["node", "connector.js"],
+            files: [
+                "protocol.js": helper,
+                "local.bin": "from disk",
+                "configuration.json": #"{"step": "1"}"#,
+                "connector.js": """
+                const { run } = require('./protocol.js');
+                run({
+                  schema: () => [{ table: 'docs', primaryKey: ['id'] }],
+                  async update(ctx) {
+                    if (ctx.configuration.step === '1') {
+                      await ctx.upsert('docs', { id: 1 }, { file: { path: 'a/one.txt', data: 'one', expectedBytes: 3 } });
+                      await ctx.upsert('docs', { id: 2 }, { file: { path: 'two.bin', data: Buffer.from([0, 255]) } });
+                      await ctx.update('docs', { id: 2 }, { file: { path: 'local.bin', from: 'local.bin' } });
+                      await ctx.checkpoint({ step: 1 });
+                    } else {
+                      await ctx.upsert('docs', { id: 3 }, { file: { path: 'x.txt', data: 'four', expectedBytes: 3 } });
+                    }
+                  },
+                });
+                """,
+            ])
+        let first = try runCLI(["run", folder.path])
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        #expect(first.stdout.contains("file uploads    3"), "\(first.stdout)")
+        // two.bin is replaced by local.bin for row 2, so no row points to it any more.
+        #expect(Self.stored(folder) == ["tester/docs/a/one.txt": "one", "tester/docs/local.bin": "from disk"])
+        #expect(
+            try folder.rows(#"SELECT "id", "_connector_file_path" FROM "docs" ORDER BY "id""#) == [["1", "a/one.txt"], ["2", "local.bin"]])
+
+        try #"{"step": "2"}"#.write(
+            toFile: folder.directory.appendingPathComponent("configuration.json").path, atomically: true, encoding: .utf8)
+        let second = try runCLI(["run", folder.path])
+        #expect(second.status == 1)
+        #expect(
+            second.stderr.contains(#"upsert on docs: options.file "x.txt": expectedBytes is 3 but the file has 4 bytes"#), "\(second.stderr)")
+        #expect(Self.staged(folder).isEmpty, "the refused file is not left staged")
+        #expect(try folder.rows(#"SELECT count(*) FROM "docs""#) == [["2"]])
+    }
 }

@@ -10,7 +10,8 @@
 //     selectsTables: true,                    // optional: update reads ctx.tables (run --tables)
 //     async update(ctx) {                     // ctx: configuration, state, tables, signal, cancelled
 //       await ctx.upsert('t', { id: 1 });     // also ctx.update / ctx.delete / ctx.truncate;
-//                                             // a last argument { schema: 'other' } names a schema
+//                                             // a last argument { schema: 'other' } names a schema;
+//                                             // upsert/update take { file: { path, data | from } }
 //       await ctx.warning('page 3 was empty'); // shown by the host, does not fail the sync
 //       await ctx.checkpoint({ cursor: 1 });  // resolves when the host has committed
 //       ctx.log('info', 'done');
@@ -93,6 +94,8 @@ rerouteConsoleToStderr();
 // methods, stderr as above.
 let consoleToLog = false;
 const util = require('util');
+const fs = require('fs');
+const nodePath = require('path');
 for (const [method, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warning'], ['error', 'error']]) {
   const toStderr = console[method];
   console[method] = (...args) => {
@@ -195,6 +198,8 @@ class UpdateSession {
     this.batchChars = 0;
     this.abort = new AbortController();
     this.cancelReason = null;
+    this.fileStaging = params.fileStaging; // the host's folder for staged file uploads (PROTOCOL.md 6.11)
+    this.uploads = 0;
     const session = this;
     this.ctx = {
       configuration: params.configuration,
@@ -211,6 +216,10 @@ class UpdateSession {
       get cancelled() { return session.abort.signal.aborted; },
       // options: { schema } puts the table in another destination schema (Fivetran's schema=).
       // A Buffer or Uint8Array value is sent base64-encoded with a BINARY type hint.
+      // options: { file: { path, data } } (data a Buffer, Uint8Array or string) or
+      // { file: { path, from } } (a local file, copied) attaches a file to the row (Fivetran's
+      // FileUpload): stored under files/storage/<schema>/<table>/<path> when its checkpoint commits.
+      // { file: { ..., expectedBytes } } fails the op when the size differs.
       upsert: (table, data, options) => session.add('upsert', table, 'data', data, options),
       update: (table, data, options) => session.add('update', table, 'data', data, options),
       delete: (table, keys, options) => session.add('delete', table, 'keys', keys, options),
@@ -235,6 +244,10 @@ class UpdateSession {
       throw new TypeError(`${op} on ${table}: options.schema must be a non-empty string`);
     }
     const message = schema === undefined ? { op, table } : { op, table, schema };
+    const file = options && options.file;
+    if (file !== undefined && op !== 'upsert' && op !== 'update') {
+      throw new TypeError(`${op} on ${table}: options.file is for upsert and update only`);
+    }
     let text;
     if (field === undefined) {
       text = JSON.stringify(message);
@@ -251,12 +264,40 @@ class UpdateSession {
       }
       message[field] = row;
       if (types) message.types = types;
+      if (file !== undefined) message.file = this.stageFile(op, table, file);
       text = JSON.stringify(message);
     }
     this.batch.push(text);
     this.batchChars += text.length + 1;
     if (this.batch.length >= BATCH_MAX_OPS || this.batchChars >= BATCH_MAX_CHARS) return this.flush();
     return drained || RESOLVED;
+  }
+
+  /** Writes a file op's bytes to a new file of the host's staging folder and returns the op's
+   *  `file` member, `{path, source, size}` (PROTOCOL.md 6.11). */
+  stageFile(op, table, file) {
+    const where = `${op} on ${table}: options.file`;
+    if (!isObject(file) || typeof file.path !== 'string' || file.path === '') {
+      throw new TypeError(`${where} must be { path, data } or { path, from } with a non-empty path`);
+    }
+    if (!this.fileStaging) {
+      throw new Error('file uploads need a host that supports them: this host gave no fileStaging folder in the update request (update connector-host)');
+    }
+    const source = nodePath.join(this.fileStaging, `upload-${process.pid}-${++this.uploads}`);
+    if (file.from !== undefined) {
+      if (typeof file.from !== 'string') throw new TypeError(`${where}.from must be a file path`);
+      fs.copyFileSync(file.from, source, fs.constants.COPYFILE_EXCL);
+    } else if (typeof file.data === 'string' || file.data instanceof Uint8Array) {
+      fs.writeFileSync(source, file.data, { flag: 'wx' });
+    } else {
+      throw new TypeError(`${where}.data must be a Buffer, a Uint8Array or a string (or give from: a file path)`);
+    }
+    const size = fs.statSync(source).size;
+    if (file.expectedBytes !== undefined && file.expectedBytes !== size) {
+      fs.unlinkSync(source);
+      throw new Error(`${where} ${JSON.stringify(file.path)}: expectedBytes is ${file.expectedBytes} but the file has ${size} bytes`);
+    }
+    return { path: file.path, source, size };
   }
 
   /** Sends a `warning` notification after the ops queued before it. */
@@ -348,7 +389,10 @@ function run(connector) {
     async update(params) {
       if (session) throw new ProtocolError(ErrorCode.INVALID_REQUEST, 'an update is already running');
       const tables = connector.selectsTables === true && Array.isArray(params.tables) ? params.tables : null;
-      session = new UpdateSession({ configuration: params.configuration || {}, state: params.state || {}, tables });
+      session = new UpdateSession({
+        configuration: params.configuration || {}, state: params.state || {}, tables,
+        fileStaging: typeof params.fileStaging === 'string' ? params.fileStaging : null,
+      });
       const current = session;
       try {
         const summary = await connector.update(current.ctx);
