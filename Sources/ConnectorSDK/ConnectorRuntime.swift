@@ -128,7 +128,8 @@ public struct ConnectorRuntime<C: Connector>: Sendable {
                 return .success(TestResult(ok: result.ok, message: result.message).json)
             case UpdateRequest.method:
                 let request = try UpdateRequest(params: params)
-                let operations = Operations(channel: channel, selectedTables: connector.selectsTables ? request.tables : nil)
+                let operations = Operations(
+                    channel: channel, selectedTables: connector.selectsTables ? request.tables : nil, fileStaging: request.fileStaging)
                 let (configuration, state) = (Configuration(request.configuration), request.state)
                 do {
                     try await runUpdate(configuration: configuration, state: state, operations: operations)

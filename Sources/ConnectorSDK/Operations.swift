@@ -1,5 +1,11 @@
 public import ConnectorProtocol
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Sends a connector's changes to the host: upserts, updates, deletes, truncates and checkpoints.
 ///
 /// Operations are batched into `records` messages; a batch is flushed when it is full, before
@@ -14,9 +20,13 @@ public final class Operations: Sendable {
     /// connector whose ``Connector/selectsTables`` is `true`.
     public let selectedTables: [TableIdentity]?
 
-    init(channel: ProtocolChannel, selectedTables: [TableIdentity]? = nil) {
+    /// The host's folder for staged file uploads (`update`'s `fileStaging`), `nil` when it gave none.
+    let fileStaging: String?
+
+    init(channel: ProtocolChannel, selectedTables: [TableIdentity]? = nil, fileStaging: String? = nil) {
         self.channel = channel
         self.selectedTables = selectedTables
+        self.fileStaging = fileStaging
     }
 
     /// Whether the host wants the operations of `table` (in destination schema `schema`, `nil` for
@@ -56,6 +66,26 @@ public final class Operations: Sendable {
     /// Updates the named columns of a row of `table` in the destination schema `schema`.
     public func update(_ table: String, schema: String?, _ data: JSONObject, binary: [String: [UInt8]] = [:]) throws(ConnectorError) {
         try send("update", table, schema: schema, dataKey: "data", data, binary: binary)
+    }
+
+    /// Upserts a row with a file attached (Fivetran's `FileUpload`, PROTOCOL.md 6.11): the bytes are
+    /// written to the host's staging folder now and stored under
+    /// `files/storage/<schema>/<table>/<file.path>` when the next checkpoint commits; the row's
+    /// file-path column holds `file.path`.
+    /// - Throws: ``ConnectorError`` when the file cannot be staged or its size is not `expectedBytes`.
+    public func upsert(
+        _ table: String, schema: String? = nil, _ data: JSONObject, binary: [String: [UInt8]] = [:], file: FileUpload
+    ) throws(ConnectorError) {
+        let staged = try stage(file, op: "upsert", table: table)
+        try send("upsert", table, schema: schema, dataKey: "data", data, binary: binary, file: staged)
+    }
+
+    /// Updates the named columns of a row and attaches a file to it (see ``upsert(_:schema:_:binary:file:)``).
+    public func update(
+        _ table: String, schema: String? = nil, _ data: JSONObject, binary: [String: [UInt8]] = [:], file: FileUpload
+    ) throws(ConnectorError) {
+        let staged = try stage(file, op: "update", table: table)
+        try send("update", table, schema: schema, dataKey: "data", data, binary: binary, file: staged)
     }
 
     /// Deletes the row with these key values from `table` in the destination schema `schema`.
@@ -154,7 +184,7 @@ public final class Operations: Sendable {
 
     private func send(
         _ op: StaticString, _ table: String, schema: String? = nil, dataKey: StaticString, _ data: JSONObject,
-        binary: [String: [UInt8]] = [:]
+        binary: [String: [UInt8]] = [:], file: JSONValue? = nil
     ) throws(ConnectorError) {
         try checkCancelled()
         var data = data
@@ -180,10 +210,40 @@ public final class Operations: Sendable {
                 writer.appendASCII(#","types":"#)
                 writer.write(.object(JSONObject(binary.keys.sorted().map { (key: $0, value: .string("BINARY")) })))
             }
+            if let file {
+                writer.appendASCII(#","file":"#)
+                writer.write(file)
+            }
             writer.bytes.append(UInt8(ascii: "}"))
             swap(&writer.bytes, &bytes)
         }
     }
+
+    /// Writes `file`'s bytes to a new file of the staging folder; returns the op's `file` member.
+    private func stage(_ file: FileUpload, op: String, table: String) throws(ConnectorError) -> JSONValue {
+        try checkCancelled()
+        let what = "\(op) on \(table): the file \(JSONWriter.string(.string(file.path)))"
+        guard !file.path.isEmpty else { throw ConnectorError(.sourceError, "\(op) on \(table): a FileUpload's path is empty") }
+        guard let fileStaging else {
+            throw ConnectorError(
+                .internalError,
+                "file uploads need a host that supports them: this host gave no fileStaging folder in the update request (update connector-host)")
+        }
+        let source = fileStaging + "/upload-\(getpid())-\(Self.uploads.next())"
+        let size: Int64
+        switch file.content {
+        case .bytes(let bytes): size = try StagedFile.store(bytes, to: source, what: what)
+        case .copy(let local): size = try StagedFile.storeCopy(of: local, to: source, what: what)
+        }
+        if let expected = file.expectedBytes, expected != size {
+            unlink(source)
+            throw ConnectorError(.sourceError, "\(what): expectedBytes is \(expected) but it has \(size) bytes")
+        }
+        return ["path": .string(file.path), "source": .string(source), "size": .number(JSONNumber(size))]
+    }
+
+    /// Numbers the staged files of this process, so two uploads never share a name.
+    private static let uploads = UploadCounter()
 
     private func write(_ encode: (inout [UInt8]) -> Void) throws(ConnectorError) {
         do { try channel.appendOperation(encode) } catch {

@@ -418,3 +418,39 @@ struct FivetranOperationsTests {
             ])
     }
 }
+
+private struct FileUploads: Connector {
+    func schema(configuration: Configuration) throws -> [TableDefinition] { [TableDefinition(name: "docs", primaryKey: ["id"])] }
+    func update(configuration: Configuration, state: JSONValue, operations: Operations) throws {
+        try operations.upsert("docs", ["id": 1], file: FileUpload(path: "a/one.txt", bytes: Array("one".utf8), expectedBytes: 3))
+        try operations.update("docs", schema: "archive", ["id": 1], file: FileUpload(path: "copy.txt", copying: try configuration.string("local")))
+        try operations.checkpoint(["n": 1])
+        try operations.upsert("docs", ["id": 2], file: FileUpload(path: "x.txt", bytes: Array("four".utf8), expectedBytes: 3))
+    }
+}
+
+@Suite("Swift SDK: file uploads")
+struct FileUploadSDKTests {
+    @Test("a file op stages its bytes in the update's fileStaging folder and carries path, source and size; a wrong expectedBytes fails the update")
+    func staged() async throws {
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("sdk-staging-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        let local = staging + ".local"
+        try "from disk".write(toFile: local, atomically: true, encoding: .utf8)
+        defer { unlink(local) }
+        let update = #"{"jsonrpc":"2.0","id":2,"method":"update","params":{"configuration":{"local":"\#(local)"},"state":{},"fileStaging":"\#(staging)"}}"#
+        let (status, lines) = try await converse(FileUploads(), [initializeLine, update, #"{"jsonrpc":"2.0","id":1,"result":{}}"#])
+        #expect(status == 0)
+        let pid = getpid()
+        #expect(
+            Array(lines.dropFirst()) == [
+                #"{"jsonrpc":"2.0","method":"records","params":{"ops":[{"op":"upsert","table":"docs","data":{"id":1},"file":{"path":"a/one.txt","source":"\#(staging)/upload-\#(pid)-1","size":3}},{"op":"update","table":"docs","schema":"archive","data":{"id":1},"file":{"path":"copy.txt","source":"\#(staging)/upload-\#(pid)-2","size":9}}]}}"#,
+                #"{"jsonrpc":"2.0","id":1,"method":"checkpoint","params":{"state":{"n":1}}}"#,
+                #"{"jsonrpc":"2.0","id":2,"error":{"code":-32013,"message":"upsert on docs: the file \"x.txt\": expectedBytes is 3 but it has 4 bytes"}}"#,
+            ], "\(lines)")
+        #expect(try String(contentsOfFile: staging + "/upload-\(pid)-1", encoding: .utf8) == "one")
+        #expect(try String(contentsOfFile: staging + "/upload-\(pid)-2", encoding: .utf8) == "from disk")
+        #expect(!FileManager.default.fileExists(atPath: staging + "/upload-\(pid)-3"), "the refused file is removed")
+    }
+}
