@@ -23,11 +23,9 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .systemLibrary(
-            name: "CConnectorPostgres",
-            pkgConfig: "libpq",
-            providers: [.apt(["libpq-dev"])]
-        ),
+        // libpq's headers (Debian: libpq-dev) at build time; the library itself is opened with dlopen
+        // on first use, so a SQLite run never maps it (see include/CConnectorPostgres.h).
+        .target(name: "CConnectorPostgres"),
         .target(name: "CConnectorSpawn"),
         .target(name: "ConnectorProtocol"),
         .target(name: "ConnectorSDK", dependencies: ["ConnectorProtocol"]),

@@ -21,6 +21,8 @@ public final class PostgresConnection {
     ///   - applicationName: shown in `pg_stat_activity`; how another host names the holder of a lock.
     /// - Throws: ``PostgresError`` (no SQLSTATE) when the server cannot be reached or refuses the login.
     public init(address: PostgresAddress, applicationName: String) throws(PostgresError) {
+        // libpq is opened on the first connection, not linked (CConnectorPostgres.h says why).
+        if let problem = cconnector_postgres_load() { throw PostgresError(sqlState: nil, message: String(cString: problem)) }
         // Keywords are processed in order: the URI (dbname, expanded) overrides the default timeout,
         // and the host's own settings after it override the URI's.
         let keywords = ["connect_timeout", "dbname", "application_name", "client_encoding"]
