@@ -70,8 +70,18 @@ public final class Warehouse: DestinationCatalog {
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = FULL;
             """)
-        try database.execute(WarehouseCatalog.createSQL)
-        try WarehouseCatalog.upgrade(database)
+        // One transaction for the catalog's DDL and upgrades: a new warehouse is one commit (one
+        // fsync) rather than one per table. Deferred: an up-to-date warehouse writes nothing and
+        // takes no write lock.
+        try database.beginTransaction(.deferred)
+        do throws(SQLiteError) {
+            try database.execute(WarehouseCatalog.createSQL)
+            try WarehouseCatalog.upgrade(database)
+            try database.commit()
+        } catch {
+            try? database.rollback()
+            throw error
+        }
         try loadMetadata()
         // File moves a crash left between a commit and their renames (FileStore).
         files.carryOut(in: SQLiteFileJournal(database: database))
