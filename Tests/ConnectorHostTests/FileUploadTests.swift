@@ -150,6 +150,33 @@ struct FileUploadTests {
         }
     }
 
+    @Test("moves a commit journaled but a crash left undone (before the renames) are carried out by the next open")
+    func journalFinishedAfterACrash() throws {
+        let folder = try ConnectorFixture(files: ["connector.py": Self.connector, "configuration.json": #"{"step": "1"}"#])
+        #expect(try runCLI(["run", folder.path]).status == 1)
+        #expect(Self.stored(folder) == ["tester/docs/reports/a.txt": "first", "tester/docs/b.txt": "second"])
+        // The state a host killed right after a COMMIT leaves: the journal rows are committed, the
+        // staged file is still in the staging folder, and a file to remove is still stored.
+        let staging = folder.directory.appendingPathComponent("files/.connector-host-staging").path
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let staged = staging + "/upload-crash"
+        try "after the crash".write(toFile: staged, atomically: false, encoding: .utf8)
+        do {
+            let database = try SQLiteDatabase(path: folder.warehousePath)
+            try database.run(
+                #"INSERT INTO "_connector_file_moves" ("source", "destination") VALUES (?1, 'tester/docs/c.txt'), (NULL, 'tester/docs/b.txt')"#,
+                [.text(staged)])
+        }
+
+        try #"{"step": "none"}"#.write(
+            toFile: folder.directory.appendingPathComponent("configuration.json").path, atomically: true, encoding: .utf8)
+        let next = try runCLI(["run", folder.path])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(Self.stored(folder) == ["tester/docs/reports/a.txt": "first", "tester/docs/c.txt": "after the crash"])
+        #expect(Self.staged(folder).isEmpty)
+        #expect(try folder.rows(#"SELECT count(*) FROM "_connector_file_moves""#) == [["0"]])
+    }
+
     @Test("the Node helper stages files from data or from a local file; a wrong expectedBytes fails the op (skipped without node)")
     func nodeHelperUploads() throws {
         guard shell(["node", "--version"]).status == 0 else {
