@@ -97,4 +97,26 @@ extension ConnectorFixture {
     /// The warehouse as the commands name it in messages: the SQLite file, or the PostgreSQL schema
     /// (``PostgresTarget/location(connector:)``).
     var location: String { schema.map { $0.target.location(connector: "fixture") } ?? warehousePath }
+
+    @Test("--state-key on a warehouse that stores no state changes nothing, with one precise message", arguments: Backend.all)
+    func noStoredState(_ backend: Backend) throws {
+        let fixture = try ConnectorFixture(
+            files: [
+                "connector.py": """
+                from fivetran_connector_sdk import Connector, Operations as op
+                def update(configuration, state):
+                    op.upsert("orders", {"id": 1})
+                connector = Connector(update=update)
+                """,
+                "configuration.json": "{}",
+            ], backend: backend)
+        let destination = fixture.destinationArguments
+        #expect(try runCLI(["run", fixture.path] + destination).status == 0)
+        let result = try runCLI(["reset", fixture.path, "--table", "orders", "--state-key", "cursor", "--yes"] + destination)
+        #expect(result.status == 2)
+        #expect(
+            result.stderr == "error: the warehouse \(fixture.location) has no stored state to remove \"cursor\" from. Nothing was changed\n",
+            "\(result.stderr)")
+        #expect(try fixture.rows(#"SELECT count(*) FROM "orders""#) == [["1"]])
+    }
 }

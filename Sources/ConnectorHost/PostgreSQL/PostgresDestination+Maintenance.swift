@@ -184,19 +184,7 @@ extension PostgresDestination {
         guard destination.hasCatalog else {
             throw SyncFailure(.configuration, "there is no warehouse in \(location) to reset a table of", isUsageError: true)
         }
-        let names = destination.tables.keys.sorted()
-        guard
-            let table = names.first(where: { NameRules.same($0, name) })
-                ?? names.first(where: { NameRules.folded($0) == NameRules.folded(name) })
-        else {
-            var message = "the warehouse \(location) has no table \(HumanText.quoted(name)), so nothing was changed"
-            if let suggestion = NameSuggestions.closest(to: name, among: names) {
-                message += "; did you mean \(HumanText.quoted(suggestion))?"
-            } else {
-                message += names.isEmpty ? " (it has no tables)" : "; it has \(names.map(HumanText.quoted).joined(separator: ", "))"
-            }
-            throw SyncFailure(.configuration, message, isUsageError: true)
-        }
+        let table = try TableReset.table(named: name, among: destination.tables.keys.sorted(), in: location)
         let connection = destination.connection
         do {
             try connection.execute("BEGIN")
@@ -204,24 +192,7 @@ extension PostgresDestination {
             if let stateKey {
                 let stored = try connection.scalar(
                     #"SELECT "state" FROM \#(destination.schema)."_connector_state" WHERE "id" = 1 FOR UPDATE"#)
-                guard let text = stored, let object = (try? JSONParser.parse(text))?.objectValue else {
-                    try? connection.execute("ROLLBACK")
-                    throw SyncFailure(
-                        .configuration,
-                        "the warehouse \(location) has no stored state to remove \(HumanText.quoted(stateKey)) from. Nothing was changed",
-                        isUsageError: true)
-                }
-                guard
-                    let removed = WorkspaceFiles.removing(
-                        path: stateKey.split(separator: ".", omittingEmptySubsequences: false).map(String.init), from: object)
-                else {
-                    try? connection.execute("ROLLBACK")
-                    throw SyncFailure(
-                        .configuration,
-                        "the state has no key \(HumanText.quoted(stateKey)) (its keys: \(object.keys.map(HumanText.quoted).joined(separator: ", "))); a dotted path names a nested key, e.g. cursors.orders. Nothing was changed",
-                        isUsageError: true)
-                }
-                newState = JSONWriter.string(.object(removed))
+                newState = try TableReset.state(stored, without: stateKey, in: location)
             }
             let rows = Int(try connection.scalar("SELECT count(*) FROM \(destination.qualified(table))") ?? "0") ?? 0
             try connection.execute("DROP TABLE \(destination.qualified(table))")
@@ -234,6 +205,7 @@ extension PostgresDestination {
             try connection.execute("COMMIT")
             return TableReset(table: table, rows: rows, stateKey: stateKey, state: newState)
         } catch let failure as SyncFailure {
+            try? connection.execute("ROLLBACK")
             throw failure
         } catch let error as PostgresError {
             try? connection.execute("ROLLBACK")

@@ -17,6 +17,58 @@ package struct TableReset: Sendable {
     package var state: String?
 }
 
+/// The checks `reset --table` makes on every destination, with their messages.
+extension TableReset {
+    /// The table among `names` that `name` names (the same bytes, else the same name folded), or a
+    /// usage error that suggests the closest one.
+    static func table(named name: String, among names: [String], in location: String) throws(SyncFailure) -> String {
+        if let table = names.first(where: { NameRules.same($0, name) })
+            ?? names.first(where: { NameRules.folded($0) == NameRules.folded(name) })
+        {
+            return table
+        }
+        var message = "the warehouse \(location) has no table \(HumanText.quoted(name)), so nothing was changed"
+        if let suggestion = NameSuggestions.closest(to: name, among: names) {
+            message += "; did you mean \(HumanText.quoted(suggestion))?"
+        } else {
+            message += names.isEmpty ? " (it has no tables)" : "; it has \(names.map(HumanText.quoted).joined(separator: ", "))"
+        }
+        throw SyncFailure(.configuration, message, isUsageError: true)
+    }
+
+    /// The stored state `stored` without `stateKey` (a dotted path: `cursors.orders`), as JSON text,
+    /// or a usage error when there is no state or it has no such key.
+    static func state(_ stored: String?, without stateKey: String, in location: String) throws(SyncFailure) -> String {
+        guard let stored, let object = (try? JSONParser.parse(stored))?.objectValue else {
+            throw SyncFailure(
+                .configuration,
+                "the warehouse \(location) has no stored state to remove \(HumanText.quoted(stateKey)) from. Nothing was changed",
+                isUsageError: true)
+        }
+        guard let removed = removing(path: stateKey.split(separator: ".", omittingEmptySubsequences: false).map(String.init), from: object)
+        else {
+            throw SyncFailure(
+                .configuration,
+                "the state has no key \(HumanText.quoted(stateKey)) (its keys: \(object.keys.map(HumanText.quoted).joined(separator: ", "))); a dotted path names a nested key, e.g. cursors.orders. Nothing was changed",
+                isUsageError: true)
+        }
+        return JSONWriter.string(.object(removed))
+    }
+
+    /// `object` without the member at `path` (a dotted path, split), or `nil` when it has none.
+    static func removing(path: [String], from object: JSONObject) -> JSONObject? {
+        guard let first = path.first, object[first] != nil else { return nil }
+        var result = object
+        if path.count == 1 {
+            result[first] = nil
+            return result
+        }
+        guard let nested = object[first]?.objectValue, let inner = removing(path: Array(path.dropFirst()), from: nested) else { return nil }
+        result[first] = .object(inner)
+        return result
+    }
+}
+
 /// `connector-host reset --table T [--state-key KEY]`: drops one table, so that the next run refills it.
 extension WorkspaceFiles {
     /// Drops `name`'s table (its rows and the host's metadata of it, columns and types) and, with
@@ -48,40 +100,13 @@ extension WorkspaceFiles {
                 if case .text(let text)? = row.first { return text }
                 return nil
             }
-            guard
-                let table = names.first(where: { NameRules.same($0, name) })
-                    ?? names.first(where: { NameRules.folded($0) == NameRules.folded(name) })
-            else {
-                try? database.rollback()
-                var message = "the warehouse \(warehouse) has no table \(HumanText.quoted(name)), so nothing was changed"
-                if let suggestion = NameSuggestions.closest(to: name, among: names) {
-                    message += "; did you mean \(HumanText.quoted(suggestion))?"
-                } else {
-                    message += names.isEmpty ? " (it has no tables)" : "; it has \(names.map(HumanText.quoted).joined(separator: ", "))"
-                }
-                throw SyncFailure(.configuration, message, isUsageError: true)
-            }
+            // The outer catch rolls back whatever is refused here.
+            let table = try TableReset.table(named: name, among: names, in: warehouse)
             var newState: String?
             if let stateKey {
                 let stored = try database.query(#"SELECT "state" FROM "_connector_state" WHERE "id" = 1"#).first?.first
-                guard case .text(let text)? = stored, let object = (try? JSONParser.parse(text))?.objectValue else {
-                    try? database.rollback()
-                    throw SyncFailure(
-                        .configuration,
-                        "the warehouse \(warehouse) has no stored state to remove \(HumanText.quoted(stateKey)) from. Nothing was changed",
-                        isUsageError: true)
-                }
-                guard
-                    let removed = Self.removing(
-                        path: stateKey.split(separator: ".", omittingEmptySubsequences: false).map(String.init), from: object)
-                else {
-                    try? database.rollback()
-                    throw SyncFailure(
-                        .configuration,
-                        "the state has no key \(HumanText.quoted(stateKey)) (its keys: \(object.keys.map(HumanText.quoted).joined(separator: ", "))); a dotted path names a nested key, e.g. cursors.orders. Nothing was changed",
-                        isUsageError: true)
-                }
-                newState = JSONWriter.string(.object(removed))
+                let text: String? = if case .text(let value)? = stored { value } else { nil }
+                newState = try TableReset.state(text, without: stateKey, in: warehouse)
             }
             let rows: Int
             if case .integer(let count)? = try database.query("SELECT count(*) FROM \(quoteIdentifier(table))").first?.first {
@@ -119,18 +144,5 @@ extension WorkspaceFiles {
             try? database.rollback()
             throw SyncFailure(.warehouse, "\(error)")
         }
-    }
-
-    /// `object` without the member at `path` (a dotted path, split), or `nil` when it has none.
-    static func removing(path: [String], from object: JSONObject) -> JSONObject? {
-        guard let first = path.first, object[first] != nil else { return nil }
-        var result = object
-        if path.count == 1 {
-            result[first] = nil
-            return result
-        }
-        guard let nested = object[first]?.objectValue, let inner = removing(path: Array(path.dropFirst()), from: nested) else { return nil }
-        result[first] = .object(inner)
-        return result
     }
 }
